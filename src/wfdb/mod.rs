@@ -1,1 +1,3 @@
 //! Reading WFDB records.
+
+pub mod annotation;
