@@ -84,9 +84,9 @@ impl Header {
     /// Reads and parses a header. `path` may name the `.hea` file or the record without extension.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, WfdbError> {
         let path = header_path(path.as_ref());
-        let bytes = std::fs::read(&path).map_err(|source| WfdbError::Io {
+        let bytes = std::fs::read(&path).map_err(|error| WfdbError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         // Headers are ASCII by specification; tolerate Latin-1 descriptions rather than refuse them.
         let text = String::from_utf8(bytes)

@@ -18,11 +18,11 @@ pub use record::{Checksum, Record};
 /// Why a record could not be read. Each message names the file and, for headers, the line.
 #[derive(Debug, thiserror::Error)]
 pub enum WfdbError {
-    #[error("{}: {source}", path.display())]
+    /// The I/O error is part of the message (not a `source`), so it is reported exactly once.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: {message}", path.display())]
     Header {

@@ -211,9 +211,9 @@ fn read_file_group(
             other.format.code()
         )));
     }
-    let bytes = std::fs::read(&path).map_err(|source| WfdbError::Io {
+    let bytes = std::fs::read(&path).map_err(|error| WfdbError::Io {
         path: path.clone(),
-        source,
+        error,
     })?;
     let frame_len: usize = specs.iter().map(|s| s.samples_per_frame).sum();
     let max_skew = specs.iter().map(|s| s.skew).max().unwrap_or(0);
