@@ -48,7 +48,8 @@ fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<
     if headers.is_empty() {
         bail!("no readable records under {}", display_list(paths));
     }
-    let bytes: u64 = headers.iter().map(|h| signal_bytes(h)).sum();
+    let bytes_per_record: Vec<u64> = headers.iter().map(|h| signal_bytes(h)).collect();
+    let bytes: u64 = bytes_per_record.iter().sum();
 
     let start = Instant::now();
     let mut samples = 0usize;
@@ -70,8 +71,17 @@ fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<
 
     if python {
         match python_rdrecord(&headers, repeat) {
-            Ok((records, seconds, version)) => {
+            Ok((records, seconds, version, failed)) => {
                 let theirs = records as f64 / seconds;
+                let failed_bytes: u64 =
+                    failed.iter().filter_map(|&i| bytes_per_record.get(i)).sum();
+                let bytes = bytes - failed_bytes;
+                if !failed.is_empty() {
+                    println!(
+                        "             (WFDB Python could not read {} of the records; they are left out of its figures)",
+                        failed.len()
+                    );
+                }
                 println!(
                     "wfdb {version:<7} {records:>6} records in {seconds:.3} s: {theirs:>9.1} records/s, {:>8.1} MB/s",
                     (bytes * repeat as u64) as f64 / seconds / 1e6
@@ -110,8 +120,12 @@ fn signal_bytes(header_path: &Path) -> u64 {
     own + segments
 }
 
-/// Runs `benches/read_wfdb.py` on the same records: (records read, seconds, wfdb version).
-fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<(usize, f64, String)> {
+/// What `benches/read_wfdb.py` measured: records read, seconds, wfdb version, and the indices of
+/// the records it could not read.
+type PythonTiming = (usize, f64, String, Vec<usize>);
+
+/// Runs `benches/read_wfdb.py` on the same records.
+fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<PythonTiming> {
     let list = std::env::temp_dir().join(format!("precordial-bench-{}.txt", std::process::id()));
     let text: String = headers
         .iter()
@@ -139,7 +153,16 @@ fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<(usize,
     let records = value["records"].as_u64().unwrap_or(0) as usize;
     let seconds = value["seconds"].as_f64().unwrap_or(f64::NAN);
     let version = value["version"].as_str().unwrap_or("?").to_owned();
-    Ok((records, seconds, version))
+    let failed = value["failed"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_u64())
+                .map(|v| v as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((records, seconds, version, failed))
 }
 
 fn display_list(paths: &[PathBuf]) -> String {

@@ -215,7 +215,10 @@ fn read_file_group(
         path: path.clone(),
         error,
     })?;
-    let frame_len: usize = specs.iter().map(|s| s.samples_per_frame).sum();
+    let frame_len = specs
+        .iter()
+        .try_fold(0usize, |acc, s| acc.checked_add(s.samples_per_frame))
+        .ok_or_else(|| bad("samples per frame overflow".into()))?;
     let max_skew = specs.iter().map(|s| s.skew).max().unwrap_or(0);
 
     let (mut flat, n_frames) = if format.is_flac() {
@@ -280,6 +283,11 @@ fn read_file_group(
     };
 
     // Like WFDB Python, read exactly the header's frames and pad with zeros for skewed signals.
+    if max_skew > n_frames {
+        return Err(bad(format!(
+            "skew of {max_skew} frames exceeds the record's {n_frames} frames"
+        )));
+    }
     flat.resize((n_frames + max_skew) * frame_len, 0);
     let padded_frames = n_frames + max_skew;
 
@@ -307,12 +315,10 @@ fn read_file_group(
             }
         }
 
-        // Skew: this signal's sample for frame t sits `skew` frames later in the file.
-        expanded.drain(..spec.skew * spf);
-        expanded.truncate(n_frames * spf);
+        // The checksum covers the samples stored for this signal, before any skew.
         let checksum = match spec.checksum {
             Some(expected) => {
-                let computed = checksum16(&expanded);
+                let computed = checksum16(&expanded[..n_frames * spf]);
                 if computed == wrap16(expected) {
                     Checksum::Match
                 } else {
@@ -321,6 +327,9 @@ fn read_file_group(
             }
             None => Checksum::NotGiven,
         };
+        // Skew: this signal's sample for frame t sits `skew` frames later in the file.
+        expanded.drain(..spec.skew * spf);
+        expanded.truncate(n_frames * spf);
         if let Some(invalid) = format.invalid_sample() {
             // WFDB Python marks `skew` trailing samples (not frames) as invalid.
             let n = spec.skew.min(expanded.len());
@@ -332,14 +341,15 @@ fn read_file_group(
     Ok(FileSignals { n_frames, signals })
 }
 
-/// Averages each frame's samples to one, truncating toward zero as WFDB Python does.
+/// Averages each frame's samples to one, truncating toward zero as WFDB Python does (invalid
+/// samples are averaged like the others: a frame is invalid only if its mean is the marker).
 fn smooth_frames(expanded: Vec<i64>, samples_per_frame: usize) -> Vec<i64> {
     if samples_per_frame == 1 {
         return expanded;
     }
     expanded
         .chunks_exact(samples_per_frame)
-        .map(|frame| (frame.iter().sum::<i64>() as f64 / samples_per_frame as f64) as i64)
+        .map(|frame| frame.iter().sum::<i64>() / samples_per_frame as i64)
         .collect()
 }
 
@@ -402,53 +412,68 @@ fn read_multi_segment(header: Header) -> Result<Record, WfdbError> {
         (Vec::new(), 0)
     };
 
-    let mut names = names;
-    let mut signals: Vec<Vec<f64>> = Vec::new();
-    let mut units: Vec<Option<String>> = Vec::new();
-    let mut units_known: Vec<bool> = Vec::new();
-    let mut formats = Vec::new();
+    // Read every segment first: each is checked against its own files, and against the length
+    // the parent header gives it, before anything the size of the whole record is allocated.
+    let mut parts = Vec::new();
     let mut start = 0usize;
     for segment in &header.segments[segments_start..] {
-        let end = start + segment.n_samples;
         if segment.name != "~" {
             let record = read_segment(&segment.name)?;
-            if names.is_empty() {
-                names = record.names.clone();
+            if record.n_samples() != segment.n_samples {
+                return Err(WfdbError::Data {
+                    path: header.path.clone(),
+                    message: format!(
+                        "segment '{}' holds {} samples, the header gives it {}",
+                        segment.name,
+                        record.n_samples(),
+                        segment.n_samples
+                    ),
+                });
             }
-            if signals.is_empty() {
-                signals = vec![vec![f64::NAN; n_samples]; names.len()];
-                units = vec![None; names.len()];
-                units_known = vec![false; names.len()];
-            }
-            for f in &record.formats {
-                if !formats.contains(f) {
-                    formats.push(*f);
-                }
-            }
-            for (ch, name) in names.iter().enumerate() {
-                let Some(seg_ch) = record.names.iter().position(|n| n == name) else {
-                    continue;
-                };
-                let seg_units = record.units[seg_ch].clone();
-                if !units_known[ch] {
-                    units[ch] = seg_units;
-                    units_known[ch] = true;
-                } else if units[ch] != seg_units {
-                    units[ch] = None;
-                }
-                let source = &record.signals[seg_ch];
-                let end = end.min(n_samples);
-                if start < end {
-                    let n = (end - start).min(source.len());
-                    signals[ch][start..start + n].copy_from_slice(&source[..n]);
-                }
+            parts.push((start, record));
+        }
+        start = start.saturating_add(segment.n_samples);
+    }
+    let mut names = names;
+    if names.is_empty() {
+        names = parts
+            .first()
+            .map(|(_, r)| r.names.clone())
+            .unwrap_or_default();
+    }
+
+    let mut signals = Vec::with_capacity(names.len());
+    for _ in &names {
+        signals.push(nan_vec(n_samples).ok_or_else(|| WfdbError::Data {
+            path: header.path.clone(),
+            message: format!("cannot hold {n_samples} samples per signal in memory"),
+        })?);
+    }
+    let mut units: Vec<Option<String>> = vec![None; names.len()];
+    let mut units_known = vec![false; names.len()];
+    let mut formats = Vec::new();
+    for (start, record) in &parts {
+        for f in &record.formats {
+            if !formats.contains(f) {
+                formats.push(*f);
             }
         }
-        start = end;
-    }
-    if signals.is_empty() {
-        signals = vec![vec![f64::NAN; n_samples]; names.len()];
-        units = vec![None; names.len()];
+        for (ch, name) in names.iter().enumerate() {
+            let Some(seg_ch) = record.names.iter().position(|n| n == name) else {
+                continue;
+            };
+            let seg_units = record.units[seg_ch].clone();
+            if !units_known[ch] {
+                units[ch] = seg_units;
+                units_known[ch] = true;
+            } else if units[ch] != seg_units {
+                units[ch] = None;
+            }
+            let source = &record.signals[seg_ch];
+            let start = (*start).min(n_samples);
+            let n = source.len().min(n_samples - start);
+            signals[ch][start..start + n].copy_from_slice(&source[..n]);
+        }
     }
     Ok(Record {
         checksums: vec![Checksum::NotGiven; names.len()],
@@ -458,4 +483,12 @@ fn read_multi_segment(header: Header) -> Result<Record, WfdbError> {
         formats,
         header,
     })
+}
+
+/// A vector of `n` NaNs, or `None` where memory cannot hold it (a header may claim any length).
+fn nan_vec(n: usize) -> Option<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, f64::NAN);
+    Some(v)
 }
