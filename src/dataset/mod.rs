@@ -35,24 +35,29 @@ pub use labels::{Label, LabelScheme, Superclass};
 
 /// Which dataset (or family of datasets) a record comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
 pub enum DatasetKind {
     /// PTB-XL, indexed from `ptbxl_database.csv`.
+    #[serde(rename = "ptb-xl")]
     PtbXl,
     /// A PhysioNet/CinC Challenge 2020/2021 folder (headers with `#Dx:` SNOMED CT codes).
+    #[serde(rename = "challenge")]
     Challenge,
     /// Lobachevsky University Electrocardiography Database.
+    #[serde(rename = "ludb")]
     Ludb,
     /// PTB Diagnostic ECG Database.
+    #[serde(rename = "ptbdb")]
     Ptb,
     /// CODE-15% in the WFDB form of the PhysioNet Challenge 2025 (Chagas labels only).
+    #[serde(rename = "code15")]
     Code15,
     /// Any folder of WFDB records without known labels.
+    #[serde(rename = "generic")]
     Generic,
 }
 
 impl DatasetKind {
-    /// Short lower-case name, as used in patient-id prefixes and in JSON.
+    /// Short lower-case name, as used in patient-id prefixes and in JSON (keep the serde names equal).
     pub fn name(self) -> &'static str {
         match self {
             Self::PtbXl => "ptb-xl",
@@ -60,7 +65,7 @@ impl DatasetKind {
             Self::Ludb => "ludb",
             Self::Ptb => "ptbdb",
             Self::Code15 => "code15",
-            Self::Generic => "wfdb",
+            Self::Generic => "generic",
         }
     }
 }
