@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared data folder (`$PRECORDIAL_DATA`, else `../shared/data` beside the crate).
+///
+/// Outside CI a missing folder skips the test loudly; in CI (`CI=true`) it fails, so a broken
+/// checkout can never pass by testing nothing.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("PRECORDIAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "shared data not found at {} (set PRECORDIAL_DATA)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIP: shared data not found at {} (set PRECORDIAL_DATA)",
+        dir.display()
+    );
+    None
+}
+
+/// `a` and `b` agree to `rel` relative to their magnitude (`scale` for sums of mixed signs).
+pub fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(scale) + 1e-300
+}
