@@ -7,11 +7,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::header_shim::{Header, WfdbError};
 use super::{
     DatasetError, DatasetIndex, DatasetKind, IndexProblem, Label, LabelScheme, RecordEntry, Sex,
     challenge, ludb, parse_age_years, ptbdb,
 };
+use crate::wfdb::{Header, WfdbError};
 
 /// The RECORDS file of a PhysioNet database: one record path per line, relative to the folder.
 pub const RECORDS_FILE: &str = "RECORDS";
@@ -237,8 +237,8 @@ fn drop_segment_headers(headers: &mut Vec<ScannedHeader>) {
                 .header
                 .segments
                 .iter()
-                .filter(|segment| segment.record_name != "~")
-                .map(move |segment| folder.join(format!("{}.hea", segment.record_name)))
+                .filter(|segment| segment.name != "~")
+                .map(move |segment| folder.join(format!("{}.hea", segment.name)))
         })
         .collect();
     if !segment_paths.is_empty() {
@@ -262,9 +262,9 @@ fn fill_multi_segment_leads(headers: &mut [ScannedHeader]) {
             .header
             .segments
             .iter()
-            .filter(|segment| segment.record_name != "~")
+            .filter(|segment| segment.name != "~")
             .find_map(|segment| {
-                Header::read(folder.join(&segment.record_name))
+                Header::read(folder.join(&segment.name))
                     .ok()
                     .filter(|segment_header| !segment_header.signals.is_empty())
             });

@@ -23,7 +23,6 @@ pub mod ptbdb;
 pub mod ptbxl;
 
 mod error;
-mod header_shim;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
