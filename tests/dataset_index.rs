@@ -12,23 +12,10 @@ use precordial::dataset::{
     self, DatasetIndex, DatasetKind, LabelScheme, RecordEntry, Sex, Superclass, ptbxl,
 };
 
+mod common;
+
 fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PRECORDIAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "shared data not found at {} (set PRECORDIAL_DATA); required when CI=true",
-        dir.display()
-    );
-    eprintln!(
-        "SKIP ================ shared data not found at {} (set PRECORDIAL_DATA): dataset index test skipped",
-        dir.display()
-    );
-    None
+    common::shared_data()
 }
 
 fn open(path: &Path) -> DatasetIndex {
