@@ -193,16 +193,7 @@ fn ptbxl_full_size_table() {
     let source = data.join("ptb-xl");
     let dir = std::env::temp_dir().join(format!("precordial-ptbxl-full-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok();
-    let table = dir.join(ptbxl::DATABASE_CSV);
-    if let Err(error) =
-        ptbxl::write_synthetic_table(&source.join(ptbxl::DATABASE_HEAD_CSV), &table, 21_799)
-    {
-        panic!("{error}");
-    }
-    if let Err(error) = std::fs::copy(
-        source.join(ptbxl::SCP_STATEMENTS_CSV),
-        dir.join(ptbxl::SCP_STATEMENTS_CSV),
-    ) {
+    if let Err(error) = ptbxl::write_synthetic_folder(&source, &dir, 21_799) {
         panic!("{error}");
     }
     let started = Instant::now();
@@ -560,6 +551,42 @@ fn every_shared_folder_at_once() {
     assert_eq!(per_kind.get("ludb"), Some(&200));
     // s0010_re is both in ptbdb/patient001 and in wfdb-samples.
     assert_eq!(per_kind.get("ptbdb"), Some(&2));
+}
+
+#[test]
+fn single_records() {
+    let Some(data) = data_dir() else { return };
+    let index_record = |path: PathBuf| match dataset::index_record(&path) {
+        Ok(entry) => entry,
+        Err(error) => panic!("{error}"),
+    };
+    for path in [
+        data.join("challenge-2021/georgia/E07500"),
+        data.join("challenge-2021/georgia/E07500.hea"),
+    ] {
+        let entry = index_record(path);
+        assert_eq!(entry.dataset, DatasetKind::Challenge);
+        assert_eq!(entry.record_id, "E07500");
+        assert_eq!(entry.source, "georgia");
+        assert_eq!(codes(&entry), ["67741000119109", "426177001"]);
+    }
+    let ptb = index_record(data.join("ptbdb/patient001/s0010_re"));
+    assert_eq!(ptb.dataset, DatasetKind::Ptb);
+    assert_eq!(ptb.record_id, "patient001/s0010_re");
+    assert_eq!(ptb.patient_id, "ptbdb:patient001");
+    let lr = index_record(data.join("ptb-xl/records100/00000/00001_lr.hea"));
+    assert_eq!(lr.dataset, DatasetKind::Generic);
+    assert_eq!(lr.record_id, "00001_lr");
+    assert_eq!(lr.fs_hz, 100.0);
+    assert_eq!(lr.leads.len(), 12);
+    let code15 = index_record(data.join("code15/training_data/1111"));
+    assert_eq!(code15.patient_id, "code15:48705");
+    assert_eq!(code15.source, "training_data");
+
+    match dataset::index_record(data.join("challenge-2021/georgia/NOPE")) {
+        Ok(entry) => panic!("indexed a missing record: {entry:?}"),
+        Err(error) => assert!(error.to_string().contains("NOPE.hea"), "{error}"),
+    }
 }
 
 /// RECORDS without a trailing newline, a nested RECORDS folder, a missing and a malformed header.

@@ -16,6 +16,11 @@ pub enum DatasetError {
     #[error("{}: not a folder", path.display())]
     NotAFolder { path: PathBuf },
 
+    /// A single record's header could not be read (in a folder this is a problem, not an error).
+    /// The reader's message already names the file and line.
+    #[error("{0}")]
+    Header(#[from] crate::wfdb::WfdbError),
+
     #[error("{}: missing file {name} (needed to index {dataset})", folder.display())]
     MissingFile {
         folder: PathBuf,

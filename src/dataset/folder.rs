@@ -213,7 +213,7 @@ fn strip_path_prefix(message: &str, path: &Path) -> String {
         .to_owned()
 }
 
-fn relative_name(root: &Path, path: &Path) -> String {
+pub(crate) fn relative_name(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let relative = relative.with_extension("");
     relative
@@ -309,19 +309,25 @@ pub fn index_scan(scan: HeaderScan) -> DatasetIndex {
     let records = scan
         .headers
         .iter()
-        .map(|scanned| match detect_record_kind(scanned) {
-            DatasetKind::Challenge => challenge::entry(&scan.root, scanned),
-            DatasetKind::Code15 => code15_entry(scanned),
-            DatasetKind::Ludb => ludb::entry_from_comments(scanned),
-            DatasetKind::Ptb => ptbdb::entry(scanned),
-            DatasetKind::PtbXl | DatasetKind::Generic => generic_entry(scanned),
-        })
+        .map(|scanned| record_entry(&scan.root, scanned))
         .collect();
     DatasetIndex {
         root: scan.root,
         kind,
         records,
         problems: scan.problems,
+    }
+}
+
+/// The entry of one header of a folder scanned from `root`, by what the header says
+/// (see [`detect_record_kind`]).
+pub fn record_entry(root: &Path, scanned: &ScannedHeader) -> RecordEntry {
+    match detect_record_kind(scanned) {
+        DatasetKind::Challenge => challenge::entry(root, scanned),
+        DatasetKind::Code15 => code15_entry(scanned),
+        DatasetKind::Ludb => ludb::entry_from_comments(scanned),
+        DatasetKind::Ptb => ptbdb::entry(scanned),
+        DatasetKind::PtbXl | DatasetKind::Generic => generic_entry(scanned),
     }
 }
 

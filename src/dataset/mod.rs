@@ -296,6 +296,31 @@ pub fn open_folder(path: impl AsRef<Path>) -> Result<DatasetIndex, DatasetError>
     Ok(folder::index_scan(folder::read_headers(root)?))
 }
 
+/// Indexes one record from its header path (with or without `.hea`), classed like a record of a folder
+/// scan (Challenge, CODE-15, LUDB comments, PTB, else generic), with ids relative to its own folder.
+/// PTB-XL and LUDB table labels need the dataset folder: use [`open_folder`] for those.
+pub fn index_record(header_path: impl AsRef<Path>) -> Result<RecordEntry, DatasetError> {
+    let path = crate::wfdb::header::header_path(header_path.as_ref());
+    let header = crate::wfdb::Header::read(&path)?;
+    let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Keep the patient folder (PTB's `patientNNN/`) in view by indexing relative to the grandparent.
+    let root = folder.parent().map(Path::to_path_buf).unwrap_or_default();
+    let scanned = folder::ScannedHeader {
+        relative_name: folder::relative_name(&root, &path),
+        path,
+        header,
+    };
+    let mut entry = folder::record_entry(&root, &scanned);
+    if entry.dataset == DatasetKind::Generic {
+        // A lone record's id is its name, not `folder/name`.
+        if let Some(stem) = entry.header_path.file_stem().and_then(|stem| stem.to_str()) {
+            entry.patient_id = format!("{}:{stem}", entry.source);
+            entry.record_id = stem.to_owned();
+        }
+    }
+    Ok(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -610,6 +610,28 @@ pub fn write_synthetic_table(
         .map_err(|error| DatasetError::io(out_csv, error))
 }
 
+/// Makes `out_dir` a PTB-XL folder with a synthetic `n_rows`-row `ptbxl_database.csv` (see
+/// [`write_synthetic_table`], from the table found in `ptbxl_dir`) and a copy of its
+/// `scp_statements.csv`, so that [`open`] on `out_dir` indexes a full-size table. For the benchmark:
+/// `write_synthetic_folder(shared/ptb-xl, tmp, 21_799)`, then time `open(tmp, Resolution::Hz100)`.
+pub fn write_synthetic_folder(
+    ptbxl_dir: &Path,
+    out_dir: &Path,
+    n_rows: usize,
+) -> Result<(), DatasetError> {
+    let source_csv = find_database_csv(ptbxl_dir).ok_or_else(|| DatasetError::MissingFile {
+        folder: ptbxl_dir.to_path_buf(),
+        name: DATABASE_CSV,
+        dataset: "PTB-XL",
+    })?;
+    std::fs::create_dir_all(out_dir).map_err(|error| DatasetError::io(out_dir, error))?;
+    write_synthetic_table(&source_csv, &out_dir.join(DATABASE_CSV), n_rows)?;
+    let statements = ptbxl_dir.join(SCP_STATEMENTS_CSV);
+    std::fs::copy(&statements, out_dir.join(SCP_STATEMENTS_CSV))
+        .map_err(|error| DatasetError::io(&statements, error))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
