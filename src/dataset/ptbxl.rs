@@ -257,29 +257,26 @@ impl std::error::Error for ScpCodesError {}
 /// comma, `{}`. A repeated key keeps its first position and last value, as in Python.
 pub fn parse_scp_codes(text: &str) -> Result<Vec<(String, f32)>, ScpCodesError> {
     let mut parser = DictParser {
-        chars: text.char_indices().collect(),
+        chars: text.chars().collect(),
         pos: 0,
     };
     parser.parse()
 }
 
 struct DictParser {
-    chars: Vec<(usize, char)>,
+    chars: Vec<char>,
+    /// Index into `chars` (the error offset, in characters).
     pos: usize,
 }
 
 impl DictParser {
     fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).map(|&(_, c)| c)
-    }
-
-    fn offset(&self) -> usize {
-        self.pos
+        self.chars.get(self.pos).copied()
     }
 
     fn error(&self, message: impl Into<String>) -> ScpCodesError {
         ScpCodesError {
-            offset: self.offset(),
+            offset: self.pos,
             message: message.into(),
         }
     }
@@ -387,8 +384,7 @@ impl DictParser {
             .get(start..self.pos)
             .unwrap_or_default()
             .iter()
-            .map(|&(_, c)| c)
-            .filter(|&c| c != '_')
+            .filter(|&&c| c != '_')
             .collect();
         if token.is_empty() {
             self.pos = start;
