@@ -539,7 +539,14 @@ fn wfdb_samples_and_multi_segment_records() {
 #[test]
 fn every_shared_folder_at_once() {
     let Some(data) = data_dir() else { return };
+    let started = Instant::now();
     let index = open(&data);
+    eprintln!(
+        "indexed every shared folder ({} records, {} problems) in {:.1} ms",
+        index.len(),
+        index.problems.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
     // PTB-XL's table is only read when its folder is indexed; here its one header is a generic record.
     assert_eq!(index.kind, DatasetKind::Generic);
     let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();

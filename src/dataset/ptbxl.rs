@@ -679,6 +679,12 @@ mod tests {
             codes("{'A': 1.0, 'B': 2.0, 'A': 3.0}"),
             pairs(&[("A", 3.0), ("B", 2.0)])
         );
+        assert_eq!(
+            codes("{'A': 1., 'B': .5, 'C': 1_0}"),
+            pairs(&[("A", 1.0), ("B", 0.5), ("C", 10.0)])
+        );
+        // Non-ASCII codes and spaces inside quotes survive.
+        assert_eq!(codes("{'Ü X': 5}"), pairs(&[("Ü X", 5.0)]));
         let nan = codes("{'X': nan}");
         assert!(nan.first().is_some_and(|(_, v)| v.is_nan()));
     }
