@@ -639,3 +639,47 @@ fn records_file_and_problems() {
         Err(error) => assert!(error.to_string().contains("precordial-no-such-folder")),
     }
 }
+
+/// Errors that stop a PTB-XL index name the file and the problem.
+#[test]
+fn ptbxl_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("precordial-ptbxl-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok();
+    let table = "ecg_id,patient_id,age,sex,scp_codes,filename_lr,filename_hr\n\
+        1,1.0,50,0,{},records100/00000/00001_lr,records500/00000/00001_hr\n";
+    std::fs::write(dir.join(ptbxl::DATABASE_CSV), table).ok();
+    let without_statements = dataset::open_folder(&dir).map(|index| index.len());
+    std::fs::write(
+        dir.join(ptbxl::SCP_STATEMENTS_CSV),
+        ",description,diagnostic,form,rhythm,diagnostic_class,diagnostic_subclass\n\
+         NORM,normal ECG,1.0,,,NORM,NORM\n",
+    )
+    .ok();
+    let without_fold = dataset::open_folder(&dir).map(|index| index.len());
+    std::fs::write(
+        dir.join(ptbxl::SCP_STATEMENTS_CSV),
+        ",description,diagnostic,form,rhythm,diagnostic_class,diagnostic_subclass\n\
+         NORM,normal ECG,1.0,,,NORM,NORM\n\
+         XX,weird,1.0,,,ABC,XX\n",
+    )
+    .ok();
+    let bad_class = dataset::open_folder(&dir).map(|index| index.len());
+    std::fs::remove_dir_all(&dir).ok();
+
+    let message = |result: Result<usize, dataset::DatasetError>| match result {
+        Ok(n) => panic!("indexed {n} records"),
+        Err(error) => error.to_string(),
+    };
+    let text = message(without_statements);
+    assert!(text.contains("scp_statements.csv"), "{text}");
+    let text = message(without_fold);
+    assert!(
+        text.contains("ptbxl_database.csv") && text.contains("strat_fold"),
+        "{text}"
+    );
+    let text = message(bad_class);
+    assert!(
+        text.contains("scp_statements.csv:3") && text.contains("ABC"),
+        "{text}"
+    );
+}

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 /// not errors: they go to [`DatasetIndex::problems`](super::DatasetIndex::problems).
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
-    #[error("{}: {source}", path.display())]
+    /// The I/O error is part of the message, not a `source`, so a CLI prints it exactly once
+    /// (the same rule as `wfdb::WfdbError`).
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     #[error("{}: not a folder", path.display())]
@@ -18,7 +19,7 @@ pub enum DatasetError {
 
     /// A single record's header could not be read (in a folder this is a problem, not an error).
     /// The reader's message already names the file and line.
-    #[error("{0}")]
+    #[error(transparent)]
     Header(#[from] crate::wfdb::WfdbError),
 
     #[error("{}: missing file {name} (needed to index {dataset})", folder.display())]
@@ -48,10 +49,10 @@ pub enum DatasetError {
 }
 
 impl DatasetError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 
@@ -62,7 +63,7 @@ impl DatasetError {
         match error.kind() {
             csv::ErrorKind::Io(io_error) => Self::Io {
                 path,
-                source: std::io::Error::new(io_error.kind(), io_error.to_string()),
+                error: std::io::Error::new(io_error.kind(), io_error.to_string()),
             },
             _ => Self::Csv {
                 path,

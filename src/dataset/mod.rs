@@ -278,10 +278,7 @@ impl DatasetIndex {
 /// kind all its records share (generic for a mix).
 pub fn open_folder(path: impl AsRef<Path>) -> Result<DatasetIndex, DatasetError> {
     let root = path.as_ref();
-    let metadata = std::fs::metadata(root).map_err(|source| DatasetError::Io {
-        path: root.to_path_buf(),
-        source,
-    })?;
+    let metadata = std::fs::metadata(root).map_err(|error| DatasetError::io(root, error))?;
     if !metadata.is_dir() {
         return Err(DatasetError::NotAFolder {
             path: root.to_path_buf(),
