@@ -632,6 +632,16 @@ fn records_file_and_problems() {
     );
     assert!(index.problems.iter().all(|p| !p.message.is_empty()));
 
+    // An empty RECORDS file falls back to a scan.
+    let empty =
+        std::env::temp_dir().join(format!("precordial-empty-records-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).ok();
+    std::fs::write(empty.join("a.hea"), header.replace("rec", "a")).ok();
+    std::fs::write(empty.join("RECORDS"), "\n").ok();
+    let result = dataset::open_folder(&empty);
+    std::fs::remove_dir_all(&empty).ok();
+    assert_eq!(result.map(|index| index.len()).ok(), Some(1));
+
     // Not a folder / missing folder: errors naming the path.
     let missing = std::env::temp_dir().join("precordial-no-such-folder");
     match dataset::open_folder(&missing) {

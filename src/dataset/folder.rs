@@ -94,7 +94,8 @@ pub struct HeaderScan {
 }
 
 /// The `.hea` files of a folder's records: those its RECORDS file lists (a line ending in `/` names a
-/// sub-folder, listed the same way), else every `.hea` file below it, sorted. Missing listed headers show
+/// sub-folder, listed the same way), else (no RECORDS, or an empty one) every `.hea` file below it,
+/// sorted; symbolic links to folders are not followed. Missing listed headers show
 /// up later as read problems.
 pub fn list_header_paths(root: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     let mut paths = Vec::new();
@@ -104,7 +105,20 @@ pub fn list_header_paths(root: &Path) -> Result<Vec<PathBuf>, DatasetError> {
 
 fn list_into(folder: &Path, paths: &mut Vec<PathBuf>, depth: usize) -> Result<(), DatasetError> {
     let records_file = folder.join(RECORDS_FILE);
-    if !records_file.is_file() {
+    let text = if records_file.is_file() {
+        let bytes =
+            std::fs::read(&records_file).map_err(|error| DatasetError::io(&records_file, error))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        String::new()
+    };
+    let listed: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    if listed.is_empty() {
+        // No RECORDS file, or one that lists nothing: scan.
         let start = paths.len();
         scan_into(folder, paths)?;
         if let Some(found) = paths.get_mut(start..) {
@@ -112,14 +126,7 @@ fn list_into(folder: &Path, paths: &mut Vec<PathBuf>, depth: usize) -> Result<()
         }
         return Ok(());
     }
-    let bytes =
-        std::fs::read(&records_file).map_err(|error| DatasetError::io(&records_file, error))?;
-    let text = String::from_utf8_lossy(&bytes);
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for line in listed {
         if let Some(subfolder) = line.strip_suffix('/') {
             // Nested RECORDS files, as in PhysioNet's larger databases; bounded against cycles.
             if depth < 8 {
