@@ -1,8 +1,8 @@
 //! `precordial inspect`: what a record, or every record in a folder, holds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::bail;
+use precordial::dataset::{self, RecordEntry};
 use precordial::wfdb::{Checksum, Header, Record};
 use serde::Serialize;
 
@@ -32,6 +32,8 @@ struct RecordSummary {
     comments: Vec<String>,
     /// `None` when samples were not read.
     checksums_ok: Option<bool>,
+    /// The dataset's view of the record: ids, labels with names, fold.
+    entry: RecordEntry,
 }
 
 #[derive(Serialize)]
@@ -47,44 +49,55 @@ struct SignalSummary {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let summaries = if args.path.is_dir() {
-        let headers = record_headers_in(&args.path)?;
-        if headers.is_empty() {
-            bail!(
-                "{}: no WFDB records (.hea files) found",
-                args.path.display()
-            );
+    if args.path.is_dir() {
+        inspect_folder(args)
+    } else {
+        let entry = dataset::index_record(&args.path)?;
+        let summary = summarise(entry, true)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            print_record(&summary);
         }
-        let mut summaries = Vec::with_capacity(headers.len());
-        for path in headers {
-            // One unreadable record does not hide the rest of the folder; it is reported in place.
-            match summarise(&path, args.verify) {
+        Ok(())
+    }
+}
+
+/// A folder is indexed as its dataset (PTB-XL, LUDB, Challenge, ...), so labels and folds come
+/// from the dataset's own tables; samples are read only with `--verify`.
+fn inspect_folder(args: &Args) -> anyhow::Result<()> {
+    let index = dataset::open_folder(&args.path)?;
+    if index.is_empty() && index.problems.is_empty() {
+        anyhow::bail!("{}: no WFDB records found", args.path.display());
+    }
+    // One unreadable record does not hide the rest of the folder; each is reported in place.
+    for problem in &index.problems {
+        eprintln!("warning: {problem}");
+    }
+    if args.verify || args.json {
+        let mut summaries = Vec::with_capacity(index.len());
+        for entry in index.records {
+            match summarise(entry, args.verify) {
                 Ok(summary) => summaries.push(summary),
                 Err(err) => eprintln!("warning: {err:#}"),
             }
         }
-        summaries
-    } else {
-        vec![summarise(&args.path, true)?]
-    };
-
-    if args.json {
-        let json = if summaries.len() == 1 && !args.path.is_dir() {
-            serde_json::to_string_pretty(&summaries[0])?
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&summaries)?);
         } else {
-            serde_json::to_string_pretty(&summaries)?
-        };
-        println!("{json}");
-    } else if summaries.len() == 1 && !args.path.is_dir() {
-        print_record(&summaries[0]);
+            print_table(
+                index.kind,
+                summaries.iter().map(|s| (&s.entry, s.checksums_ok)),
+            );
+        }
     } else {
-        print_table(&summaries);
+        print_table(index.kind, index.records.iter().map(|e| (e, None)));
     }
     Ok(())
 }
 
-fn summarise(path: &Path, read_samples: bool) -> anyhow::Result<RecordSummary> {
-    let header = Header::read(path)?;
+fn summarise(entry: RecordEntry, read_samples: bool) -> anyhow::Result<RecordSummary> {
+    let header = Header::read(&entry.header_path)?;
     let record = if read_samples {
         Some(Record::from_header(header.clone())?)
     } else {
@@ -149,11 +162,32 @@ fn summarise(path: &Path, read_samples: bool) -> anyhow::Result<RecordSummary> {
             .map(|r| r.checksum_mismatches().next().is_none()),
         signals,
         comments: header.comments,
+        entry,
     })
 }
 
 fn print_record(s: &RecordSummary) {
     println!("record     {} ({})", s.record_name, s.path.display());
+    let e = &s.entry;
+    println!(
+        "dataset    {} ({}), patient {}{}",
+        e.dataset,
+        e.source,
+        e.patient_id,
+        e.fold.map_or(String::new(), |f| format!(", fold {f}"))
+    );
+    for label in &e.labels {
+        let class = label
+            .superclass
+            .map_or(String::new(), |c| format!(" [{c}]"));
+        let likelihood = label
+            .likelihood
+            .map_or(String::new(), |l| format!(" ({l}%)"));
+        println!(
+            "label      {} {}{likelihood}{class}",
+            label.code, label.name
+        );
+    }
     let duration = s
         .duration_s
         .map_or("unknown length".to_owned(), |d| format!("{d:.3} s"));
@@ -194,24 +228,42 @@ fn print_record(s: &RecordSummary) {
     }
 }
 
-fn print_table(summaries: &[RecordSummary]) {
+fn print_table<'a>(
+    kind: dataset::DatasetKind,
+    rows: impl Iterator<Item = (&'a RecordEntry, Option<bool>)>,
+) {
     println!(
-        "{:<28} {:>8} {:>9} {:>8}  {:<8} signals",
-        "record", "fs (Hz)", "samples", "secs", "formats"
+        "{:<24} {:<14} {:>7} {:>8} {:>5} {:>4} {:<9} labels",
+        "record", "dataset", "fs (Hz)", "secs", "leads", "fold", "checksums"
     );
-    for s in summaries {
-        let names: Vec<&str> = s.signals.iter().map(|x| x.name.as_str()).collect();
+    let mut n = 0;
+    for (e, checksums_ok) in rows {
+        n += 1;
+        let labels: Vec<String> = e
+            .labels
+            .iter()
+            .map(|l| match l.superclass {
+                Some(c) => format!("{}[{c}]", l.code),
+                None => l.code.clone(),
+            })
+            .collect();
         println!(
-            "{:<28} {:>8} {:>9} {:>8}  {:<8} {}",
-            s.record_name,
-            s.fs_hz,
-            s.n_samples.map_or("?".into(), |n| n.to_string()),
-            s.duration_s.map_or("?".into(), |d| format!("{d:.2}")),
-            join(&s.formats),
-            names.join(" ")
+            "{:<24} {:<14} {:>7} {:>8} {:>5} {:>4} {:<9} {}",
+            e.record_id,
+            e.source,
+            e.fs_hz,
+            e.duration_s().map_or("?".into(), |d| format!("{d:.2}")),
+            e.leads.len(),
+            e.fold.map_or("-".into(), |f| f.to_string()),
+            match checksums_ok {
+                Some(true) => "ok",
+                Some(false) => "MISMATCH",
+                None => "-",
+            },
+            labels.join(" ")
         );
     }
-    println!("{} records", summaries.len());
+    println!("{n} records ({kind})");
 }
 
 fn join(values: &[u32]) -> String {
@@ -220,32 +272,4 @@ fn join(values: &[u32]) -> String {
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// Headers of the records in a folder, recursively, leaving out the segments of multi-segment
-/// records (they are read through their parent).
-pub fn record_headers_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut headers = Vec::new();
-    let mut segment_headers = std::collections::HashSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "hea") {
-                if let Ok(header) = Header::read(&path) {
-                    for segment in &header.segments {
-                        segment_headers.insert(dir.join(format!("{}.hea", segment.name)));
-                    }
-                }
-                headers.push(path);
-            }
-        }
-    }
-    headers.retain(|h| !segment_headers.contains(h));
-    headers.sort();
-    Ok(headers)
 }
