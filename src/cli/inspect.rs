@@ -70,30 +70,71 @@ fn inspect_folder(args: &Args) -> anyhow::Result<()> {
     if index.is_empty() && index.problems.is_empty() {
         anyhow::bail!("{}: no WFDB records found", args.path.display());
     }
+    let verification: Option<Vec<Verification>> = args
+        .verify
+        .then(|| index.records.iter().map(verify).collect());
+    if args.json {
+        #[derive(Serialize)]
+        struct FolderReport<'a> {
+            #[serde(flatten)]
+            index: &'a dataset::DatasetIndex,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            verification: Option<Vec<Verification>>,
+        }
+        let report = FolderReport {
+            index: &index,
+            verification,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     // One unreadable record does not hide the rest of the folder; each is reported in place.
     for problem in &index.problems {
         eprintln!("warning: {problem}");
     }
-    if args.verify || args.json {
-        let mut summaries = Vec::with_capacity(index.len());
-        for entry in index.records {
-            match summarise(entry, args.verify) {
-                Ok(summary) => summaries.push(summary),
-                Err(err) => eprintln!("warning: {err:#}"),
+    match &verification {
+        Some(verification) => {
+            for v in verification.iter().filter(|v| v.error.is_some()) {
+                eprintln!("warning: {}", v.error.as_deref().unwrap_or_default());
             }
-        }
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&summaries)?);
-        } else {
             print_table(
                 index.kind,
-                summaries.iter().map(|s| (&s.entry, s.checksums_ok)),
+                index
+                    .records
+                    .iter()
+                    .zip(verification)
+                    .map(|(e, v)| (e, v.checksums_ok)),
             );
         }
-    } else {
-        print_table(index.kind, index.records.iter().map(|e| (e, None)));
+        None => print_table(index.kind, index.records.iter().map(|e| (e, None))),
     }
     Ok(())
+}
+
+/// What `--verify` found reading one record's samples.
+#[derive(Serialize)]
+struct Verification {
+    record_id: String,
+    formats: Vec<u32>,
+    checksums_ok: Option<bool>,
+    error: Option<String>,
+}
+
+fn verify(entry: &RecordEntry) -> Verification {
+    match Record::read(&entry.header_path) {
+        Ok(record) => Verification {
+            record_id: entry.record_id.clone(),
+            formats: record.formats.iter().map(|f| f.code()).collect(),
+            checksums_ok: Some(record.checksum_mismatches().next().is_none()),
+            error: None,
+        },
+        Err(err) => Verification {
+            record_id: entry.record_id.clone(),
+            formats: Vec::new(),
+            checksums_ok: None,
+            error: Some(err.to_string()),
+        },
+    }
 }
 
 fn summarise(entry: RecordEntry, read_samples: bool) -> anyhow::Result<RecordSummary> {
