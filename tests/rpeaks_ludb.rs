@@ -4,11 +4,11 @@
 mod common;
 
 use precordial::dsp::rpeaks::{self, BeatMatch, RPeakConfig};
-use precordial::wfdb::annotation;
+use precordial::wfdb::{Record, annotation};
 
 #[test]
 fn rpeaks_on_ludb_reach_99_percent() {
-    let Some(data) = common::data_dir("rpeaks_on_ludb_reach_99_percent") else {
+    let Some(data) = common::shared_data() else {
         return;
     };
     let ludb = data.join("ludb/data");
@@ -18,17 +18,17 @@ fn rpeaks_on_ludb_reach_99_percent() {
     let mut records = 0;
     for n in 1..=200 {
         let record = ludb.join(n.to_string());
-        let rec = common::read_format16(&record).unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
+        let rec = Record::read(&record).unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
         let anns = annotation::read(&record.with_extension("ii"))
             .unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
         let reference: Vec<usize> = annotation::qrs_peaks(&anns.annotations)
             .into_iter()
             .filter_map(|s| usize::try_from(s).ok())
             .collect();
-        let tolerance = (0.1 * rec.fs_hz).round() as usize;
-        let leads: Vec<&[f64]> = rec.signals.iter().map(Vec::as_slice).collect();
+        let tolerance = (0.1 * rec.fs_hz()).round() as usize;
+        let leads: Vec<&[f64]> = rec.signals().collect();
         let found =
-            rpeaks::detect(&leads, rec.fs_hz, &cfg).unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
+            rpeaks::detect(&leads, rec.fs_hz(), &cfg).unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
         let m = rpeaks::match_beats(&reference, &found, tolerance);
         if m.false_negatives + m.false_positives > 0 {
             println!(
@@ -38,10 +38,10 @@ fn rpeaks_on_ludb_reach_99_percent() {
         }
         total.add(m);
         let lead_ii = rec
-            .signal("ii")
+            .signal_by_name("ii")
             .unwrap_or_else(|| panic!("LUDB {n}: no lead ii"));
-        let found_ii =
-            rpeaks::detect(&[lead_ii], rec.fs_hz, &cfg).unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
+        let found_ii = rpeaks::detect(&[lead_ii], rec.fs_hz(), &cfg)
+            .unwrap_or_else(|e| panic!("LUDB {n}: {e}"));
         lead_ii_total.add(rpeaks::match_beats(&reference, &found_ii, tolerance));
         records += 1;
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 #[test]
 fn annotations_match_wfdb_python() {
-    let Some(data) = common::data_dir("annotations_match_wfdb_python") else {
+    let Some(data) = common::shared_data() else {
         return;
     };
     let path = concat!(

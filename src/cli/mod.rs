@@ -1,7 +1,56 @@
 //! The command line: parses arguments and hands each subcommand to the library.
+//!
+//! Errors are reported once, here, as one line on stderr with a non-zero exit code.
+
+mod bench;
+mod export;
+mod inspect;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "precordial",
+    version,
+    about = "ECG lead reconstruction workbench: rebuild V1, V3-V6 from leads I, II and V2",
+    long_about = None,
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Describe a record or every record in a folder: rate, leads, duration, formats, labels.
+    Inspect(inspect::Args),
+    /// Write a record's signals in physical units to CSV.
+    Export(export::Args),
+    /// Measure throughput against the reference Python tools.
+    #[command(subcommand)]
+    Bench(bench::Command),
+}
+
 pub fn run() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Bench(command)) => bench::run(&command),
+        None => {
+            // The workbench window is not built yet: show what the command line offers.
+            use clap::CommandFactory as _;
+            Cli::command().print_help().ok();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,215 @@
+//! `precordial bench`: throughput of Precordial's readers against the reference Python tools.
+//!
+//! Benchmarks are commands, not timed tests: they print figures and ratios for a person to read.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use precordial::wfdb::{Header, Record};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Read every record under the folders; compare with WFDB Python's `rdrecord` when installed.
+    Read {
+        /// Folders (searched recursively) or single records.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Passes over the records (more passes, steadier figures).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Skip the Python comparison.
+        #[arg(long)]
+        no_python: bool,
+    },
+    /// Index a full-size PTB-XL table (21,799 rows, built from the real head of the table).
+    Index {
+        /// A PTB-XL folder holding `ptbxl_database.csv` (or its head) and `scp_statements.csv`.
+        ptbxl: PathBuf,
+        /// Rows in the synthetic table.
+        #[arg(long, default_value_t = 21_799)]
+        rows: usize,
+        #[arg(long, default_value_t = 10)]
+        repeat: usize,
+    },
+}
+
+pub fn run(command: &Command) -> anyhow::Result<()> {
+    match command {
+        Command::Read {
+            paths,
+            repeat,
+            no_python,
+        } => bench_read(paths, (*repeat).max(1), !no_python),
+        Command::Index {
+            ptbxl,
+            rows,
+            repeat,
+        } => bench_index(ptbxl, *rows, (*repeat).max(1)),
+    }
+}
+
+fn bench_index(ptbxl: &Path, rows: usize, repeat: usize) -> anyhow::Result<()> {
+    use precordial::dataset::ptbxl;
+    let dir = std::env::temp_dir().join(format!("precordial-bench-ptbxl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    let result = (|| -> anyhow::Result<()> {
+        ptbxl::write_synthetic_folder(ptbxl, &dir, rows)?;
+        let mut times = Vec::with_capacity(repeat);
+        let mut n = 0;
+        for _ in 0..repeat {
+            let start = Instant::now();
+            let index = ptbxl::open(&dir, ptbxl::Resolution::Hz100)?;
+            times.push(start.elapsed().as_secs_f64());
+            n = index.len();
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "ptb-xl index  {n} records: best {:.1} ms, median {:.1} ms over {repeat} runs",
+            times[0] * 1e3,
+            times[times.len() / 2] * 1e3
+        );
+        Ok(())
+    })();
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<()> {
+    let mut headers = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            headers.extend(precordial::dataset::folder::list_header_paths(path)?);
+        } else {
+            headers.push(precordial::wfdb::header::header_path(path));
+        }
+    }
+    // Only records that read are timed, on both sides.
+    headers.retain(|h| Record::read(h).is_ok());
+    if headers.is_empty() {
+        bail!("no readable records under {}", display_list(paths));
+    }
+    let bytes_per_record: Vec<u64> = headers.iter().map(|h| signal_bytes(h)).collect();
+    let bytes: u64 = bytes_per_record.iter().sum();
+
+    let start = Instant::now();
+    let mut samples = 0usize;
+    for _ in 0..repeat {
+        for header in &headers {
+            let record = Record::read(header)?;
+            samples += record.n_samples() * record.n_signals();
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let n = headers.len() * repeat;
+    let ours = n as f64 / seconds;
+    println!(
+        "precordial   {:>6} records in {seconds:.3} s: {ours:>9.1} records/s, {:>8.1} MB/s, {:.1} M samples/s",
+        n,
+        (bytes * repeat as u64) as f64 / seconds / 1e6,
+        samples as f64 / seconds / 1e6
+    );
+
+    if python {
+        match python_rdrecord(&headers, repeat) {
+            Ok((records, seconds, version, failed)) => {
+                let theirs = records as f64 / seconds;
+                let failed_bytes: u64 =
+                    failed.iter().filter_map(|&i| bytes_per_record.get(i)).sum();
+                let bytes = bytes - failed_bytes;
+                if !failed.is_empty() {
+                    println!(
+                        "             (WFDB Python could not read {} of the records; they are left out of its figures)",
+                        failed.len()
+                    );
+                }
+                println!(
+                    "wfdb {version:<7} {records:>6} records in {seconds:.3} s: {theirs:>9.1} records/s, {:>8.1} MB/s",
+                    (bytes * repeat as u64) as f64 / seconds / 1e6
+                );
+                println!("ratio        {:.1}x faster than WFDB Python", ours / theirs);
+            }
+            Err(err) => println!("wfdb python  not measured: {err:#}"),
+        }
+    }
+    Ok(())
+}
+
+/// Size of the signal files a record reads (each file once).
+fn signal_bytes(header_path: &Path) -> u64 {
+    let Ok(header) = Header::read(header_path) else {
+        return 0;
+    };
+    let mut files: Vec<&str> = header
+        .signals
+        .iter()
+        .map(|s| s.file_name.as_str())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let own: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(header.dir().join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    let segments: u64 = header
+        .segments
+        .iter()
+        .filter(|s| s.name != "~")
+        .map(|s| signal_bytes(&header.dir().join(format!("{}.hea", s.name))))
+        .sum();
+    own + segments
+}
+
+/// What `benches/read_wfdb.py` measured: records read, seconds, wfdb version, and the indices of
+/// the records it could not read.
+type PythonTiming = (usize, f64, String, Vec<usize>);
+
+/// Runs `benches/read_wfdb.py` on the same records.
+fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<PythonTiming> {
+    let list = std::env::temp_dir().join(format!("precordial-bench-{}.txt", std::process::id()));
+    let text: String = headers
+        .iter()
+        .map(|h| format!("{}\n", h.display()))
+        .collect();
+    std::fs::write(&list, text).with_context(|| format!("{}", list.display()))?;
+    let script = include_str!("../../benches/read_wfdb.py");
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&list)
+        .arg(repeat.to_string())
+        .output();
+    std::fs::remove_file(&list).ok();
+    let output = output.context("python3 is not available")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!(
+            "python3 with wfdb failed: {}",
+            stderr.lines().last().unwrap_or("no message")
+        );
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("unexpected output from the script")?;
+    let records = value["records"].as_u64().unwrap_or(0) as usize;
+    let seconds = value["seconds"].as_f64().unwrap_or(f64::NAN);
+    let version = value["version"].as_str().unwrap_or("?").to_owned();
+    let failed = value["failed"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_u64())
+                .map(|v| v as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((records, seconds, version, failed))
+}
+
+fn display_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
