@@ -6,9 +6,12 @@
 //! - [`wfdb`]: reads WFDB records (every signal format, multi-segment records) into physical units.
 //! - [`dataset`]: indexes whole datasets (PTB-XL, PhysioNet/CinC Challenge, LUDB, PTB, any WFDB folder)
 //!   into one record model, with labels and patient-wise splits; signals load lazily.
-//! - `dsp`, `model`, `eval`, `worker`, `app`: cleaning, reconstruction models, evaluation, background
-//!   jobs and the workbench (added as they are built).
+//! - [`worker`]: background jobs (crossbeam channels, progress, cancel) so the UI thread never blocks.
+//! - [`app`]: the workbench window (eframe/egui), a thin shell over the modules above.
+//! - `dsp`, `model`, `eval`: cleaning, reconstruction models, evaluation (added as they are built).
 
+pub mod app;
 pub mod dataset;
 pub mod dsp;
 pub mod wfdb;
+pub mod worker;

@@ -32,6 +32,14 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         repeat: usize,
     },
+    /// The workbench's own CPU time per frame (UI code + tessellation, headless, no GPU).
+    Gui {
+        /// Records to draw (default: a bundled 500 Hz sample).
+        paths: Vec<PathBuf>,
+        /// Frames per scenario.
+        #[arg(long, default_value_t = 200)]
+        frames: usize,
+    },
 }
 
 pub fn run(command: &Command) -> anyhow::Result<()> {
@@ -46,6 +54,7 @@ pub fn run(command: &Command) -> anyhow::Result<()> {
             rows,
             repeat,
         } => bench_index(ptbxl, *rows, (*repeat).max(1)),
+        Command::Gui { paths, frames } => bench_gui(paths, (*frames).max(1)),
     }
 }
 
@@ -73,6 +82,43 @@ fn bench_index(ptbxl: &Path, rows: usize, repeat: usize) -> anyhow::Result<()> {
     })();
     std::fs::remove_dir_all(&dir).ok();
     result
+}
+
+fn bench_gui(paths: &[PathBuf], frames: usize) -> anyhow::Result<()> {
+    use precordial::app::{LeadLayout, bench::run_scenario};
+    let mut records = paths.to_vec();
+    if records.is_empty() {
+        let samples = precordial::app::bundled_samples_dir()
+            .context("no record given and the bundled samples were not found")?;
+        records.push(samples.join("HR09739.hea"));
+    }
+    let size = egui::vec2(1600.0, 1000.0);
+    println!("scenario | median ms | p90 ms | max ms | points drawn | launch→first record ms");
+    for record in &records {
+        for (layout, magnification) in [
+            (LeadLayout::TwelveByOne, 1.0),
+            (LeadLayout::ThreeByFourRhythm, 1.0),
+            (LeadLayout::TwelveByOne, 0.25),
+        ] {
+            let times = run_scenario(record, layout, magnification, frames, size)
+                .map_err(|err| anyhow::anyhow!(err))
+                .with_context(|| format!("bench gui on {}", record.display()))?;
+            println!(
+                "{} | {:.2} | {:.2} | {:.2} | {} | {:.0}",
+                times.scenario,
+                times.median().as_secs_f64() * 1e3,
+                times.percentile(0.9).as_secs_f64() * 1e3,
+                times.percentile(1.0).as_secs_f64() * 1e3,
+                times.points_drawn,
+                times
+                    .launch_to_first_record
+                    .unwrap_or_default()
+                    .as_secs_f64()
+                    * 1e3,
+            );
+        }
+    }
+    Ok(())
 }
 
 fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<()> {

@@ -31,6 +31,11 @@ enum Command {
     /// Measure throughput against the reference Python tools.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Open the workbench window (also what `precordial` with no arguments does).
+    Gui {
+        /// Records (`.hea` or record path) or dataset folders to open; none opens the bundled samples.
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -39,12 +44,8 @@ pub fn run() -> ExitCode {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Bench(command)) => bench::run(&command),
-        None => {
-            // The workbench window is not built yet: show what the command line offers.
-            use clap::CommandFactory as _;
-            Cli::command().print_help().ok();
-            return ExitCode::SUCCESS;
-        }
+        Some(Command::Gui { paths }) => precordial::app::run_native(paths),
+        None => precordial::app::run_native(Vec::new()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,513 @@
+//! The 12-lead view: leads on ECG paper (12×1 or 3×4 + rhythm strip), pan and zoom with every strip on
+//! one linked time axis, a time cursor with the value of every lead, and calipers (Δt in ms and bpm,
+//! ΔV in mV).
+//!
+//! State (pan position, cursor, calipers) is kept here; drawing reads it. Signals are decimated per pixel
+//! column ([`super::ecg_grid::decimate_min_max`]) so hours-long records stay fluid.
+
+use serde::{Deserialize, Serialize};
+
+use super::LoadedRecord;
+use super::ecg_grid::{GridSettings, LeadLayout, Strip, paint_paper};
+
+/// The standard 3×4 arrangement: four columns of three leads.
+const COLUMNS_3X4: [[&str; 3]; 4] = [
+    ["I", "II", "III"],
+    ["aVR", "aVL", "aVF"],
+    ["V1", "V2", "V3"],
+    ["V4", "V5", "V6"],
+];
+
+/// Lead of the rhythm strip under the 3×4 block.
+const RHYTHM_LEAD: &str = "II";
+
+/// One caliper point: a time and a value read in one strip.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CaliperPoint {
+    pub t_in_seconds: f64,
+    pub value_in_mv: f64,
+    /// Which strip it was placed in (ΔV is only meaningful within one strip).
+    pub strip_index: usize,
+}
+
+/// View state of the 12-lead panel.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeadsView {
+    /// Time at the left edge of the strips (linked across all leads).
+    pub start_in_seconds: f64,
+    #[serde(skip)]
+    pub cursor_in_seconds: Option<f64>,
+    #[serde(skip)]
+    pub calipers: Vec<CaliperPoint>,
+    /// Points handed to the painter in the last frame (after decimation).
+    #[serde(skip)]
+    pub last_points_drawn: usize,
+}
+
+impl LeadsView {
+    pub fn on_new_record(&mut self) {
+        self.start_in_seconds = 0.0;
+        self.cursor_in_seconds = None;
+        self.calipers.clear();
+    }
+
+    /// Paper speed, gain, layout and magnification controls.
+    pub fn controls_ui(&mut self, ui: &mut egui::Ui, grid: &mut GridSettings) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Speed")
+                .on_hover_text("Paper speed: how many millimetres of paper one second of signal takes (standard 25 mm/s).");
+            for mm_per_s in [12.5, 25.0, 50.0] {
+                ui.selectable_value(&mut grid.mm_per_s, mm_per_s, format!("{mm_per_s} mm/s"));
+            }
+            ui.separator();
+            ui.label("Gain")
+                .on_hover_text("Gain: how many millimetres one millivolt takes (standard 10 mm/mV; the calibration pulse shows 1 mV).");
+            for mm_per_mv in [5.0, 10.0, 20.0] {
+                ui.selectable_value(&mut grid.mm_per_mv, mm_per_mv, format!("{mm_per_mv} mm/mV"));
+            }
+            ui.separator();
+            ui.label("Layout");
+            for layout in [LeadLayout::TwelveByOne, LeadLayout::ThreeByFourRhythm] {
+                ui.selectable_value(&mut grid.layout, layout, layout.label())
+                    .on_hover_text("Switch layout (L). 3×4: four 2.5 s columns of three leads, with a lead II rhythm strip below.");
+            }
+            ui.separator();
+            ui.label("Zoom");
+            ui.add(
+                egui::DragValue::new(&mut grid.magnification)
+                    .range(0.25..=8.0)
+                    .speed(0.02)
+                    .suffix("×"),
+            )
+            .on_hover_text("Magnification over true paper size (1× = physical millimetres at the screen DPI set in Settings). Ctrl+wheel or +/- to zoom.");
+            if ui.button("1:1").on_hover_text("True size").clicked() {
+                grid.magnification = 1.0;
+            }
+            ui.separator();
+            if ui
+                .button("<")
+                .on_hover_text("Pan back 1 s (← key, drag or wheel)")
+                .clicked()
+            {
+                self.start_in_seconds = (self.start_in_seconds - 1.0).max(0.0);
+            }
+            if ui.button(">").on_hover_text("Pan forward 1 s (→ key)").clicked() {
+                self.start_in_seconds += 1.0;
+            }
+            ui.label(format!("t0 = {:.2} s", self.start_in_seconds));
+        });
+    }
+
+    /// The side readout: values at the cursor, caliper measurements.
+    pub fn readout_ui(
+        &self,
+        ui: &mut egui::Ui,
+        loaded: Option<&LoadedRecord>,
+        grid: &GridSettings,
+    ) {
+        ui.heading("Cursor");
+        let Some(loaded) = loaded else {
+            ui.label("No record.");
+            return;
+        };
+        match self.cursor_in_seconds {
+            Some(t_in_seconds) => {
+                ui.label(format!("t = {t_in_seconds:.3} s"));
+                egui::Grid::new("cursor_values")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (index, name) in loaded.record.signal_names().iter().enumerate() {
+                            let value = loaded.record.signal(index).and_then(|signal| {
+                                value_at(signal, loaded.record.fs_hz(), t_in_seconds)
+                            });
+                            ui.label(*name);
+                            ui.label(match value {
+                                Some(value_in_mv) => format!("{value_in_mv:+.3} mV"),
+                                None => "–".to_owned(),
+                            });
+                            ui.end_row();
+                        }
+                    });
+            }
+            None => {
+                ui.label("Hover over the paper to read every lead at one instant.");
+            }
+        }
+        ui.separator();
+        ui.heading("Calipers").on_hover_text(
+            "Click two points on the paper: Δt is the time between them (as a heart rate, 60 000 / Δt ms beats per minute — use it on an R–R interval), ΔV the voltage difference within one lead. Right-click clears.",
+        );
+        match self.calipers.as_slice() {
+            [] => {
+                ui.label("Click on the paper to place the first caliper.");
+            }
+            [a] => {
+                ui.label(format!(
+                    "A: {:.3} s, {:+.3} mV",
+                    a.t_in_seconds, a.value_in_mv
+                ));
+                ui.label("Click a second point.");
+            }
+            [a, b, ..] => {
+                let dt_in_ms = (b.t_in_seconds - a.t_in_seconds).abs() * 1000.0;
+                ui.label(format!("Δt = {dt_in_ms:.0} ms"));
+                if dt_in_ms > 0.0 {
+                    ui.label(format!("   = {:.1} bpm", 60_000.0 / dt_in_ms));
+                }
+                if a.strip_index == b.strip_index {
+                    ui.label(format!("ΔV = {:+.3} mV", b.value_in_mv - a.value_in_mv));
+                } else {
+                    ui.label("ΔV: points are in different leads");
+                }
+            }
+        }
+        ui.separator();
+        ui.small(format!(
+            "{} mm/s · {} mm/mV · {} points drawn",
+            grid.mm_per_s, grid.mm_per_mv, self.last_points_drawn
+        ));
+    }
+
+    /// Draws the paper and the leads of `loaded`, and handles pan, zoom, cursor and calipers.
+    pub fn ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedRecord, grid: &mut GridSettings) {
+        let record = &loaded.record;
+        let fs_hz = record.fs_hz();
+        let duration_in_seconds = record.duration_s();
+        let pixels_per_point = ui.ctx().pixels_per_point();
+        let ui_per_mm = grid.ui_per_mm(pixels_per_point);
+        let dark = ui.visuals().dark_mode;
+        let palette = grid.colours.palette(dark);
+        let names: Vec<String> = record
+            .signal_names()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+
+        // Which rows and strips to draw.
+        let layout = if grid.layout == LeadLayout::ThreeByFourRhythm
+            && COLUMNS_3X4
+                .iter()
+                .flatten()
+                .all(|name| record.signal_index(name).is_some())
+        {
+            LeadLayout::ThreeByFourRhythm
+        } else {
+            if grid.layout == LeadLayout::ThreeByFourRhythm {
+                ui.label("3×4 needs the twelve standard leads; this record is shown 12×1.");
+            }
+            LeadLayout::TwelveByOne
+        };
+        let (n_rows, row_height_in_mm) = match layout {
+            LeadLayout::TwelveByOne => (names.len().max(1), grid.row_height_12x1_mm.max(5.0)),
+            LeadLayout::ThreeByFourRhythm => (4, grid.row_height_3x4_mm.max(5.0)),
+        };
+        // Left margin for the calibration pulse: 0.2 s of paper plus 3 mm.
+        let margin_in_mm = if grid.show_calibration_pulse {
+            0.2 * grid.mm_per_s + 3.0
+        } else {
+            0.0
+        };
+
+        // Paper as wide as the window allows, but no wider than the record at this speed.
+        let record_width_in_ui =
+            (margin_in_mm + duration_in_seconds.max(0.0) as f32 * grid.mm_per_s) * ui_per_mm;
+        let available_width_in_ui = ui.available_width().min(record_width_in_ui.max(10.0));
+        let desired_height_in_ui = n_rows as f32 * row_height_in_mm * ui_per_mm;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                let (rect_in_ui, response) = ui.allocate_exact_size(
+                    egui::vec2(available_width_in_ui, desired_height_in_ui),
+                    egui::Sense::click_and_drag(),
+                );
+                let painter = ui.painter_at(rect_in_ui);
+                paint_paper(&painter, rect_in_ui, ui_per_mm, &palette);
+
+                let paper_width_in_mm = (rect_in_ui.width() / ui_per_mm - margin_in_mm).max(1.0);
+                let visible_in_seconds = f64::from(paper_width_in_mm / grid.mm_per_s);
+                // Keep the view inside the record.
+                let max_start = (duration_in_seconds - visible_in_seconds).max(0.0);
+                self.start_in_seconds = self.start_in_seconds.clamp(0.0, max_start);
+
+                let strips = self.layout_strips(
+                    layout,
+                    &names,
+                    record,
+                    rect_in_ui,
+                    ui_per_mm,
+                    margin_in_mm,
+                    row_height_in_mm,
+                    visible_in_seconds,
+                    grid,
+                );
+
+                let trace_stroke = egui::Stroke::new(grid.trace_width_ui, palette.trace);
+                let mut points_drawn = 0;
+                for (strip_index, (strip, lead_index, label)) in strips.iter().enumerate() {
+                    if let Some(signal) = record.signal(*lead_index) {
+                        points_drawn += strip.paint_trace(
+                            &painter,
+                            signal,
+                            fs_hz,
+                            trace_stroke,
+                            pixels_per_point,
+                        );
+                    }
+                    painter.text(
+                        strip.rect_in_ui.left_top() + egui::vec2(2.0, 1.0),
+                        egui::Align2::LEFT_TOP,
+                        label,
+                        egui::FontId::proportional(13.0),
+                        palette.trace,
+                    );
+                    let is_row_start = strip_index == 0
+                        || strips.get(strip_index.wrapping_sub(1)).is_some_and(
+                            |(previous, _, _)| {
+                                (previous.rect_in_ui.top() - strip.rect_in_ui.top()).abs() > 0.5
+                            },
+                        );
+                    if grid.show_calibration_pulse && is_row_start {
+                        let pulse_strip = Strip {
+                            rect_in_ui: egui::Rect::from_min_max(
+                                egui::pos2(rect_in_ui.left(), strip.rect_in_ui.top()),
+                                strip.rect_in_ui.left_bottom(),
+                            ),
+                            ..*strip
+                        };
+                        pulse_strip.paint_calibration_pulse(&painter, trace_stroke);
+                    }
+                }
+                self.last_points_drawn = points_drawn;
+
+                self.interact(ui, &response, &strips, duration_in_seconds, max_start, grid);
+                self.paint_cursor_and_calipers(&painter, &strips, palette.overlay);
+            });
+    }
+
+    /// The strips of a layout: (strip, lead index, label).
+    #[expect(clippy::too_many_arguments)]
+    fn layout_strips(
+        &self,
+        layout: LeadLayout,
+        names: &[String],
+        record: &crate::wfdb::Record,
+        rect_in_ui: egui::Rect,
+        ui_per_mm: f32,
+        margin_in_mm: f32,
+        row_height_in_mm: f32,
+        visible_in_seconds: f64,
+        grid: &GridSettings,
+    ) -> Vec<(Strip, usize, String)> {
+        let left_in_ui = rect_in_ui.left() + margin_in_mm * ui_per_mm;
+        let row_height_in_ui = row_height_in_mm * ui_per_mm;
+        let make_strip = |row: usize, x0_in_ui: f32, x1_in_ui: f32, t0: f64, t1: f64| Strip {
+            rect_in_ui: egui::Rect::from_min_max(
+                egui::pos2(x0_in_ui, rect_in_ui.top() + row as f32 * row_height_in_ui),
+                egui::pos2(
+                    x1_in_ui,
+                    rect_in_ui.top() + (row + 1) as f32 * row_height_in_ui,
+                ),
+            ),
+            start_in_seconds: t0,
+            end_in_seconds: t1,
+            baseline_in_mm: row_height_in_mm * 0.6,
+            ui_per_mm,
+            mm_per_s: grid.mm_per_s,
+            mm_per_mv: grid.mm_per_mv,
+        };
+        let t0 = self.start_in_seconds;
+        let mut strips = Vec::new();
+        match layout {
+            LeadLayout::TwelveByOne => {
+                for (row, name) in names.iter().enumerate() {
+                    strips.push((
+                        make_strip(
+                            row,
+                            left_in_ui,
+                            rect_in_ui.right(),
+                            t0,
+                            t0 + visible_in_seconds,
+                        ),
+                        row,
+                        name.clone(),
+                    ));
+                }
+            }
+            LeadLayout::ThreeByFourRhythm => {
+                let column_in_seconds = visible_in_seconds / 4.0;
+                let column_width_in_ui =
+                    f64::from(grid.mm_per_s * ui_per_mm) as f32 * column_in_seconds as f32;
+                for (column, leads) in COLUMNS_3X4.iter().enumerate() {
+                    let x0_in_ui = left_in_ui + column as f32 * column_width_in_ui;
+                    let c0 = t0 + column as f64 * column_in_seconds;
+                    for (row, name) in leads.iter().enumerate() {
+                        if let Some(index) = record.signal_index(name) {
+                            let label = names
+                                .get(index)
+                                .cloned()
+                                .unwrap_or_else(|| (*name).to_owned());
+                            strips.push((
+                                make_strip(
+                                    row,
+                                    x0_in_ui,
+                                    x0_in_ui + column_width_in_ui,
+                                    c0,
+                                    c0 + column_in_seconds,
+                                ),
+                                index,
+                                label,
+                            ));
+                        }
+                    }
+                }
+                if let Some(index) = record.signal_index(RHYTHM_LEAD) {
+                    let label = format!(
+                        "{} (rhythm)",
+                        names.get(index).map_or(RHYTHM_LEAD, String::as_str)
+                    );
+                    strips.push((
+                        make_strip(
+                            3,
+                            left_in_ui,
+                            rect_in_ui.right(),
+                            t0,
+                            t0 + visible_in_seconds,
+                        ),
+                        index,
+                        label,
+                    ));
+                }
+            }
+        }
+        strips
+    }
+
+    fn interact(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        strips: &[(Strip, usize, String)],
+        duration_in_seconds: f64,
+        max_start: f64,
+        grid: &mut GridSettings,
+    ) {
+        let strip_at = |pos: egui::Pos2| {
+            strips
+                .iter()
+                .enumerate()
+                .find(|(_, (strip, _, _))| strip.rect_in_ui.contains(pos))
+        };
+        // Cursor.
+        self.cursor_in_seconds = response
+            .hover_pos()
+            .and_then(|pos| strip_at(pos).map(|(_, (strip, _, _))| strip.seconds_from_ui(pos.x)))
+            .filter(|t| (0.0..=duration_in_seconds).contains(t));
+        // Pan by drag.
+        if response.dragged() {
+            let dx_in_ui = response.drag_delta().x;
+            let ui_per_mm = grid.ui_per_mm(ui.ctx().pixels_per_point());
+            let dt_in_seconds = f64::from(dx_in_ui / ui_per_mm / grid.mm_per_s);
+            self.start_in_seconds = (self.start_in_seconds - dt_in_seconds).clamp(0.0, max_start);
+        }
+        // Wheel: pan; Ctrl+wheel (egui's zoom delta): magnification.
+        if response.hovered() {
+            let (scroll, zoom) = ui.input(|input| (input.smooth_scroll_delta, input.zoom_delta()));
+            if scroll.x != 0.0 {
+                let ui_per_mm = grid.ui_per_mm(ui.ctx().pixels_per_point());
+                let dt_in_seconds = f64::from(scroll.x / ui_per_mm / grid.mm_per_s);
+                self.start_in_seconds =
+                    (self.start_in_seconds - dt_in_seconds).clamp(0.0, max_start);
+            }
+            if zoom != 1.0 && zoom.is_finite() {
+                grid.magnification = (grid.magnification * zoom).clamp(0.25, 8.0);
+            }
+        }
+        // Calipers.
+        if response.clicked()
+            && let Some(pos) = response.interact_pointer_pos()
+            && let Some((strip_index, (strip, _, _))) = strip_at(pos)
+        {
+            if self.calipers.len() >= 2 {
+                self.calipers.clear();
+            }
+            self.calipers.push(CaliperPoint {
+                t_in_seconds: strip.seconds_from_ui(pos.x),
+                value_in_mv: strip.mv_from_ui(pos.y),
+                strip_index,
+            });
+        }
+        if response.secondary_clicked() {
+            self.calipers.clear();
+        }
+        // Keys: pan.
+        if !ui.ctx().egui_wants_keyboard_input() {
+            let (left, right) = ui.input(|input| {
+                (
+                    input.key_pressed(egui::Key::ArrowLeft),
+                    input.key_pressed(egui::Key::ArrowRight),
+                )
+            });
+            if left {
+                self.start_in_seconds = (self.start_in_seconds - 1.0).clamp(0.0, max_start);
+            }
+            if right {
+                self.start_in_seconds = (self.start_in_seconds + 1.0).clamp(0.0, max_start);
+            }
+            let (zoom_in, zoom_out) = ui.input(|input| {
+                (
+                    input.key_pressed(egui::Key::Plus) || input.key_pressed(egui::Key::Equals),
+                    input.key_pressed(egui::Key::Minus),
+                )
+            });
+            if zoom_in {
+                grid.magnification = (grid.magnification * 1.25).clamp(0.25, 8.0);
+            }
+            if zoom_out {
+                grid.magnification = (grid.magnification / 1.25).clamp(0.25, 8.0);
+            }
+        }
+    }
+
+    fn paint_cursor_and_calipers(
+        &self,
+        painter: &egui::Painter,
+        strips: &[(Strip, usize, String)],
+        colour: egui::Color32,
+    ) {
+        let stroke = egui::Stroke::new(1.0, colour);
+        if let Some(t_in_seconds) = self.cursor_in_seconds {
+            for (strip, _, _) in strips {
+                if (strip.start_in_seconds..strip.end_in_seconds).contains(&t_in_seconds) {
+                    painter.vline(
+                        strip.ui_from_seconds(t_in_seconds),
+                        strip.rect_in_ui.y_range(),
+                        stroke,
+                    );
+                }
+            }
+        }
+        let caliper_stroke = egui::Stroke::new(1.5, egui::Color32::from_rgb(0, 150, 80));
+        for point in &self.calipers {
+            if let Some((strip, _, _)) = strips.get(point.strip_index) {
+                let x_in_ui = strip.ui_from_seconds(point.t_in_seconds);
+                let y_in_ui = strip.ui_from_mv(point.value_in_mv);
+                painter.vline(x_in_ui, strip.rect_in_ui.y_range(), caliper_stroke);
+                painter.hline((x_in_ui - 6.0)..=(x_in_ui + 6.0), y_in_ui, caliper_stroke);
+            }
+        }
+    }
+}
+
+/// The value of `signal` at time `t_in_seconds` (nearest sample); `None` outside the record or for
+/// missing samples.
+pub fn value_at(signal: &[f64], fs_hz: f64, t_in_seconds: f64) -> Option<f64> {
+    if !(fs_hz > 0.0 && t_in_seconds >= 0.0) {
+        return None;
+    }
+    let index_in_samples = (t_in_seconds * fs_hz).round() as usize;
+    signal
+        .get(index_in_samples)
+        .copied()
+        .filter(|v| v.is_finite())
+}

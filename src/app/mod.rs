@@ -1,0 +1,693 @@
+//! The workbench window (eframe/egui): a thin shell over the library.
+//!
+//! [`App`] holds the state: persisted settings (serde + RON through eframe's storage) and transient
+//! fields (`#[serde(skip)]`: the loaded record, the dataset list, the worker). Each panel lives in its
+//! own file and draws from prepared state; heavy work (reading, indexing, later cleaning and
+//! reconstruction) is submitted to the [`worker`](crate::worker) and its results are picked up in
+//! [`App::poll_worker`] at the start of each frame.
+//!
+//! Not for: signal processing or model code (those are library modules the panels call through jobs).
+
+pub mod bench;
+mod browser;
+mod cleaning_panel;
+pub mod ecg_grid;
+pub mod export;
+mod leads_view;
+mod open_panel;
+mod reconstruct_panel;
+mod settings_panel;
+mod spectrum_panel;
+pub mod study_panel;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{DatasetIndex, RecordEntry};
+use crate::wfdb::Record;
+use crate::worker::{Job, JobEvent, JobId, JobOutput, Worker};
+
+pub use browser::Browser;
+pub use ecg_grid::{GridSettings, LeadLayout};
+pub use leads_view::LeadsView;
+
+/// Key of the app state in eframe's storage.
+const STORAGE_KEY: &str = "precordial-workbench";
+
+/// The sample shown on first start: a 500 Hz record with a myocardial infarction (Q waves, ST
+/// depression), so the first screen shows pathology, not only a normal ECG.
+const FIRST_SAMPLE: &str = "HR09739";
+
+/// How many recent paths are remembered.
+const MAX_RECENT: usize = 12;
+
+/// The main views, one tab each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum View {
+    Browser,
+    #[default]
+    Leads,
+    Spectrum,
+    Reconstruct,
+    Study,
+    Settings,
+}
+
+impl View {
+    pub const ALL: [Self; 6] = [
+        Self::Browser,
+        Self::Leads,
+        Self::Spectrum,
+        Self::Reconstruct,
+        Self::Study,
+        Self::Settings,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Browser => "Records",
+            Self::Leads => "12-lead",
+            Self::Spectrum => "Spectrum",
+            Self::Reconstruct => "Reconstruct",
+            Self::Study => "Study",
+            Self::Settings => "Settings",
+        }
+    }
+
+    fn shortcut_key(self) -> egui::Key {
+        match self {
+            Self::Browser => egui::Key::Num1,
+            Self::Leads => egui::Key::Num2,
+            Self::Spectrum => egui::Key::Num3,
+            Self::Reconstruct => egui::Key::Num4,
+            Self::Study => egui::Key::Num5,
+            Self::Settings => egui::Key::Num6,
+        }
+    }
+}
+
+/// Dark or light window theme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ThemeChoice {
+    #[default]
+    Light,
+    Dark,
+}
+
+/// A message shown in the status area (errors are never only on stderr).
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The record on screen, with what was derived from it.
+pub struct LoadedRecord {
+    pub path: PathBuf,
+    /// Name shown in titles (`HR06000`).
+    pub name: String,
+    pub record: Arc<Record>,
+}
+
+impl LoadedRecord {
+    /// Index of a lead by name, case-insensitive (`V2`, `v2`).
+    pub fn lead_index(&self, name: &str) -> Option<usize> {
+        self.record.signal_index(name)
+    }
+}
+
+/// The workbench state. Fields without `#[serde(skip)]` are settings, saved between runs.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct App {
+    pub view: View,
+    pub theme: ThemeChoice,
+    pub grid: GridSettings,
+    pub cleaning: cleaning_panel::CleaningSettings,
+    /// Folders and records opened before, newest first.
+    pub recent_paths: Vec<PathBuf>,
+    /// Where exports (CSV, PNG) are written.
+    pub export_folder: PathBuf,
+    /// Folder holding trained models (`models/`).
+    pub models_dir: PathBuf,
+    pub browser: Browser,
+    pub leads_view: LeadsView,
+
+    #[serde(skip)]
+    pub worker: Worker,
+    #[serde(skip)]
+    pub open_panel: open_panel::OpenPanel,
+    /// All records listed in the browser (from every opened folder or file).
+    #[serde(skip)]
+    pub entries: Vec<RecordEntry>,
+    #[serde(skip)]
+    pub loaded: Option<LoadedRecord>,
+    /// The load job whose result should become `loaded` (older ones are ignored).
+    #[serde(skip)]
+    pending_load: Option<JobId>,
+    #[serde(skip)]
+    pub notices: Vec<Notice>,
+    #[serde(skip)]
+    pub export: export::ExportState,
+    #[serde(skip)]
+    pub spectrum: spectrum_panel::SpectrumPanel,
+    #[serde(skip)]
+    pub reconstruct: reconstruct_panel::ReconstructPanel,
+    #[serde(skip)]
+    pub study: study_panel::StudyPanel,
+    /// Set once the first record is drawn (launch-to-first-record timing).
+    #[serde(skip)]
+    pub first_record_drawn_at: Option<std::time::Instant>,
+    #[serde(skip)]
+    pub started_at: Option<std::time::Instant>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self {
+            view: View::default(),
+            theme: ThemeChoice::default(),
+            grid: GridSettings::default(),
+            cleaning: cleaning_panel::CleaningSettings::default(),
+            recent_paths: Vec::new(),
+            export_folder: std::env::temp_dir(),
+            models_dir: default_models_dir(),
+            browser: Browser::default(),
+            leads_view: LeadsView::default(),
+            worker: Worker::new(),
+            open_panel: open_panel::OpenPanel::default(),
+            entries: Vec::new(),
+            loaded: None,
+            pending_load: None,
+            notices: Vec::new(),
+            export: export::ExportState::default(),
+            spectrum: spectrum_panel::SpectrumPanel::default(),
+            reconstruct: reconstruct_panel::ReconstructPanel::default(),
+            study: study_panel::StudyPanel::default(),
+            first_record_drawn_at: None,
+            started_at: None,
+        }
+    }
+}
+
+/// The bundled sample records (`assets/samples`), found next to the executable's source tree or the
+/// working directory.
+pub fn bundled_samples_dir() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples")),
+        PathBuf::from("assets/samples"),
+    ];
+    candidates.into_iter().find(|dir| dir.is_dir())
+}
+
+fn default_models_dir() -> PathBuf {
+    let source_tree = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
+    if source_tree.is_dir() {
+        source_tree
+    } else {
+        PathBuf::from("models")
+    }
+}
+
+impl App {
+    /// Restores settings from eframe's storage (if any), then opens `paths` or, when none are given and
+    /// nothing was opened before, the bundled samples.
+    pub fn new(storage: Option<&dyn eframe::Storage>, paths: Vec<PathBuf>) -> Self {
+        let mut app: Self = storage
+            .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
+            .unwrap_or_default();
+        app.started_at = Some(std::time::Instant::now());
+        if paths.is_empty() {
+            app.open_samples();
+        } else {
+            for path in paths {
+                app.open_path(&path);
+            }
+        }
+        app
+    }
+
+    /// Opens the bundled samples: lists them in the browser and shows the first.
+    pub fn open_samples(&mut self) {
+        let Some(dir) = bundled_samples_dir() else {
+            self.notify(
+                NoticeLevel::Warning,
+                "the bundled samples (assets/samples) were not found next to this build".to_owned(),
+            );
+            return;
+        };
+        let mut headers: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "hea"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        headers.sort();
+        let shown = headers
+            .iter()
+            .find(|path| path.file_stem().is_some_and(|stem| stem == FIRST_SAMPLE))
+            .or(headers.first());
+        if let Some(shown) = shown {
+            self.load_record(&shown.clone());
+        }
+        self.worker.submit(Job::IndexFiles { paths: headers });
+    }
+
+    /// Opens a folder (indexed into the browser) or one record (listed and shown).
+    pub fn open_path(&mut self, path: &Path) {
+        let path = path.to_path_buf();
+        if path.is_dir() {
+            self.worker.submit(Job::IndexFolder { path: path.clone() });
+            self.view = View::Browser;
+        } else {
+            let header = crate::wfdb::header::header_path(&path);
+            if !header.is_file() {
+                self.notify(
+                    NoticeLevel::Error,
+                    format!(
+                        "{}: no such record (expected a folder or a WFDB header {})",
+                        path.display(),
+                        header.display()
+                    ),
+                );
+                return;
+            }
+            self.worker.submit(Job::IndexFiles {
+                paths: vec![header.clone()],
+            });
+            self.load_record(&header);
+        }
+        self.remember(path);
+    }
+
+    /// Reads a record in the worker; it is shown when it arrives.
+    pub fn load_record(&mut self, path: &Path) {
+        let job_id = self.worker.submit(Job::LoadRecord {
+            path: path.to_path_buf(),
+        });
+        self.pending_load = Some(job_id);
+    }
+
+    fn remember(&mut self, path: PathBuf) {
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        self.recent_paths.retain(|recent| recent != &path);
+        self.recent_paths.insert(0, path);
+        self.recent_paths.truncate(MAX_RECENT);
+    }
+
+    pub fn notify(&mut self, level: NoticeLevel, text: String) {
+        match level {
+            NoticeLevel::Error => log_line("error", &text),
+            NoticeLevel::Warning => log_line("warning", &text),
+            NoticeLevel::Info => {}
+        }
+        self.notices.push(Notice { level, text });
+        if self.notices.len() > 50 {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Applies the results of finished jobs. Never blocks.
+    pub fn poll_worker(&mut self) {
+        for event in self.worker.poll() {
+            match event {
+                JobEvent::Finished { job_id, result } => match result {
+                    Ok(JobOutput::Record { path, record }) => {
+                        if self.pending_load == Some(job_id) {
+                            self.pending_load = None;
+                            self.show_record(path, *record);
+                        }
+                    }
+                    Ok(JobOutput::Index { path, index }) => self.add_index(&path, *index),
+                    Err(message) => {
+                        if self.pending_load == Some(job_id) {
+                            self.pending_load = None;
+                        }
+                        self.notify(NoticeLevel::Error, message);
+                    }
+                },
+                JobEvent::Cancelled { .. } => {
+                    self.notify(NoticeLevel::Info, "job cancelled".to_owned());
+                }
+            }
+        }
+    }
+
+    fn show_record(&mut self, path: PathBuf, record: Record) {
+        let name = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        for (signal, checksum) in record.checksum_mismatches() {
+            let text = format!("{name}: signal {signal}: checksum mismatch ({checksum:?})");
+            self.notify(NoticeLevel::Warning, text);
+        }
+        self.browser.selected_header = Some(crate::wfdb::header::header_path(&path));
+        self.loaded = Some(LoadedRecord {
+            path,
+            name,
+            record: Arc::new(record),
+        });
+        self.leads_view.on_new_record();
+        self.spectrum.on_new_record();
+        self.reconstruct.on_new_record();
+    }
+
+    fn add_index(&mut self, path: &Path, index: DatasetIndex) {
+        let n_problems = index.problems.len();
+        if let Some(problem) = index.problems.first() {
+            self.notify(
+                NoticeLevel::Warning,
+                format!(
+                    "{}: {n_problems} file(s) could not be indexed, first: {problem}",
+                    path.display()
+                ),
+            );
+        }
+        if index.records.is_empty() && n_problems == 0 {
+            self.notify(
+                NoticeLevel::Warning,
+                format!("{}: no WFDB records found", path.display()),
+            );
+        }
+        // A record opened twice is listed once.
+        let known: std::collections::HashSet<PathBuf> = self
+            .entries
+            .iter()
+            .map(|entry| entry.header_path.clone())
+            .collect();
+        self.entries.extend(
+            index
+                .records
+                .into_iter()
+                .filter(|entry| !known.contains(&entry.header_path)),
+        );
+        self.browser.invalidate();
+    }
+
+    /// Every frame: poll the worker, handle dropped files and shortcuts, lay the panels out.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll_worker();
+        self.apply_theme(&ctx);
+        self.handle_dropped_files(&ctx);
+        self.handle_shortcuts(&ctx);
+        self.export.poll(&mut self.notices);
+
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.view {
+            View::Browser => self.browser_view_ui(ui),
+            View::Leads => self.leads_view_ui(ui),
+            View::Spectrum => self.spectrum_view_ui(ui),
+            View::Reconstruct => self.reconstruct_view_ui(ui),
+            View::Study => self.study.ui(ui),
+            View::Settings => settings_panel::settings_ui(self, ui),
+        });
+
+        if self.worker.is_busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn apply_theme(&self, ctx: &egui::Context) {
+        let theme = match self.theme {
+            ThemeChoice::Light => egui::Theme::Light,
+            ThemeChoice::Dark => egui::Theme::Dark,
+        };
+        if ctx.theme() != theme {
+            ctx.set_theme(theme);
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .collect()
+        });
+        for path in dropped {
+            self.open_path(&path);
+        }
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        for view in View::ALL {
+            if ctx.input_mut(|input| input.consume_key(egui::Modifiers::NONE, view.shortcut_key()))
+            {
+                self.view = view;
+            }
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::O)) {
+            self.open_panel.request_focus = true;
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::NONE, egui::Key::L)) {
+            self.grid.layout = self.grid.layout.toggled();
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::NONE, egui::Key::T)) {
+            self.theme = match self.theme {
+                ThemeChoice::Light => ThemeChoice::Dark,
+                ThemeChoice::Dark => ThemeChoice::Light,
+            };
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::E)) {
+            self.export_csv();
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::P)) {
+            self.export_png(ctx);
+        }
+        if ctx.input_mut(|input| input.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            self.worker.cancel_all();
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            ui.strong("Precordial");
+            ui.separator();
+            for view in View::ALL {
+                let shortcut = format!("{:?}", view.shortcut_key()).replace("Num", "");
+                ui.selectable_value(&mut self.view, view, view.label())
+                    .on_hover_text(format!("Shortcut: {shortcut}"));
+            }
+            ui.separator();
+            let theme_label = match self.theme {
+                ThemeChoice::Light => "Dark theme",
+                ThemeChoice::Dark => "Light theme",
+            };
+            if ui
+                .button(theme_label)
+                .on_hover_text("Switch theme (T)")
+                .clicked()
+            {
+                self.theme = match self.theme {
+                    ThemeChoice::Light => ThemeChoice::Dark,
+                    ThemeChoice::Dark => ThemeChoice::Light,
+                };
+            }
+            if ui
+                .button("Export CSV")
+                .on_hover_text("Write the current record's signals (mV) as CSV (Ctrl+E)")
+                .clicked()
+            {
+                self.export_csv();
+            }
+            if ui
+                .button("Export PNG")
+                .on_hover_text("Save the current window as a PNG image (Ctrl+P)")
+                .clicked()
+            {
+                self.export_png(ui.ctx());
+            }
+        });
+        open_panel::open_bar_ui(self, ui);
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match &self.loaded {
+                Some(loaded) => {
+                    ui.label(format!(
+                        "{} · {} leads · {} Hz · {:.1} s",
+                        loaded.name,
+                        loaded.record.n_signals(),
+                        loaded.record.fs_hz(),
+                        loaded.record.duration_s()
+                    ));
+                }
+                None => {
+                    ui.label("No record loaded");
+                }
+            }
+            ui.separator();
+            ui.label(format!("{} records listed", self.entries.len()));
+            let mut cancel = None;
+            for handle in self.worker.running() {
+                ui.separator();
+                ui.add(egui::Spinner::new());
+                ui.label(&handle.description);
+                ui.add(egui::ProgressBar::new(handle.progress()).desired_width(80.0));
+                if ui.small_button("Cancel").on_hover_text("Esc").clicked() {
+                    cancel = Some(handle.clone());
+                }
+            }
+            if let Some(handle) = cancel {
+                handle.cancel();
+            }
+        });
+        if let Some(notice) = self.notices.last().cloned() {
+            ui.horizontal(|ui| {
+                let colour = match notice.level {
+                    NoticeLevel::Info => ui.visuals().text_color(),
+                    NoticeLevel::Warning => ui.visuals().warn_fg_color,
+                    NoticeLevel::Error => ui.visuals().error_fg_color,
+                };
+                let prefix = match notice.level {
+                    NoticeLevel::Info => "",
+                    NoticeLevel::Warning => "Warning: ",
+                    NoticeLevel::Error => "Error: ",
+                };
+                ui.colored_label(colour, format!("{prefix}{}", notice.text));
+                if ui.small_button("x").on_hover_text("Dismiss").clicked() {
+                    self.notices.pop();
+                }
+            });
+        }
+    }
+
+    fn browser_view_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(header) = self.browser.ui(ui, &self.entries) {
+            self.load_record(&header);
+        }
+    }
+
+    fn leads_view_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::right("cleaning_side")
+            .default_size(260.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.cleaning.ui(ui);
+                    ui.separator();
+                    self.leads_view
+                        .readout_ui(ui, self.loaded.as_ref(), &self.grid);
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.leads_view.controls_ui(ui, &mut self.grid);
+            match &self.loaded {
+                Some(loaded) => {
+                    self.leads_view.ui(ui, loaded, &mut self.grid);
+                    if self.first_record_drawn_at.is_none() {
+                        self.first_record_drawn_at = Some(std::time::Instant::now());
+                    }
+                }
+                None => {
+                    ui.centered_and_justified(|ui| {
+                        if self.pending_load.is_some() {
+                            ui.label("Reading record…");
+                        } else {
+                            ui.label("No record loaded. Open a record or folder above, or drop a .hea file here.");
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    fn spectrum_view_ui(&mut self, ui: &mut egui::Ui) {
+        self.spectrum.ui(ui, self.loaded.as_ref());
+    }
+
+    fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {
+        self.reconstruct
+            .ui(ui, self.loaded.as_ref(), &self.models_dir);
+    }
+
+    pub fn export_csv(&mut self) {
+        match &self.loaded {
+            Some(loaded) => {
+                let path = self
+                    .export_folder
+                    .join(format!("{}_signals.csv", loaded.name));
+                match export::write_signals_csv(&loaded.record, &path) {
+                    Ok(()) => self.notify(
+                        NoticeLevel::Info,
+                        format!("signals written to {}", path.display()),
+                    ),
+                    Err(err) => self.notify(
+                        NoticeLevel::Error,
+                        format!("could not write {}: {err}", path.display()),
+                    ),
+                }
+            }
+            None => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
+        }
+    }
+
+    pub fn export_png(&mut self, ctx: &egui::Context) {
+        let name = self
+            .loaded
+            .as_ref()
+            .map_or_else(|| "workbench".to_owned(), |loaded| loaded.name.clone());
+        let path = self
+            .export_folder
+            .join(format!("{name}_{}.png", self.view.label().to_lowercase()));
+        self.export.request_png(ctx, path);
+    }
+}
+
+fn log_line(level: &str, text: &str) {
+    eprintln!("[precordial {level}] {text}");
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, self);
+    }
+}
+
+/// Opens the workbench window (blocks until it is closed). `paths` are opened at start; with none, the
+/// bundled samples are.
+pub fn run_native(paths: Vec<PathBuf>) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Precordial")
+            .with_inner_size([1500.0, 950.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Precordial",
+        options,
+        Box::new(move |creation| {
+            let mut app = App::new(creation.storage, paths);
+            let ctx = creation.egui_ctx.clone();
+            app.worker.set_waker(move || ctx.request_repaint());
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|err| anyhow::anyhow!("could not open the workbench window: {err}"))
+}

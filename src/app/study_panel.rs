@@ -1,0 +1,464 @@
+//! The study panels: k-NN affinity heatmaps (x̂ and ĥ), the per-class RMSE radar (C vs C-h), and the
+//! per-lead metrics table with the paper's published numbers beside ours.
+//!
+//! The widgets draw plain data structs ([`AffinityMatrix`], [`ClassRmse`], [`LeadMetrics`]), to be fed
+//! by the evaluation module (issue 4) once it exists. Until an evaluation has run, only the paper's
+//! published numbers are shown, labelled as such; nothing here is invented.
+
+/// A k-NN affinity matrix: `values[i][j]` = mean over windows of class i of the fraction of their k
+/// nearest neighbours in class j.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AffinityMatrix {
+    /// What was embedded (`x̂`, `ĥ`).
+    pub title: String,
+    pub class_names: Vec<String>,
+    /// Test windows per class.
+    pub counts: Vec<usize>,
+    pub values: Vec<Vec<f64>>,
+}
+
+impl AffinityMatrix {
+    /// Mean of the diagonal ("intra-class consistency"); `None` for an empty matrix.
+    pub fn diagonal_mean(&self) -> Option<f64> {
+        let n = self.class_names.len().min(self.values.len());
+        if n == 0 {
+            return None;
+        }
+        let sum: f64 = (0..n)
+            .filter_map(|i| self.values.get(i).and_then(|row| row.get(i)))
+            .sum();
+        Some(sum / n as f64)
+    }
+}
+
+/// Per-class RMSE of the two models.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassRmse {
+    pub class_name: String,
+    /// Test windows of this class.
+    pub n_windows: usize,
+    pub rmse_c_mv: f64,
+    pub rmse_ch_mv: f64,
+}
+
+/// Metrics of one target lead for one model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeadMetrics {
+    pub rmse_mv: f64,
+    pub r2: f64,
+    pub pearson_r: f64,
+}
+
+/// The paper's published per-lead results (PTB-XL, patient-independent), from METHOD.md:
+/// (lead, C, C-h).
+pub const PAPER_RESULTS: [(&str, LeadMetrics, LeadMetrics); 6] = [
+    (
+        "V1",
+        LeadMetrics {
+            rmse_mv: 0.063,
+            r2: 0.754,
+            pearson_r: 0.940,
+        },
+        LeadMetrics {
+            rmse_mv: 0.052,
+            r2: 0.839,
+            pearson_r: 0.951,
+        },
+    ),
+    (
+        "V3",
+        LeadMetrics {
+            rmse_mv: 0.115,
+            r2: 0.670,
+            pearson_r: 0.913,
+        },
+        LeadMetrics {
+            rmse_mv: 0.101,
+            r2: 0.744,
+            pearson_r: 0.926,
+        },
+    ),
+    (
+        "V4",
+        LeadMetrics {
+            rmse_mv: 0.118,
+            r2: 0.605,
+            pearson_r: 0.893,
+        },
+        LeadMetrics {
+            rmse_mv: 0.108,
+            r2: 0.687,
+            pearson_r: 0.906,
+        },
+    ),
+    (
+        "V5",
+        LeadMetrics {
+            rmse_mv: 0.094,
+            r2: 0.684,
+            pearson_r: 0.922,
+        },
+        LeadMetrics {
+            rmse_mv: 0.084,
+            r2: 0.717,
+            pearson_r: 0.931,
+        },
+    ),
+    (
+        "V6",
+        LeadMetrics {
+            rmse_mv: 0.071,
+            r2: 0.699,
+            pearson_r: 0.935,
+        },
+        LeadMetrics {
+            rmse_mv: 0.063,
+            r2: 0.760,
+            pearson_r: 0.944,
+        },
+    ),
+    (
+        "Mean",
+        LeadMetrics {
+            rmse_mv: 0.092,
+            r2: 0.683,
+            pearson_r: 0.921,
+        },
+        LeadMetrics {
+            rmse_mv: 0.082,
+            r2: 0.749,
+            pearson_r: 0.932,
+        },
+    ),
+];
+
+/// Radar rings, mV (as in the paper's figure).
+pub const RADAR_RINGS_MV: [f64; 5] = [0.05, 0.075, 0.10, 0.125, 0.15];
+
+/// What an evaluation produced, in the shape the widgets draw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StudyResults {
+    pub affinity_x: Option<AffinityMatrix>,
+    pub affinity_h: Option<AffinityMatrix>,
+    pub class_rmse: Vec<ClassRmse>,
+    /// (lead, C, C-h) of our evaluation.
+    pub lead_metrics: Vec<(String, LeadMetrics, LeadMetrics)>,
+}
+
+/// Shown until an evaluation has run.
+pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first: the evaluation module (issue 4) is not in this build yet, so there are no affinity matrices, per-class errors or metrics of ours to show.";
+
+#[derive(Default)]
+pub struct StudyPanel {
+    pub results: Option<StudyResults>,
+    /// Classes shown on the radar (by name); empty = all.
+    pub radar_classes: Vec<String>,
+}
+
+impl StudyPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Study the models");
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if self.results.is_none() {
+                ui.colored_label(ui.visuals().warn_fg_color, RUN_EVALUATION_FIRST);
+            }
+            ui.separator();
+            ui.heading("k-NN affinity").on_hover_text(
+                "For each test window, its k = 10 nearest neighbours by cosine similarity: A[i][j] is the mean fraction of a class-i window's neighbours that are of class j. A strong diagonal means the representation groups windows by diagnosis.",
+            );
+            match &self.results {
+                Some(results) => {
+                    ui.columns(2, |columns| {
+                        if let (Some(left), Some(matrix)) = (columns.get_mut(0), &results.affinity_x) {
+                            heatmap_ui(left, matrix);
+                        }
+                        if let (Some(right), Some(matrix)) = (columns.get_mut(1), &results.affinity_h) {
+                            heatmap_ui(right, matrix);
+                        }
+                    });
+                }
+                None => {
+                    ui.label("(no evaluation yet) — published diagonal means: 0.083 for x̂, 0.837 for ĥ.");
+                }
+            }
+            ui.separator();
+            ui.heading("Per-class RMSE, C vs C-h").on_hover_text(
+                "Root-mean-square error of the reconstructed leads per diagnostic class; n is the number of test windows of the class.",
+            );
+            match &self.results {
+                Some(results) if !results.class_rmse.is_empty() => {
+                    class_picker_ui(ui, &results.class_rmse, &mut self.radar_classes);
+                    let shown: Vec<ClassRmse> = results
+                        .class_rmse
+                        .iter()
+                        .filter(|c| self.radar_classes.is_empty() || self.radar_classes.contains(&c.class_name))
+                        .cloned()
+                        .collect();
+                    radar_ui(ui, &shown);
+                }
+                _ => {
+                    ui.label("(no evaluation yet)");
+                }
+            }
+            ui.separator();
+            ui.heading("Per-lead metrics").on_hover_text(
+                "RMSE in mV (lower is better); R², the fraction of the lead's variance explained; Pearson r, the shape correlation (per window, averaged).",
+            );
+            let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
+            metrics_table_ui(ui, ours);
+        });
+    }
+}
+
+/// Draws an affinity matrix as a heatmap with class names, counts and the diagonal mean; hovering a
+/// cell shows its value.
+pub fn heatmap_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
+    let n = matrix.class_names.len();
+    ui.label(match matrix.diagonal_mean() {
+        Some(mean) => format!("{} — diagonal mean {mean:.3}", matrix.title),
+        None => matrix.title.clone(),
+    });
+    if n == 0 {
+        ui.label("(empty)");
+        return;
+    }
+    let label_width_in_ui = 110.0;
+    let cell_in_ui =
+        ((ui.available_width() - label_width_in_ui - 10.0) / n as f32).clamp(12.0, 60.0);
+    let size = egui::vec2(
+        label_width_in_ui + cell_in_ui * n as f32,
+        20.0 + cell_in_ui * n as f32,
+    );
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let text_colour = ui.visuals().text_color();
+    let origin = rect.left_top() + egui::vec2(label_width_in_ui, 20.0);
+    for (i, name) in matrix.class_names.iter().enumerate() {
+        let count = matrix.counts.get(i).copied().unwrap_or(0);
+        painter.text(
+            egui::pos2(rect.left(), origin.y + (i as f32 + 0.5) * cell_in_ui),
+            egui::Align2::LEFT_CENTER,
+            format!("{name} (n={count})"),
+            egui::FontId::proportional(11.0),
+            text_colour,
+        );
+        painter.text(
+            egui::pos2(origin.x + (i as f32 + 0.5) * cell_in_ui, rect.top() + 10.0),
+            egui::Align2::CENTER_CENTER,
+            name,
+            egui::FontId::proportional(10.0),
+            text_colour,
+        );
+        for j in 0..n {
+            let value = matrix.values.get(i).and_then(|row| row.get(j)).copied();
+            let cell = egui::Rect::from_min_size(
+                origin + egui::vec2(j as f32 * cell_in_ui, i as f32 * cell_in_ui),
+                egui::vec2(cell_in_ui, cell_in_ui),
+            );
+            let colour = match value {
+                Some(v) if v.is_finite() => viridis(v.clamp(0.0, 1.0) as f32),
+                _ => egui::Color32::GRAY,
+            };
+            painter.rect_filled(cell.shrink(0.5), 0.0, colour);
+        }
+    }
+    if let Some(pos) = response.hover_pos() {
+        let offset = pos - origin;
+        if offset.x >= 0.0 && offset.y >= 0.0 {
+            let j = (offset.x / cell_in_ui) as usize;
+            let i = (offset.y / cell_in_ui) as usize;
+            if let (Some(row_name), Some(column_name)) =
+                (matrix.class_names.get(i), matrix.class_names.get(j))
+            {
+                let value = matrix.values.get(i).and_then(|row| row.get(j)).copied();
+                response.on_hover_text(format!(
+                    "{row_name} → {column_name}: {}",
+                    value.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"))
+                ));
+            }
+        }
+    }
+}
+
+/// A small perceptual colour map (viridis, 5 stops, linear between).
+fn viridis(t: f32) -> egui::Color32 {
+    const STOPS: [[f32; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let scaled = t.clamp(0.0, 1.0) * 4.0;
+    let i = (scaled.floor() as usize).min(3);
+    let f = scaled - i as f32;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |k: usize| (a[k] + (b[k] - a[k]) * f).round() as u8;
+    egui::Color32::from_rgb(mix(0), mix(1), mix(2))
+}
+
+fn class_picker_ui(ui: &mut egui::Ui, classes: &[ClassRmse], picked: &mut Vec<String>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Classes:");
+        for class in classes {
+            let mut on = picked.is_empty() || picked.contains(&class.class_name);
+            if ui.checkbox(&mut on, &class.class_name).changed() {
+                if picked.is_empty() {
+                    *picked = classes.iter().map(|c| c.class_name.clone()).collect();
+                }
+                if on {
+                    picked.push(class.class_name.clone());
+                } else {
+                    picked.retain(|name| name != &class.class_name);
+                }
+            }
+        }
+    });
+}
+
+/// Radar plot of per-class RMSE, C vs C-h, with rings at [`RADAR_RINGS_MV`].
+pub fn radar_ui(ui: &mut egui::Ui, classes: &[ClassRmse]) {
+    let n = classes.len();
+    let side = ui.available_width().clamp(200.0, 420.0);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let center = rect.center();
+    let radius_in_ui = side * 0.36;
+    let max_mv = RADAR_RINGS_MV.last().copied().unwrap_or(0.15);
+    let text_colour = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
+    for ring_mv in RADAR_RINGS_MV {
+        let r = radius_in_ui * (ring_mv / max_mv) as f32;
+        painter.circle_stroke(center, r, egui::Stroke::new(0.5, weak));
+        painter.text(
+            center + egui::vec2(2.0, -r),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{ring_mv}"),
+            egui::FontId::proportional(9.0),
+            weak,
+        );
+    }
+    if n < 3 {
+        ui.label("A radar needs at least three classes.");
+        return;
+    }
+    let direction = |k: usize| {
+        let angle = std::f32::consts::TAU * k as f32 / n as f32 - std::f32::consts::FRAC_PI_2;
+        egui::vec2(angle.cos(), angle.sin())
+    };
+    for (k, class) in classes.iter().enumerate() {
+        let d = direction(k);
+        painter.line_segment(
+            [center, center + d * radius_in_ui],
+            egui::Stroke::new(0.5, weak),
+        );
+        painter.text(
+            center + d * (radius_in_ui + 14.0),
+            egui::Align2::CENTER_CENTER,
+            format!("{} (n={})", class.class_name, class.n_windows),
+            egui::FontId::proportional(11.0),
+            text_colour,
+        );
+    }
+    let polygon = |value_of: &dyn Fn(&ClassRmse) -> f64| -> Vec<egui::Pos2> {
+        classes
+            .iter()
+            .enumerate()
+            .map(|(k, class)| {
+                let value = value_of(class);
+                let fraction = if value.is_finite() {
+                    (value / max_mv).clamp(0.0, 1.2)
+                } else {
+                    0.0
+                };
+                center + direction(k) * radius_in_ui * fraction as f32
+            })
+            .collect()
+    };
+    let colour_c = egui::Color32::from_rgb(230, 120, 30);
+    let colour_ch = egui::Color32::from_rgb(30, 120, 220);
+    painter.add(egui::Shape::closed_line(
+        polygon(&|c| c.rmse_c_mv),
+        egui::Stroke::new(2.0, colour_c),
+    ));
+    painter.add(egui::Shape::closed_line(
+        polygon(&|c| c.rmse_ch_mv),
+        egui::Stroke::new(2.0, colour_ch),
+    ));
+    ui.horizontal(|ui| {
+        ui.colored_label(colour_c, "— C");
+        ui.colored_label(colour_ch, "— C-h");
+        ui.label("(RMSE, mV)");
+    });
+}
+
+/// Per-lead metrics: ours (when given) beside the paper's published numbers.
+pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[(String, LeadMetrics, LeadMetrics)]) {
+    let format_ours = |lead: &str, pick: &dyn Fn(&(String, LeadMetrics, LeadMetrics)) -> f64| {
+        ours.iter()
+            .find(|(name, _, _)| name == lead)
+            .map_or_else(|| "–".to_owned(), |row| format!("{:.3}", pick(row)))
+    };
+    egui::Grid::new("metrics_table")
+        .striped(true)
+        .show(ui, |ui| {
+            for title in [
+                "Lead",
+                "RMSE C (paper)",
+                "RMSE C-h (paper)",
+                "RMSE C (ours)",
+                "RMSE C-h (ours)",
+                "R² C (paper)",
+                "R² C-h (paper)",
+                "R² C (ours)",
+                "R² C-h (ours)",
+                "r C (paper)",
+                "r C-h (paper)",
+                "r C (ours)",
+                "r C-h (ours)",
+            ] {
+                ui.strong(title);
+            }
+            ui.end_row();
+            for (lead, paper_c, paper_ch) in PAPER_RESULTS {
+                ui.label(lead);
+                ui.label(format!("{:.3}", paper_c.rmse_mv));
+                ui.label(format!("{:.3}", paper_ch.rmse_mv));
+                ui.label(format_ours(lead, &|row| row.1.rmse_mv));
+                ui.label(format_ours(lead, &|row| row.2.rmse_mv));
+                ui.label(format!("{:.3}", paper_c.r2));
+                ui.label(format!("{:.3}", paper_ch.r2));
+                ui.label(format_ours(lead, &|row| row.1.r2));
+                ui.label(format_ours(lead, &|row| row.2.r2));
+                ui.label(format!("{:.3}", paper_c.pearson_r));
+                ui.label(format!("{:.3}", paper_ch.pearson_r));
+                ui.label(format_ours(lead, &|row| row.1.pearson_r));
+                ui.label(format_ours(lead, &|row| row.2.pearson_r));
+                ui.end_row();
+            }
+        });
+    ui.small("Paper: Youssef & Singla (2026), PTB-XL, patient-independent test fold. \"–\": no evaluation of ours yet.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagonal_mean_handles_ragged_and_empty_matrices() {
+        let matrix = AffinityMatrix {
+            title: "x".into(),
+            class_names: vec!["A".into(), "B".into()],
+            counts: vec![1, 2],
+            values: vec![vec![0.5, 0.5], vec![0.25]],
+        };
+        assert_eq!(matrix.diagonal_mean(), Some(0.25));
+        let empty = AffinityMatrix {
+            title: "e".into(),
+            class_names: vec![],
+            counts: vec![],
+            values: vec![],
+        };
+        assert_eq!(empty.diagonal_mean(), None);
+    }
+}

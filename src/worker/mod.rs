@@ -1,0 +1,393 @@
+//! Background jobs: the workbench's heavy work (reading records, indexing folders, later cleaning,
+//! reconstruction and evaluation) runs here, never on the UI thread.
+//!
+//! A [`Worker`] runs each submitted [`Job`] on its own thread. Every job gets a [`JobHandle`] with a
+//! shared progress value (0..=1) and a cancel flag that the job polls; results come back as
+//! [`JobEvent`]s over a crossbeam channel that the UI drains once per frame with [`Worker::poll`].
+//! An optional waker (the UI's "request repaint") is called whenever an event is sent.
+//!
+//! Not for: anything that draws. This module knows nothing of egui.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::dataset::DatasetIndex;
+use crate::wfdb::Record;
+
+/// Identifies one submitted job.
+pub type JobId = u64;
+
+/// What a job does.
+#[derive(Clone, Debug)]
+pub enum Job {
+    /// Read one WFDB record (path with or without `.hea`).
+    LoadRecord { path: PathBuf },
+    /// Index a dataset folder (PTB-XL, Challenge, LUDB, PTB or any WFDB folder).
+    IndexFolder { path: PathBuf },
+    /// Index a list of single records (as a "generic" dataset of loose files).
+    IndexFiles { paths: Vec<PathBuf> },
+}
+
+impl Job {
+    /// A short human description, for the jobs list.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::LoadRecord { path } => format!("Reading {}", path.display()),
+            Self::IndexFolder { path } => format!("Indexing {}", path.display()),
+            Self::IndexFiles { paths } => format!("Indexing {} record(s)", paths.len()),
+        }
+    }
+}
+
+/// What a finished job produced.
+#[derive(Debug)]
+pub enum JobOutput {
+    Record {
+        path: PathBuf,
+        record: Box<Record>,
+    },
+    Index {
+        path: PathBuf,
+        index: Box<DatasetIndex>,
+    },
+}
+
+/// Events sent from jobs to the UI.
+#[derive(Debug)]
+pub enum JobEvent {
+    /// The job finished (successfully or not). Errors are human-readable, with context.
+    Finished {
+        job_id: JobId,
+        result: Result<JobOutput, String>,
+    },
+    /// The job saw its cancel flag and stopped.
+    Cancelled { job_id: JobId },
+}
+
+/// Shared between the UI and one running job.
+#[derive(Debug, Default)]
+pub struct JobShared {
+    /// Progress in [0, 1], stored as `f32` bits.
+    progress_bits: AtomicU32,
+    cancel_requested: AtomicBool,
+}
+
+/// The UI's view of one running job.
+#[derive(Clone, Debug)]
+pub struct JobHandle {
+    pub job_id: JobId,
+    pub description: String,
+    shared: Arc<JobShared>,
+}
+
+impl JobHandle {
+    pub fn progress(&self) -> f32 {
+        f32::from_bits(self.shared.progress_bits.load(Ordering::Relaxed))
+    }
+
+    pub fn cancel(&self) {
+        self.shared.cancel_requested.store(true, Ordering::Relaxed);
+    }
+
+    pub fn cancel_requested(&self) -> bool {
+        self.shared.cancel_requested.load(Ordering::Relaxed)
+    }
+}
+
+/// What a job's code sees: report progress, check for cancel.
+pub struct JobContext {
+    shared: Arc<JobShared>,
+    waker: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl JobContext {
+    pub fn set_progress(&self, fraction: f32) {
+        let fraction = if fraction.is_finite() {
+            fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.shared
+            .progress_bits
+            .store(fraction.to_bits(), Ordering::Relaxed);
+        if let Some(waker) = &self.waker {
+            waker();
+        }
+    }
+
+    pub fn cancel_requested(&self) -> bool {
+        self.shared.cancel_requested.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs jobs on background threads and collects their events.
+pub struct Worker {
+    next_job_id: JobId,
+    sender: Sender<JobEvent>,
+    receiver: Receiver<JobEvent>,
+    running: Vec<JobHandle>,
+    waker: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Worker {
+    pub fn new() -> Self {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        Self {
+            next_job_id: 1,
+            sender,
+            receiver,
+            running: Vec::new(),
+            waker: None,
+        }
+    }
+
+    /// Called after each event and progress update (the UI passes its repaint request).
+    pub fn set_waker(&mut self, waker: impl Fn() + Send + Sync + 'static) {
+        self.waker = Some(Arc::new(waker));
+    }
+
+    /// Jobs submitted and not yet reported by [`Self::poll`].
+    pub fn running(&self) -> &[JobHandle] {
+        &self.running
+    }
+
+    pub fn is_busy(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// Starts `job` on its own thread and returns its id.
+    pub fn submit(&mut self, job: Job) -> JobId {
+        self.submit_with(job.describe(), move |context| run_job(job, context))
+    }
+
+    /// Starts a closure as a job. The closure returns `Ok(None)` when it stopped on cancel.
+    pub fn submit_with(
+        &mut self,
+        description: String,
+        work: impl FnOnce(&JobContext) -> Result<Option<JobOutput>, String> + Send + 'static,
+    ) -> JobId {
+        let job_id = self.next_job_id;
+        self.next_job_id += 1;
+        let shared = Arc::new(JobShared::default());
+        self.running.push(JobHandle {
+            job_id,
+            description: description.clone(),
+            shared: Arc::clone(&shared),
+        });
+        let sender = self.sender.clone();
+        let waker = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("job-{job_id}"))
+            .spawn(move || {
+                let context = JobContext {
+                    shared,
+                    waker: waker.clone(),
+                };
+                // A panic in a job is a bug; it must still not take the UI down or leave the job
+                // spinning forever.
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&context)));
+                let event = match outcome {
+                    Ok(Ok(Some(output))) => JobEvent::Finished {
+                        job_id,
+                        result: Ok(output),
+                    },
+                    Ok(Ok(None)) => JobEvent::Cancelled { job_id },
+                    Ok(Err(message)) => JobEvent::Finished {
+                        job_id,
+                        result: Err(message),
+                    },
+                    Err(_) => JobEvent::Finished {
+                        job_id,
+                        result: Err(format!("{description}: internal error (job panicked)")),
+                    },
+                };
+                sender.send(event).ok();
+                if let Some(waker) = &waker {
+                    waker();
+                }
+            });
+        if let Err(err) = spawned {
+            self.sender
+                .send(JobEvent::Finished {
+                    job_id,
+                    result: Err(format!("could not start a worker thread: {err}")),
+                })
+                .ok();
+        }
+        job_id
+    }
+
+    /// Cancels every running job (each stops at its next check).
+    pub fn cancel_all(&self) {
+        for handle in &self.running {
+            handle.cancel();
+        }
+    }
+
+    /// Drains the events that arrived since the last call (never blocks).
+    pub fn poll(&mut self) -> Vec<JobEvent> {
+        let events: Vec<JobEvent> = self.receiver.try_iter().collect();
+        for event in &events {
+            let job_id = match event {
+                JobEvent::Finished { job_id, .. } | JobEvent::Cancelled { job_id } => *job_id,
+            };
+            self.running.retain(|handle| handle.job_id != job_id);
+        }
+        events
+    }
+
+    /// Blocks until every running job has reported (for tests and command-line use, never the UI).
+    pub fn wait_all(&mut self, timeout: std::time::Duration) -> Vec<JobEvent> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut events = Vec::new();
+        while self.is_busy() {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            if let Ok(event) = self.receiver.recv_timeout(remaining) {
+                let job_id = match &event {
+                    JobEvent::Finished { job_id, .. } | JobEvent::Cancelled { job_id } => *job_id,
+                };
+                self.running.retain(|handle| handle.job_id != job_id);
+                events.push(event);
+            }
+        }
+        events
+    }
+}
+
+fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> {
+    match job {
+        Job::LoadRecord { path } => {
+            context.set_progress(0.1);
+            let record = Record::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+            context.set_progress(1.0);
+            Ok(Some(JobOutput::Record {
+                path,
+                record: Box::new(record),
+            }))
+        }
+        Job::IndexFolder { path } => {
+            context.set_progress(0.05);
+            let index = crate::dataset::open_folder(&path)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            if context.cancel_requested() {
+                return Ok(None);
+            }
+            context.set_progress(1.0);
+            Ok(Some(JobOutput::Index {
+                path,
+                index: Box::new(index),
+            }))
+        }
+        Job::IndexFiles { paths } => {
+            context.set_progress(0.05);
+            let header_paths: Vec<PathBuf> = paths
+                .iter()
+                .map(|path| crate::wfdb::header::header_path(path))
+                .collect();
+            let root = common_folder(&header_paths);
+            let scan = crate::dataset::folder::read_header_files(&root, &header_paths);
+            if context.cancel_requested() {
+                return Ok(None);
+            }
+            let index = crate::dataset::folder::index_scan(scan);
+            context.set_progress(1.0);
+            Ok(Some(JobOutput::Index {
+                path: root,
+                index: Box::new(index),
+            }))
+        }
+    }
+}
+
+/// The deepest folder holding every path (empty when there is none in common).
+fn common_folder(paths: &[PathBuf]) -> PathBuf {
+    let mut common: Option<PathBuf> = None;
+    for path in paths {
+        let folder = path.parent().map(PathBuf::from).unwrap_or_default();
+        common = Some(match common {
+            None => folder,
+            Some(current) => {
+                let mut shared = PathBuf::new();
+                for (a, b) in current.components().zip(folder.components()) {
+                    if a != b {
+                        break;
+                    }
+                    shared.push(a);
+                }
+                shared
+            }
+        });
+    }
+    common.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn jobs_report_results_progress_and_cancel() {
+        let mut worker = Worker::new();
+        let ok_id = worker.submit_with("ok".into(), |context| {
+            context.set_progress(0.5);
+            Ok(Some(JobOutput::Index {
+                path: PathBuf::new(),
+                index: Box::new(DatasetIndex {
+                    root: PathBuf::new(),
+                    kind: crate::dataset::DatasetKind::Generic,
+                    records: Vec::new(),
+                    problems: Vec::new(),
+                }),
+            }))
+        });
+        let cancel_id = worker.submit_with("spin".into(), |context| {
+            while !context.cancel_requested() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(None)
+        });
+        let panic_id = worker.submit_with("boom".into(), |_| panic!("bug"));
+        assert_eq!(worker.running().len(), 3);
+        worker.running()[1].cancel();
+        let events = worker.wait_all(Duration::from_secs(10));
+        assert_eq!(events.len(), 3);
+        assert!(!worker.is_busy());
+        for event in events {
+            match event {
+                JobEvent::Finished { job_id, result } if job_id == ok_id => assert!(result.is_ok()),
+                JobEvent::Finished { job_id, result } if job_id == panic_id => {
+                    assert!(result.is_err())
+                }
+                JobEvent::Cancelled { job_id } => assert_eq!(job_id, cancel_id),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_record_is_an_error_not_a_panic() {
+        let mut worker = Worker::new();
+        worker.submit(Job::LoadRecord {
+            path: PathBuf::from("/nonexistent/record"),
+        });
+        let events = worker.wait_all(Duration::from_secs(10));
+        assert!(matches!(
+            events.as_slice(),
+            [JobEvent::Finished { result: Err(_), .. }]
+        ));
+    }
+}
