@@ -83,11 +83,19 @@ fn switches_views_and_shows_honest_messages() {
 
     harness.get_by_label("Spectrum").click();
     harness.run_steps(3);
-    harness.get_by_label_contains("Spectrum unavailable");
+    harness.get_by_label("raw at 500 Hz, cleaned at 100 Hz (Nyquist 50 Hz)");
 
     harness.get_by_label("12-lead").click();
     harness.run_steps(3);
-    harness.get_by_label_contains("Cleaning unavailable");
+    harness.get_by_label_contains("R-peaks detected");
+    for display in ["Raw", "Cleaned", "Side by side", "Overlay"] {
+        harness.get_by_label(display).click();
+        harness.run_steps(2);
+        assert!(
+            harness.state().leads_view.last_points_drawn > 0,
+            "{display}"
+        );
+    }
     harness.get_by_label("3×4 + rhythm").click();
     harness.run_steps(3);
     assert_eq!(
@@ -112,6 +120,29 @@ fn opens_a_record_from_a_typed_path_and_reports_bad_paths() {
     harness.state_mut().open_path(Path::new("/no/such/record"));
     settle(&mut harness);
     harness.get_by_label_contains("Error: /no/such/record");
+}
+
+#[test]
+fn cleaning_reruns_live_and_reports_bad_parameters() {
+    let mut harness = harness_with(Vec::new(), false);
+    {
+        let cleaned = harness.state().cleaned.as_ref().expect("cleaned on load");
+        assert_eq!(cleaned.fs_hz, 100.0);
+        assert_eq!(cleaned.leads.len(), 12);
+        assert!(cleaned.leads.iter().all(Result::is_ok));
+        // 10 s of sinus rhythm: between 5 and 20 beats.
+        let n_peaks = cleaned.r_peaks_in_samples.as_ref().map_or(0, Vec::len);
+        assert!((5..=20).contains(&n_peaks), "{n_peaks} R-peaks");
+    }
+    harness.state_mut().cleaning.baseline_window_s = 0.8;
+    settle(&mut harness);
+    let cleaned = harness.state().cleaned.as_ref().expect("cleaned again");
+    assert_eq!(cleaned.config.baseline_window_s, 0.8);
+
+    harness.state_mut().cleaning.bandpass_low_hz = 5.0;
+    harness.state_mut().cleaning.bandpass_high_hz = 2.0;
+    harness.run_steps(3);
+    harness.get_by_label_contains("invalid config");
 }
 
 #[test]
@@ -232,7 +263,7 @@ fn screenshots() {
         .state_mut()
         .load_record(&samples_dir().join("HR09739.hea"));
     settle(&mut harness);
-    let shots: [(&str, View, Option<precordial::app::LeadLayout>); 6] = [
+    let shots: [(&str, View, Option<precordial::app::LeadLayout>); 7] = [
         (
             "leads_12x1",
             View::Leads,
@@ -244,6 +275,7 @@ fn screenshots() {
             Some(precordial::app::LeadLayout::ThreeByFourRhythm),
         ),
         ("browser", View::Browser, None),
+        ("spectrum", View::Spectrum, None),
         ("reconstruct", View::Reconstruct, None),
         ("study", View::Study, None),
         ("settings", View::Settings, None),

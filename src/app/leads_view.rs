@@ -9,6 +9,38 @@ use serde::{Deserialize, Serialize};
 
 use super::LoadedRecord;
 use super::ecg_grid::{GridSettings, LeadLayout, Strip, paint_paper};
+use crate::worker::Cleaned;
+
+/// Which signals the paper shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SignalDisplay {
+    Raw,
+    Cleaned,
+    /// Cleaned drawn over raw, in the overlay colour.
+    #[default]
+    Overlay,
+    /// Raw on the left half of each row, cleaned on the right, over the same time span (12×1).
+    SideBySide,
+}
+
+impl SignalDisplay {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Raw => "Raw",
+            Self::Cleaned => "Cleaned",
+            Self::Overlay => "Overlay",
+            Self::SideBySide => "Side by side",
+        }
+    }
+}
+
+/// Which version of a lead a strip draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Raw,
+    Cleaned,
+    Both,
+}
 
 /// The standard 3×4 arrangement: four columns of three leads.
 const COLUMNS_3X4: [[&str; 3]; 4] = [
@@ -31,11 +63,13 @@ pub struct CaliperPoint {
 }
 
 /// View state of the 12-lead panel.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LeadsView {
     /// Time at the left edge of the strips (linked across all leads).
     pub start_in_seconds: f64,
+    pub display: SignalDisplay,
+    pub show_r_peaks: bool,
     #[serde(skip)]
     pub cursor_in_seconds: Option<f64>,
     #[serde(skip)]
@@ -43,6 +77,19 @@ pub struct LeadsView {
     /// Points handed to the painter in the last frame (after decimation).
     #[serde(skip)]
     pub last_points_drawn: usize,
+}
+
+impl Default for LeadsView {
+    fn default() -> Self {
+        Self {
+            start_in_seconds: 0.0,
+            display: SignalDisplay::default(),
+            show_r_peaks: true,
+            cursor_in_seconds: None,
+            calipers: Vec::new(),
+            last_points_drawn: 0,
+        }
+    }
 }
 
 impl LeadsView {
@@ -97,6 +144,21 @@ impl LeadsView {
             }
             ui.label(format!("t0 = {:.2} s", self.start_in_seconds));
         });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Show");
+            for display in [
+                SignalDisplay::Raw,
+                SignalDisplay::Cleaned,
+                SignalDisplay::Overlay,
+                SignalDisplay::SideBySide,
+            ] {
+                ui.selectable_value(&mut self.display, display, display.label());
+            }
+            ui.separator();
+            ui.checkbox(&mut self.show_r_peaks, "R-peaks").on_hover_text(
+                "Mark the detected R-peaks (the peak of each QRS complex, one per heartbeat), found on the cleaned leads together.",
+            );
+        });
     }
 
     /// The side readout: values at the cursor, caliper measurements.
@@ -104,6 +166,7 @@ impl LeadsView {
         &self,
         ui: &mut egui::Ui,
         loaded: Option<&LoadedRecord>,
+        cleaned: Option<&Cleaned>,
         grid: &GridSettings,
     ) {
         ui.heading("Cursor");
@@ -121,11 +184,25 @@ impl LeadsView {
                             let value = loaded.record.signal(index).and_then(|signal| {
                                 value_at(signal, loaded.record.fs_hz(), t_in_seconds)
                             });
+                            let cleaned_value = cleaned.and_then(|cleaned| {
+                                cleaned
+                                    .leads
+                                    .get(index)
+                                    .and_then(|lead| lead.as_ref().ok())
+                                    .and_then(|signal| {
+                                        value_at(signal, cleaned.fs_hz, t_in_seconds)
+                                    })
+                            });
                             ui.label(*name);
                             ui.label(match value {
                                 Some(value_in_mv) => format!("{value_in_mv:+.3} mV"),
                                 None => "–".to_owned(),
                             });
+                            ui.label(match cleaned_value {
+                                Some(value_in_mv) => format!("{value_in_mv:+.3}"),
+                                None => "–".to_owned(),
+                            })
+                            .on_hover_text("cleaned, mV");
                             ui.end_row();
                         }
                     });
@@ -170,7 +247,13 @@ impl LeadsView {
     }
 
     /// Draws the paper and the leads of `loaded`, and handles pan, zoom, cursor and calipers.
-    pub fn ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedRecord, grid: &mut GridSettings) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedRecord,
+        cleaned: Option<&Cleaned>,
+        grid: &mut GridSettings,
+    ) {
         let record = &loaded.record;
         let fs_hz = record.fs_hz();
         let duration_in_seconds = record.duration_s();
@@ -243,9 +326,30 @@ impl LeadsView {
                 );
 
                 let trace_stroke = egui::Stroke::new(grid.trace_width_ui, palette.trace);
+                let cleaned_stroke = egui::Stroke::new(grid.trace_width_ui, palette.overlay);
+                let r_peaks_in_seconds: Vec<f64> = match cleaned {
+                    Some(cleaned) if self.show_r_peaks && cleaned.fs_hz > 0.0 => cleaned
+                        .r_peaks_in_samples
+                        .as_ref()
+                        .map(|peaks| peaks.iter().map(|&i| i as f64 / cleaned.fs_hz).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
                 let mut points_drawn = 0;
-                for (strip_index, (strip, lead_index, label)) in strips.iter().enumerate() {
-                    if let Some(signal) = record.signal(*lead_index) {
+                for (strip_index, (strip, lead_index, label, source)) in strips.iter().enumerate() {
+                    let cleaned_signal = cleaned.and_then(|cleaned| {
+                        cleaned
+                            .leads
+                            .get(*lead_index)
+                            .and_then(|lead| lead.as_ref().ok())
+                            .map(|signal| (signal.as_slice(), cleaned.fs_hz))
+                    });
+                    let (draw_raw, draw_cleaned) = match source {
+                        Source::Raw => (true, false),
+                        Source::Cleaned => (cleaned_signal.is_none(), true),
+                        Source::Both => (true, true),
+                    };
+                    if draw_raw && let Some(signal) = record.signal(*lead_index) {
                         points_drawn += strip.paint_trace(
                             &painter,
                             signal,
@@ -253,6 +357,30 @@ impl LeadsView {
                             trace_stroke,
                             pixels_per_point,
                         );
+                    }
+                    if draw_cleaned && let Some((signal, cleaned_fs_hz)) = cleaned_signal {
+                        points_drawn += strip.paint_trace(
+                            &painter,
+                            signal,
+                            cleaned_fs_hz,
+                            cleaned_stroke,
+                            pixels_per_point,
+                        );
+                    }
+                    for &t_in_seconds in &r_peaks_in_seconds {
+                        if (strip.start_in_seconds..strip.end_in_seconds).contains(&t_in_seconds) {
+                            let x_in_ui = strip.ui_from_seconds(t_in_seconds);
+                            let top_in_ui = strip.rect_in_ui.top() + 1.0;
+                            painter.add(egui::Shape::convex_polygon(
+                                vec![
+                                    egui::pos2(x_in_ui - 3.0, top_in_ui),
+                                    egui::pos2(x_in_ui + 3.0, top_in_ui),
+                                    egui::pos2(x_in_ui, top_in_ui + 5.0),
+                                ],
+                                egui::Color32::from_rgb(0, 150, 80),
+                                egui::Stroke::NONE,
+                            ));
+                        }
                     }
                     painter.text(
                         strip.rect_in_ui.left_top() + egui::vec2(2.0, 1.0),
@@ -263,7 +391,7 @@ impl LeadsView {
                     );
                     let is_row_start = strip_index == 0
                         || strips.get(strip_index.wrapping_sub(1)).is_some_and(
-                            |(previous, _, _)| {
+                            |(previous, _, _, _)| {
                                 (previous.rect_in_ui.top() - strip.rect_in_ui.top()).abs() > 0.5
                             },
                         );
@@ -285,7 +413,16 @@ impl LeadsView {
             });
     }
 
-    /// The strips of a layout: (strip, lead index, label).
+    /// What each strip draws in the current display mode (side by side splits strips itself).
+    fn source(&self) -> Source {
+        match self.display {
+            SignalDisplay::Raw => Source::Raw,
+            SignalDisplay::Cleaned => Source::Cleaned,
+            SignalDisplay::Overlay | SignalDisplay::SideBySide => Source::Both,
+        }
+    }
+
+    /// The strips of a layout: (strip, lead index, label, what to draw).
     #[expect(clippy::too_many_arguments)]
     fn layout_strips(
         &self,
@@ -298,7 +435,7 @@ impl LeadsView {
         row_height_in_mm: f32,
         visible_in_seconds: f64,
         grid: &GridSettings,
-    ) -> Vec<(Strip, usize, String)> {
+    ) -> Vec<(Strip, usize, String, Source)> {
         let left_in_ui = rect_in_ui.left() + margin_in_mm * ui_per_mm;
         let row_height_in_ui = row_height_in_mm * ui_per_mm;
         let make_strip = |row: usize, x0_in_ui: f32, x1_in_ui: f32, t0: f64, t1: f64| Strip {
@@ -319,6 +456,32 @@ impl LeadsView {
         let t0 = self.start_in_seconds;
         let mut strips = Vec::new();
         match layout {
+            LeadLayout::TwelveByOne if self.display == SignalDisplay::SideBySide => {
+                // Each half shows the same span, so the halves line up beat for beat.
+                let half_in_seconds = visible_in_seconds / 2.0;
+                let half_width_in_ui = grid.mm_per_s * ui_per_mm * half_in_seconds as f32;
+                for (row, name) in names.iter().enumerate() {
+                    let t1 = t0 + half_in_seconds;
+                    strips.push((
+                        make_strip(row, left_in_ui, left_in_ui + half_width_in_ui, t0, t1),
+                        row,
+                        format!("{name} raw"),
+                        Source::Raw,
+                    ));
+                    strips.push((
+                        make_strip(
+                            row,
+                            left_in_ui + half_width_in_ui,
+                            left_in_ui + 2.0 * half_width_in_ui,
+                            t0,
+                            t1,
+                        ),
+                        row,
+                        format!("{name} cleaned"),
+                        Source::Cleaned,
+                    ));
+                }
+            }
             LeadLayout::TwelveByOne => {
                 for (row, name) in names.iter().enumerate() {
                     strips.push((
@@ -331,6 +494,7 @@ impl LeadsView {
                         ),
                         row,
                         name.clone(),
+                        self.source(),
                     ));
                 }
             }
@@ -357,6 +521,7 @@ impl LeadsView {
                                 ),
                                 index,
                                 label,
+                                self.source(),
                             ));
                         }
                     }
@@ -376,6 +541,7 @@ impl LeadsView {
                         ),
                         index,
                         label,
+                        self.source(),
                     ));
                 }
             }
@@ -387,7 +553,7 @@ impl LeadsView {
         &mut self,
         ui: &egui::Ui,
         response: &egui::Response,
-        strips: &[(Strip, usize, String)],
+        strips: &[(Strip, usize, String, Source)],
         duration_in_seconds: f64,
         max_start: f64,
         grid: &mut GridSettings,
@@ -396,12 +562,12 @@ impl LeadsView {
             strips
                 .iter()
                 .enumerate()
-                .find(|(_, (strip, _, _))| strip.rect_in_ui.contains(pos))
+                .find(|(_, (strip, _, _, _))| strip.rect_in_ui.contains(pos))
         };
         // Cursor.
         self.cursor_in_seconds = response
             .hover_pos()
-            .and_then(|pos| strip_at(pos).map(|(_, (strip, _, _))| strip.seconds_from_ui(pos.x)))
+            .and_then(|pos| strip_at(pos).map(|(_, (strip, _, _, _))| strip.seconds_from_ui(pos.x)))
             .filter(|t| (0.0..=duration_in_seconds).contains(t));
         // Pan by drag.
         if response.dragged() {
@@ -426,7 +592,7 @@ impl LeadsView {
         // Calipers.
         if response.clicked()
             && let Some(pos) = response.interact_pointer_pos()
-            && let Some((strip_index, (strip, _, _))) = strip_at(pos)
+            && let Some((strip_index, (strip, _, _, _))) = strip_at(pos)
         {
             if self.calipers.len() >= 2 {
                 self.calipers.clear();
@@ -472,12 +638,12 @@ impl LeadsView {
     fn paint_cursor_and_calipers(
         &self,
         painter: &egui::Painter,
-        strips: &[(Strip, usize, String)],
+        strips: &[(Strip, usize, String, Source)],
         colour: egui::Color32,
     ) {
         let stroke = egui::Stroke::new(1.0, colour);
         if let Some(t_in_seconds) = self.cursor_in_seconds {
-            for (strip, _, _) in strips {
+            for (strip, _, _, _) in strips {
                 if (strip.start_in_seconds..strip.end_in_seconds).contains(&t_in_seconds) {
                     painter.vline(
                         strip.ui_from_seconds(t_in_seconds),
@@ -489,7 +655,7 @@ impl LeadsView {
         }
         let caliper_stroke = egui::Stroke::new(1.5, egui::Color32::from_rgb(0, 150, 80));
         for point in &self.calipers {
-            if let Some((strip, _, _)) = strips.get(point.strip_index) {
+            if let Some((strip, _, _, _)) = strips.get(point.strip_index) {
                 let x_in_ui = strip.ui_from_seconds(point.t_in_seconds);
                 let y_in_ui = strip.ui_from_mv(point.value_in_mv);
                 painter.vline(x_in_ui, strip.rect_in_ui.y_range(), caliper_stroke);

@@ -2,7 +2,7 @@
 //!
 //! [`App`] holds the state: persisted settings (serde + RON through eframe's storage) and transient
 //! fields (`#[serde(skip)]`: the loaded record, the dataset list, the worker). Each panel lives in its
-//! own file and draws from prepared state; heavy work (reading, indexing, later cleaning and
+//! own file and draws from prepared state; heavy work (reading, indexing, cleaning, later
 //! reconstruction) is submitted to the [`worker`](crate::worker) and its results are picked up in
 //! [`App::poll_worker`] at the start of each frame.
 //!
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{DatasetIndex, RecordEntry};
 use crate::wfdb::Record;
-use crate::worker::{Job, JobEvent, JobId, JobOutput, Worker};
+use crate::worker::{Cleaned, Job, JobEvent, JobId, JobOutput, Worker};
 
 pub use browser::Browser;
 pub use ecg_grid::{GridSettings, LeadLayout};
@@ -132,7 +132,7 @@ pub struct App {
     pub view: View,
     pub theme: ThemeChoice,
     pub grid: GridSettings,
-    pub cleaning: cleaning_panel::CleaningSettings,
+    pub cleaning: crate::dsp::clean::CleanConfig,
     /// Folders and records opened before, newest first.
     pub recent_paths: Vec<PathBuf>,
     /// Where exports (CSV, PNG) are written.
@@ -169,6 +169,23 @@ pub struct App {
     pub first_record_drawn_at: Option<std::time::Instant>,
     #[serde(skip)]
     pub started_at: Option<std::time::Instant>,
+    /// Identifies the record on screen (bumped on every load), so late results are not misapplied.
+    #[serde(skip)]
+    pub record_key: u64,
+    /// The cleaning of the record on screen, when done.
+    #[serde(skip)]
+    pub cleaned: Option<Cleaned>,
+    /// The running cleaning job and what it cleans.
+    #[serde(skip)]
+    pending_clean: Option<(JobId, u64, crate::dsp::clean::CleanConfig)>,
+    #[serde(skip)]
+    clean_error: Option<String>,
+    /// The last (record, config) submitted: a failure is not retried until one of them changes.
+    #[serde(skip)]
+    last_submitted_clean: Option<(u64, crate::dsp::clean::CleanConfig)>,
+    /// Jobs cancelled because newer ones replaced them (their cancellation is not news).
+    #[serde(skip)]
+    superseded_jobs: std::collections::HashSet<JobId>,
 }
 
 impl Default for App {
@@ -177,7 +194,7 @@ impl Default for App {
             view: View::default(),
             theme: ThemeChoice::default(),
             grid: GridSettings::default(),
-            cleaning: cleaning_panel::CleaningSettings::default(),
+            cleaning: crate::dsp::clean::CleanConfig::default(),
             recent_paths: Vec::new(),
             export_folder: std::env::temp_dir(),
             models_dir: default_models_dir(),
@@ -195,6 +212,12 @@ impl Default for App {
             study: study_panel::StudyPanel::default(),
             first_record_drawn_at: None,
             started_at: None,
+            record_key: 0,
+            cleaned: None,
+            pending_clean: None,
+            clean_error: None,
+            last_submitted_clean: None,
+            superseded_jobs: Default::default(),
         }
     }
 }
@@ -331,17 +354,99 @@ impl App {
                         }
                     }
                     Ok(JobOutput::Index { path, index }) => self.add_index(&path, *index),
+                    Ok(JobOutput::Cleaned(cleaned)) => {
+                        if self
+                            .pending_clean
+                            .as_ref()
+                            .is_some_and(|(id, _, _)| *id == job_id)
+                        {
+                            self.pending_clean = None;
+                        }
+                        if cleaned.record_key == self.record_key {
+                            self.clean_error = None;
+                            self.cleaned = Some(*cleaned);
+                        }
+                    }
                     Err(message) => {
                         if self.pending_load == Some(job_id) {
                             self.pending_load = None;
                         }
-                        self.notify(NoticeLevel::Error, message);
+                        if self
+                            .pending_clean
+                            .as_ref()
+                            .is_some_and(|(id, _, _)| *id == job_id)
+                        {
+                            // Shown in the cleaning panel, next to the parameters that caused it.
+                            self.pending_clean = None;
+                            self.clean_error = Some(message);
+                        } else if !self.superseded_jobs.remove(&job_id) {
+                            self.notify(NoticeLevel::Error, message);
+                        }
                     }
                 },
-                JobEvent::Cancelled { .. } => {
-                    self.notify(NoticeLevel::Info, "job cancelled".to_owned());
+                JobEvent::Cancelled { job_id } => {
+                    let was_clean = self
+                        .pending_clean
+                        .as_ref()
+                        .is_some_and(|(id, _, _)| *id == job_id);
+                    if was_clean {
+                        self.pending_clean = None;
+                    } else if !self.superseded_jobs.remove(&job_id) {
+                        self.notify(NoticeLevel::Info, "job cancelled".to_owned());
+                    }
                 }
             }
+        }
+    }
+
+    /// Starts a cleaning job when the record or the parameters changed (cancelling a stale one).
+    fn update_cleaning(&mut self) {
+        let Some(loaded) = &self.loaded else {
+            return;
+        };
+        let wanted = cleaning_panel::viewer_config(&self.cleaning);
+        if wanted.validate().is_err() {
+            return; // the panel shows why
+        }
+        let key_and_config = (self.record_key, wanted.clone());
+        if self.last_submitted_clean.as_ref() == Some(&key_and_config) {
+            return; // running, done, or failed with exactly these parameters
+        }
+        if let Some((job_id, _, _)) = self.pending_clean.take()
+            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
+        {
+            handle.cancel();
+            self.superseded_jobs.insert(job_id);
+        }
+        let job_id = self.worker.submit(Job::Clean {
+            record_key: self.record_key,
+            record: Arc::clone(&loaded.record),
+            config: wanted.clone(),
+        });
+        self.last_submitted_clean = Some(key_and_config);
+        self.pending_clean = Some((job_id, self.record_key, wanted));
+    }
+
+    fn cleaning_status(&self) -> cleaning_panel::CleaningStatus {
+        use cleaning_panel::CleaningStatus;
+        if self.loaded.is_none() {
+            return CleaningStatus::NoRecord;
+        }
+        if self.pending_clean.is_some() {
+            return CleaningStatus::Running;
+        }
+        if let Some(err) = &self.clean_error {
+            return CleaningStatus::Failed(err.clone());
+        }
+        match &self.cleaned {
+            Some(cleaned) => CleaningStatus::Done {
+                r_peaks: cleaned
+                    .r_peaks_in_samples
+                    .as_ref()
+                    .map(Vec::len)
+                    .map_err(Clone::clone),
+            },
+            None => CleaningStatus::Running,
         }
     }
 
@@ -360,6 +465,9 @@ impl App {
             name,
             record: Arc::new(record),
         });
+        self.record_key += 1;
+        self.cleaned = None;
+        self.clean_error = None;
         self.leads_view.on_new_record();
         self.spectrum.on_new_record();
         self.reconstruct.on_new_record();
@@ -401,6 +509,7 @@ impl App {
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.poll_worker();
+        self.update_cleaning();
         self.apply_theme(&ctx);
         self.handle_dropped_files(&ctx);
         self.handle_shortcuts(&ctx);
@@ -585,17 +694,22 @@ impl App {
             .resizable(true)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    self.cleaning.ui(ui);
+                    let status = self.cleaning_status();
+                    cleaning_panel::cleaning_ui(&mut self.cleaning, ui, &status);
                     ui.separator();
-                    self.leads_view
-                        .readout_ui(ui, self.loaded.as_ref(), &self.grid);
+                    self.leads_view.readout_ui(
+                        ui,
+                        self.loaded.as_ref(),
+                        self.cleaned.as_ref(),
+                        &self.grid,
+                    );
                 });
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.leads_view.controls_ui(ui, &mut self.grid);
             match &self.loaded {
                 Some(loaded) => {
-                    self.leads_view.ui(ui, loaded, &mut self.grid);
+                    self.leads_view.ui(ui, loaded, self.cleaned.as_ref(), &mut self.grid);
                     if self.first_record_drawn_at.is_none() {
                         self.first_record_drawn_at = Some(std::time::Instant::now());
                     }
@@ -614,7 +728,8 @@ impl App {
     }
 
     fn spectrum_view_ui(&mut self, ui: &mut egui::Ui) {
-        self.spectrum.ui(ui, self.loaded.as_ref());
+        self.spectrum
+            .ui(ui, self.loaded.as_ref(), self.cleaned.as_ref());
     }
 
     fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::dataset::DatasetIndex;
+use crate::dsp::clean::CleanConfig;
+use crate::dsp::spectrum::Psd;
 use crate::wfdb::Record;
 
 /// Identifies one submitted job.
@@ -29,6 +31,13 @@ pub enum Job {
     IndexFolder { path: PathBuf },
     /// Index a list of single records (as a "generic" dataset of loose files).
     IndexFiles { paths: Vec<PathBuf> },
+    /// Clean every lead of a record, detect R-peaks on the cleaned leads, and compute raw and cleaned
+    /// Welch spectra. `record_key` identifies the record the result belongs to.
+    Clean {
+        record_key: u64,
+        record: Arc<Record>,
+        config: CleanConfig,
+    },
 }
 
 impl Job {
@@ -38,6 +47,7 @@ impl Job {
             Self::LoadRecord { path } => format!("Reading {}", path.display()),
             Self::IndexFolder { path } => format!("Indexing {}", path.display()),
             Self::IndexFiles { paths } => format!("Indexing {} record(s)", paths.len()),
+            Self::Clean { .. } => "Cleaning".to_owned(),
         }
     }
 }
@@ -53,6 +63,83 @@ pub enum JobOutput {
         path: PathBuf,
         index: Box<DatasetIndex>,
     },
+    Cleaned(Box<Cleaned>),
+}
+
+/// A record's cleaned leads, with what the viewer derives from them.
+#[derive(Debug)]
+pub struct Cleaned {
+    pub record_key: u64,
+    pub config: CleanConfig,
+    /// Rate of the cleaned leads (the config's target rate).
+    pub fs_hz: f64,
+    /// Per lead, in record order: the cleaned signal or why it could not be cleaned.
+    pub leads: Vec<Result<Vec<f64>, String>>,
+    /// R-peak sample indices at `fs_hz`, detected on all cleaned leads together.
+    pub r_peaks_in_samples: Result<Vec<usize>, String>,
+    /// Welch PSD of each raw lead (at the record's rate) and each cleaned lead (at `fs_hz`).
+    pub raw_psd: Vec<Result<Psd, String>>,
+    pub cleaned_psd: Vec<Result<Psd, String>>,
+}
+
+/// Welch segment length: 2 s of signal (0.5 Hz resolution), at least 16 samples.
+fn welch_segment(fs_hz: f64) -> usize {
+    ((2.0 * fs_hz).round() as usize).max(16)
+}
+
+fn clean_record(
+    record_key: u64,
+    record: &Record,
+    config: CleanConfig,
+    context: &JobContext,
+) -> Result<Option<JobOutput>, String> {
+    use crate::dsp::{clean, rpeaks, spectrum};
+    config.validate().map_err(|err| err.to_string())?;
+    let fs_in_hz = record.fs_hz();
+    let n_signals = record.n_signals();
+    let mut leads = Vec::with_capacity(n_signals);
+    let mut raw_psd = Vec::with_capacity(n_signals);
+    let mut cleaned_psd = Vec::with_capacity(n_signals);
+    for (index, signal) in record.signals().enumerate() {
+        if context.cancel_requested() {
+            return Ok(None);
+        }
+        let cleaned = clean::clean_lead(signal, fs_in_hz, &config).map_err(|err| err.to_string());
+        raw_psd.push(
+            spectrum::welch(signal, fs_in_hz, welch_segment(fs_in_hz)).map_err(|e| e.to_string()),
+        );
+        cleaned_psd.push(match &cleaned {
+            Ok(cleaned) => spectrum::welch(
+                cleaned,
+                config.target_fs_hz,
+                welch_segment(config.target_fs_hz),
+            )
+            .map_err(|e| e.to_string()),
+            Err(err) => Err(err.clone()),
+        });
+        leads.push(cleaned);
+        context.set_progress((index + 1) as f32 / (n_signals + 1) as f32);
+    }
+    let good: Vec<&[f64]> = leads
+        .iter()
+        .filter_map(|lead| lead.as_ref().ok().map(Vec::as_slice))
+        .collect();
+    let r_peaks_in_samples = if good.is_empty() {
+        Err("no lead could be cleaned".to_owned())
+    } else {
+        rpeaks::detect(&good, config.target_fs_hz, &rpeaks::RPeakConfig::default())
+            .map_err(|err| err.to_string())
+    };
+    context.set_progress(1.0);
+    Ok(Some(JobOutput::Cleaned(Box::new(Cleaned {
+        record_key,
+        fs_hz: config.target_fs_hz,
+        config,
+        leads,
+        r_peaks_in_samples,
+        raw_psd,
+        cleaned_psd,
+    }))))
 }
 
 /// Events sent from jobs to the UI.
@@ -269,6 +356,11 @@ impl Worker {
 
 fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> {
     match job {
+        Job::Clean {
+            record_key,
+            record,
+            config,
+        } => clean_record(record_key, &record, config, context),
         Job::LoadRecord { path } => {
             context.set_progress(0.1);
             let record = Record::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
