@@ -237,8 +237,9 @@ fn the_browser_handles_a_ptbxl_sized_list() {
     harness.get_by_label(&format!("{n_fold_10} of 21799 records"));
 }
 
-/// Renders each main view; compares with the committed snapshot, and with PRECORDIAL_SCREENSHOTS=1
-/// writes `screenshots/<view>.png`. Skipped (with a SKIP line) without a wgpu adapter.
+/// Renders each main view; compares the 12-lead views with their committed snapshots
+/// (`tests/snapshots/`), and with PRECORDIAL_SCREENSHOTS=1 writes `screenshots/<view>.png`.
+/// Skipped (with a SKIP line) without a wgpu adapter.
 #[test]
 fn screenshots() {
     let probe = std::panic::catch_unwind(|| {
@@ -298,6 +299,11 @@ fn screenshots() {
                 continue;
             }
         };
+        if name.starts_with("leads") {
+            // Rendered snapshot against the committed reference (tests/snapshots/); create or
+            // refresh it with UPDATE_SNAPSHOTS=1.
+            harness.snapshot(name);
+        }
         if write {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
             std::fs::create_dir_all(&dir).unwrap();
@@ -312,4 +318,46 @@ fn screenshots() {
             println!("wrote {}", path.display());
         }
     }
+}
+
+#[test]
+fn exports_signals_as_csv() {
+    let mut harness = harness_with(Vec::new(), false);
+    let dir = std::env::temp_dir().join(format!("precordial-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    harness.state_mut().export_folder = dir.clone();
+    harness.get_by_label("Export CSV").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("signals written to");
+    let text = std::fs::read_to_string(dir.join("HR09739_signals.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time_s,I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6")
+    );
+    assert_eq!(lines.count(), 5000);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn settings_round_trip_through_ron_and_transient_state_does_not() {
+    let mut harness = harness_with(Vec::new(), false);
+    {
+        let app = harness.state_mut();
+        app.grid.mm_per_s = 50.0;
+        app.grid.screen_dpi = 132.0;
+        app.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
+        app.cleaning.notch_hz = 60.0;
+        app.theme = precordial::app::ThemeChoice::Dark;
+    }
+    let text = ron::to_string(harness.state()).unwrap();
+    let restored: App = ron::from_str(&text).unwrap();
+    assert_eq!(restored.grid, harness.state().grid);
+    assert_eq!(restored.cleaning, harness.state().cleaning);
+    assert_eq!(restored.theme, precordial::app::ThemeChoice::Dark);
+    assert!(restored.loaded.is_none() && restored.entries.is_empty());
+    // Older or partial settings still load (missing fields take defaults).
+    let partial: App = ron::from_str("(view: Browser)").unwrap();
+    assert_eq!(partial.view, View::Browser);
+    assert_eq!(partial.grid.mm_per_s, 25.0);
 }
