@@ -361,3 +361,119 @@ fn settings_round_trip_through_ron_and_transient_state_does_not() {
     assert_eq!(partial.view, View::Browser);
     assert_eq!(partial.grid.mm_per_s, 25.0);
 }
+
+/// The comparison widgets, fed test data (the recorded V-leads and a scaled copy standing in for a
+/// model output; nothing like this is shown in the app without a model).
+#[test]
+fn the_reconstruction_comparison_draws_metrics_and_beats() {
+    use precordial::app::reconstruct_panel::{LeadComparison, ReconstructionResult};
+    let mut harness = harness_with(Vec::new(), false);
+    let result = {
+        let app = harness.state();
+        let loaded = app.loaded.as_ref().unwrap();
+        let cleaned = app.cleaned.as_ref().unwrap();
+        let leads = ["V1", "V3", "V4", "V5", "V6"]
+            .iter()
+            .map(|name| {
+                let index = loaded.lead_index(name).unwrap();
+                let truth = cleaned.leads[index].as_ref().unwrap().clone();
+                let half: Vec<f64> = truth.iter().map(|v| v * 0.5).collect();
+                LeadComparison {
+                    lead: (*name).to_owned(),
+                    truth_mv: truth.clone(),
+                    c_mv: Some(half),
+                    ch_mv: Some(truth),
+                }
+            })
+            .collect();
+        ReconstructionResult {
+            fs_hz: cleaned.fs_hz,
+            device: "test data".to_owned(),
+            leads,
+            r_peaks_in_samples: cleaned.r_peaks_in_samples.clone().unwrap(),
+        }
+    };
+    harness.state_mut().reconstruct.result = Some(result);
+    harness.get_by_label("Reconstruct").click();
+    harness.run_steps(3);
+    harness.get_by_label("Device: test data");
+    // C-h equals the recording here: zero error, R² and r of one.
+    assert!(
+        harness
+            .get_all_by_label("C-h: RMSE 0.000 mV · R² 1.000 · r 1.000")
+            .count()
+            == 5
+    );
+    harness.get_by_label("residuals").click();
+    harness.run_steps(2);
+    assert!(harness.state().reconstruct.toggles.residual);
+}
+
+/// The study widgets, fed test data (no evaluation exists yet; the app itself shows none).
+#[test]
+fn the_study_widgets_draw_matrices_and_radar() {
+    use precordial::app::study_panel::{AffinityMatrix, ClassRmse, StudyResults};
+    let mut harness = harness_with(Vec::new(), false);
+    let names: Vec<String> = ["NORM", "MI", "STTC", "CD", "HYP"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let identity: Vec<Vec<f64>> = (0..5)
+        .map(|i| (0..5).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    harness.state_mut().study.results = Some(StudyResults {
+        affinity_x: Some(AffinityMatrix {
+            title: "x̂".to_owned(),
+            class_names: names.clone(),
+            counts: vec![1; 5],
+            values: identity.clone(),
+        }),
+        affinity_h: Some(AffinityMatrix {
+            title: "ĥ".to_owned(),
+            class_names: names.clone(),
+            counts: vec![1; 5],
+            values: identity,
+        }),
+        class_rmse: names
+            .iter()
+            .map(|name| ClassRmse {
+                class_name: name.clone(),
+                n_windows: 1,
+                rmse_c_mv: 0.1,
+                rmse_ch_mv: 0.08,
+            })
+            .collect(),
+        lead_metrics: Vec::new(),
+    });
+    harness.get_by_label("Study").click();
+    harness.run_steps(3);
+    harness.get_by_label("x̂ — diagonal mean 1.000");
+    harness.get_by_label("ĥ — diagonal mean 1.000");
+    assert!(
+        harness
+            .query_by_label_contains("Run an evaluation first")
+            .is_none()
+    );
+    harness.get_by_label("STTC").click(); // the class picker
+    harness.run_steps(2);
+    assert_eq!(harness.state().study.radar_classes.len(), 4);
+}
+
+#[test]
+fn keyboard_shortcuts_switch_views_layout_and_theme() {
+    let mut harness = harness_with(Vec::new(), false);
+    harness.key_press(egui::Key::Num1);
+    harness.run_steps(2);
+    assert_eq!(harness.state().view, View::Browser);
+    harness.key_press(egui::Key::Num2);
+    harness.run_steps(2);
+    assert_eq!(harness.state().view, View::Leads);
+    let layout = harness.state().grid.layout;
+    harness.key_press(egui::Key::L);
+    harness.run_steps(2);
+    assert_ne!(harness.state().grid.layout, layout);
+    harness.key_press(egui::Key::T);
+    harness.run_steps(2);
+    assert_eq!(harness.state().theme, precordial::app::ThemeChoice::Dark);
+    harness.get_by_label("Light theme");
+}

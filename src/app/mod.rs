@@ -15,7 +15,7 @@ pub mod ecg_grid;
 pub mod export;
 mod leads_view;
 mod open_panel;
-mod reconstruct_panel;
+pub mod reconstruct_panel;
 mod settings_panel;
 mod spectrum_panel;
 pub mod study_panel;

@@ -4,7 +4,8 @@
 //! The `model` module (burn) is not part of this build yet. The panel checks what it can check now —
 //! whether the record holds the input and target leads, whether a models folder holds anything — shows
 //! the recorded target leads, and states plainly that no reconstruction can run. It never draws a
-//! stand-in reconstruction.
+//! stand-in reconstruction. The comparison drawing ([`comparison_ui`]) takes a plain
+//! [`ReconstructionResult`], ready for the reconstruction job to fill.
 
 use std::path::Path;
 
@@ -12,6 +13,221 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::LoadedRecord;
 use super::ecg_grid::decimate_min_max;
+use super::study_panel::LeadMetrics;
+
+/// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadComparison {
+    pub lead: String,
+    pub truth_mv: Vec<f64>,
+    pub c_mv: Option<Vec<f64>>,
+    pub ch_mv: Option<Vec<f64>>,
+}
+
+/// What a reconstruction of one record produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconstructionResult {
+    /// Rate of every trace (100 Hz for the models).
+    pub fs_hz: f64,
+    /// Device the models ran on (`wgpu: …`, `cpu (flex)`).
+    pub device: String,
+    pub leads: Vec<LeadComparison>,
+    /// R-peaks at `fs_hz`, for the beat view.
+    pub r_peaks_in_samples: Vec<usize>,
+}
+
+/// RMSE (mV), R² and Pearson r of `estimate` against `truth` over their common length; non-finite
+/// pairs are skipped. `None` when fewer than two pairs remain; R² and r are NaN for constant truth.
+pub fn lead_metrics(truth: &[f64], estimate: &[f64]) -> Option<LeadMetrics> {
+    let pairs: Vec<(f64, f64)> = truth
+        .iter()
+        .zip(estimate)
+        .filter(|(t, e)| t.is_finite() && e.is_finite())
+        .map(|(&t, &e)| (t, e))
+        .collect();
+    let n = pairs.len();
+    if n < 2 {
+        return None;
+    }
+    let n_f = n as f64;
+    let mean_t = pairs.iter().map(|p| p.0).sum::<f64>() / n_f;
+    let mean_e = pairs.iter().map(|p| p.1).sum::<f64>() / n_f;
+    let sse: f64 = pairs.iter().map(|(t, e)| (t - e).powi(2)).sum();
+    let sst: f64 = pairs.iter().map(|(t, _)| (t - mean_t).powi(2)).sum();
+    let see: f64 = pairs.iter().map(|(_, e)| (e - mean_e).powi(2)).sum();
+    let cov: f64 = pairs.iter().map(|(t, e)| (t - mean_t) * (e - mean_e)).sum();
+    let rmse_mv = (sse / n_f).sqrt();
+    let r2 = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
+    let pearson_r = if sst > 0.0 && see > 0.0 {
+        cov / (sst.sqrt() * see.sqrt())
+    } else {
+        f64::NAN
+    };
+    Some(LeadMetrics {
+        rmse_mv,
+        r2,
+        pearson_r,
+    })
+}
+
+/// Which traces the comparison shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceToggles {
+    pub truth: bool,
+    pub c: bool,
+    pub ch: bool,
+    pub residual: bool,
+}
+
+impl Default for TraceToggles {
+    fn default() -> Self {
+        Self {
+            truth: true,
+            c: true,
+            ch: true,
+            residual: false,
+        }
+    }
+}
+
+const COLOUR_TRUTH: egui::Color32 = egui::Color32::from_rgb(40, 40, 40);
+const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
+const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
+
+fn format_metrics(metrics: Option<LeadMetrics>) -> String {
+    match metrics {
+        Some(m) => format!(
+            "RMSE {:.3} mV · R² {:.3} · r {:.3}",
+            m.rmse_mv, m.r2, m.pearson_r
+        ),
+        None => "–".to_owned(),
+    }
+}
+
+/// Draws a reconstruction: per target lead the recorded trace, C and C-h (toggles, legend, optional
+/// residuals) with RMSE / R² / Pearson beside it, then one chosen beat of every lead superimposed.
+pub fn comparison_ui(
+    ui: &mut egui::Ui,
+    result: &ReconstructionResult,
+    toggles: &mut TraceToggles,
+    beat_index: &mut usize,
+) {
+    ui.horizontal(|ui| {
+        ui.label(format!("Device: {}", result.device));
+        ui.separator();
+        ui.checkbox(&mut toggles.truth, "recorded");
+        ui.checkbox(&mut toggles.c, "C");
+        ui.checkbox(&mut toggles.ch, "C-h");
+        ui.checkbox(&mut toggles.residual, "residuals")
+            .on_hover_text("Reconstruction minus recording: what the model missed.");
+    });
+    let fs_hz = result.fs_hz.max(1e-9);
+    let series = |signal: &[f64]| -> PlotPoints<'static> {
+        decimate_min_max(signal, 0, signal.len(), 1200)
+            .into_iter()
+            .map(|(index, value)| [index as f64 / fs_hz, value])
+            .collect()
+    };
+    let residual = |estimate: &[f64], truth: &[f64]| -> Vec<f64> {
+        estimate.iter().zip(truth).map(|(e, t)| e - t).collect()
+    };
+    let plot_height = ((ui.available_height() * 0.6) / result.leads.len().max(1) as f32).max(60.0);
+    for lead in &result.leads {
+        let metrics_c = lead
+            .c_mv
+            .as_deref()
+            .and_then(|c| lead_metrics(&lead.truth_mv, c));
+        let metrics_ch = lead
+            .ch_mv
+            .as_deref()
+            .and_then(|ch| lead_metrics(&lead.truth_mv, ch));
+        ui.horizontal(|ui| {
+            ui.strong(&lead.lead);
+            ui.colored_label(COLOUR_C, format!("C: {}", format_metrics(metrics_c)));
+            ui.colored_label(COLOUR_CH, format!("C-h: {}", format_metrics(metrics_ch)));
+        });
+        Plot::new(format!("comparison_{}", lead.lead))
+            .height(plot_height)
+            .legend(Legend::default())
+            .link_axis(egui::Id::unique("comparison_time"), [true, false])
+            .link_cursor(egui::Id::unique("comparison_time"), [true, false])
+            .show(ui, |plot_ui| {
+                if toggles.truth {
+                    plot_ui.line(Line::new("recorded", series(&lead.truth_mv)).color(COLOUR_TRUTH));
+                }
+                if let (true, Some(c)) = (toggles.c, &lead.c_mv) {
+                    plot_ui.line(Line::new("C", series(c)).color(COLOUR_C));
+                }
+                if let (true, Some(ch)) = (toggles.ch, &lead.ch_mv) {
+                    plot_ui.line(Line::new("C-h", series(ch)).color(COLOUR_CH));
+                }
+                if toggles.residual {
+                    if let Some(c) = &lead.c_mv {
+                        plot_ui.line(
+                            Line::new("C − recorded", series(&residual(c, &lead.truth_mv)))
+                                .color(COLOUR_C.gamma_multiply(0.5)),
+                        );
+                    }
+                    if let Some(ch) = &lead.ch_mv {
+                        plot_ui.line(
+                            Line::new("C-h − recorded", series(&residual(ch, &lead.truth_mv)))
+                                .color(COLOUR_CH.gamma_multiply(0.5)),
+                        );
+                    }
+                }
+            });
+    }
+    ui.separator();
+    beat_view_ui(ui, result, beat_index);
+}
+
+/// One beat (0.25 s before to 0.45 s after its R-peak) of every target lead, three traces superimposed.
+fn beat_view_ui(ui: &mut egui::Ui, result: &ReconstructionResult, beat_index: &mut usize) {
+    let n_beats = result.r_peaks_in_samples.len();
+    if n_beats == 0 {
+        ui.label("Beat view: no R-peaks detected in this record.");
+        return;
+    }
+    *beat_index = (*beat_index).min(n_beats - 1);
+    ui.horizontal(|ui| {
+        ui.label("Beat").on_hover_text("Choose a heartbeat (by its detected R-peak) to see the recorded and reconstructed complexes superimposed.");
+        ui.add(egui::Slider::new(beat_index, 0..=n_beats - 1).text(format!("of {n_beats}")));
+    });
+    let Some(&peak) = result.r_peaks_in_samples.get(*beat_index) else {
+        return;
+    };
+    let fs_hz = result.fs_hz;
+    let before = (0.25 * fs_hz).round() as usize;
+    let after = (0.45 * fs_hz).round() as usize;
+    let start = peak.saturating_sub(before);
+    let window = |signal: &[f64]| -> PlotPoints<'static> {
+        let end = (peak + after).min(signal.len());
+        signal
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| [((start + i) as f64 - peak as f64) / fs_hz * 1000.0, v])
+            .collect()
+    };
+    ui.columns(result.leads.len().max(1), |columns| {
+        for (lead, column) in result.leads.iter().zip(columns.iter_mut()) {
+            column.label(&lead.lead);
+            Plot::new(format!("beat_{}", lead.lead))
+                .height(180.0)
+                .x_axis_label("ms from R")
+                .show(column, |plot_ui| {
+                    plot_ui.line(Line::new("recorded", window(&lead.truth_mv)).color(COLOUR_TRUTH));
+                    if let Some(c) = &lead.c_mv {
+                        plot_ui.line(Line::new("C", window(c)).color(COLOUR_C));
+                    }
+                    if let Some(ch) = &lead.ch_mv {
+                        plot_ui.line(Line::new("C-h", window(ch)).color(COLOUR_CH));
+                    }
+                });
+        }
+    });
+}
 
 /// Leads the models take, in order.
 pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
@@ -25,11 +241,17 @@ pub const NO_MODELS: &str = "No models loaded: the reconstruction models (C and 
 pub struct ReconstructPanel {
     /// Cached answer for the current record: which input leads are missing.
     missing_inputs: Option<Vec<&'static str>>,
+    /// The reconstruction of the current record, once a model has produced one.
+    pub result: Option<ReconstructionResult>,
+    pub toggles: TraceToggles,
+    pub beat_index: usize,
 }
 
 impl ReconstructPanel {
     pub fn on_new_record(&mut self) {
         self.missing_inputs = None;
+        self.result = None;
+        self.beat_index = 0;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, loaded: Option<&LoadedRecord>, models_dir: &Path) {
@@ -45,6 +267,12 @@ impl ReconstructPanel {
                 Some(n) => format!("({n} file(s))"),
             });
         });
+        if let Some(result) = &self.result {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                comparison_ui(ui, result, &mut self.toggles, &mut self.beat_index);
+            });
+            return;
+        }
         ui.label("Device: none (no model loaded)");
         ui.colored_label(ui.visuals().warn_fg_color, NO_MODELS);
         ui.add_enabled(false, egui::Button::new("Reconstruct"))
@@ -121,4 +349,23 @@ fn count_model_files(models_dir: &Path) -> Option<usize> {
             .filter(|entry| entry.path().is_file())
             .count(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_of_a_perfect_and_a_shifted_estimate() {
+        let truth: Vec<f64> = (0..100).map(|i| (i as f64 * 0.1).sin()).collect();
+        let perfect = lead_metrics(&truth, &truth).unwrap();
+        assert!(perfect.rmse_mv < 1e-12 && (perfect.r2 - 1.0).abs() < 1e-12);
+        assert!((perfect.pearson_r - 1.0).abs() < 1e-12);
+        let shifted: Vec<f64> = truth.iter().map(|v| v + 0.1).collect();
+        let m = lead_metrics(&truth, &shifted).unwrap();
+        assert!((m.rmse_mv - 0.1).abs() < 1e-12);
+        assert!((m.pearson_r - 1.0).abs() < 1e-9 && m.r2 < 1.0);
+        assert!(lead_metrics(&[1.0], &[1.0]).is_none());
+        assert!(lead_metrics(&[1.0, 1.0], &[1.0, 2.0]).unwrap().r2.is_nan());
+    }
 }
