@@ -16,6 +16,13 @@ use precordial::app::{App, View};
 
 const WINDOW_SIZE: egui::Vec2 = egui::vec2(1600.0, 1000.0);
 
+/// The shared data folder (`../shared/data` beside the clone, or `$PRECORDIAL_DATA`).
+fn shared_data() -> PathBuf {
+    std::env::var_os("PRECORDIAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples")
 }
@@ -184,57 +191,100 @@ fn a_record_without_the_input_leads_is_refused_plainly() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// PTB-XL-sized list: 21,799 rows (copies of the bundled entries with distinct ids, as test data).
+/// The full PTB-XL list: a 21,799-row `ptbxl_database.csv` built from the real head of the table
+/// (dataset::ptbxl::write_synthetic_folder), opened as a folder through the worker like any user folder.
 #[test]
-fn the_browser_handles_a_ptbxl_sized_list() {
-    let mut harness = harness_with(Vec::new(), false);
-    let template = harness.state().entries.clone();
-    let mut entries = Vec::with_capacity(21_799);
-    for i in 0..21_799 {
-        let mut entry = template[i % template.len()].clone();
-        entry.record_id = format!("rec-{}", i + 1);
-        entry.fold = Some((i % 10 + 1) as u8);
-        entry.header_path = PathBuf::from(format!("/test/{i}.hea"));
-        entries.push(entry);
+fn the_browser_handles_the_full_ptbxl_list() {
+    let ptbxl = shared_data().join("ptb-xl");
+    if !ptbxl.join("scp_statements.csv").is_file() {
+        println!(
+            "SKIP the_browser_handles_the_full_ptbxl_list: no PTB-XL folder at {}",
+            ptbxl.display()
+        );
+        return;
     }
-    harness.state_mut().entries = entries;
-    harness.state_mut().browser.invalidate();
-    harness.state_mut().view = View::Browser;
-    harness.run_steps(2);
+    let dir = std::env::temp_dir().join(format!("precordial-ptbxl-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    precordial::dataset::ptbxl::write_synthetic_folder(&ptbxl, &dir, 21_799).unwrap();
+    let mut harness = harness_with(vec![dir.clone()], false);
+    assert_eq!(harness.state().view, View::Browser);
+    assert_eq!(harness.state().entries.len(), 21_799);
     harness.get_by_label("21799 of 21799 records");
-    harness.get_by_label("rec-1");
+    let first_id = harness.state().entries[0].record_id.clone();
+    harness.get_by_label(&first_id);
+    let frames = 30;
     let start = Instant::now();
-    let frames = 20;
     harness.hover_at(egui::pos2(800.0, 500.0));
     for _ in 0..frames {
         harness.event(egui::Event::MouseWheel {
             unit: egui::MouseWheelUnit::Point,
-            delta: egui::vec2(0.0, -2000.0),
+            delta: egui::vec2(0.0, -3000.0),
             phase: egui::TouchPhase::Move,
             source: egui::MouseWheelSource::Wheel,
             modifiers: egui::Modifiers::NONE,
         });
         harness.step();
     }
-    // Scrolled far down: a row from deep in the list is laid out, the first is not.
-    assert!(
-        harness.query_by_label("rec-1").is_none(),
-        "the table scrolled"
-    );
-    assert!(
-        harness.query_by_label("rec-21799").is_none(),
-        "only visible rows are laid out"
-    );
     println!(
-        "browser, 21,799 rows: {:.2} ms per frame (UI code, no rendering)",
+        "browser, 21,799 PTB-XL rows, scrolling: {:.2} ms per frame (UI code, no rendering)",
         start.elapsed().as_secs_f64() * 1000.0 / f64::from(frames)
     );
-    // Filter by fold.
+    assert!(
+        harness.query_by_label(&first_id).is_none(),
+        "the table scrolled"
+    );
+    // Filters: fold 10 (the test fold), then a class, then a search.
+    let n_fold_10 = harness
+        .state()
+        .entries
+        .iter()
+        .filter(|e| e.fold == Some(10))
+        .count();
+    assert!(n_fold_10 > 0);
     harness.state_mut().browser.fold_filter = Some(10);
     harness.state_mut().browser.invalidate();
     harness.run_steps(2);
-    let n_fold_10 = (0..21_799).filter(|i| i % 10 + 1 == 10).count();
     harness.get_by_label(&format!("{n_fold_10} of 21799 records"));
+    harness.state_mut().browser.fold_filter = None;
+    harness.state_mut().browser.class_filter = Some("MI".to_owned());
+    harness.state_mut().browser.invalidate();
+    harness.run_steps(2);
+    let n_mi = harness
+        .state()
+        .entries
+        .iter()
+        .filter(|e| e.superclasses().iter().any(|c| c.code() == "MI"))
+        .count();
+    harness.get_by_label(&format!("{n_mi} of 21799 records"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A 30-minute MIT-BIH record (2 leads, 360 Hz): the overview strip navigates it.
+#[test]
+fn a_long_record_is_navigated_from_the_overview() {
+    let record = shared_data().join("wfdb-samples/100.hea");
+    if !record.is_file() {
+        println!(
+            "SKIP a_long_record_is_navigated_from_the_overview: {} missing",
+            record.display()
+        );
+        return;
+    }
+    let mut harness = harness_with(vec![record], false);
+    harness.get_by_label_contains("100 · 2 leads · 360 Hz · 1805.6 s");
+    let overview = harness.get_by_label("Overview of the whole record");
+    overview.click();
+    harness.run_steps(3);
+    let start = harness.state().leads_view.start_in_seconds;
+    assert!(
+        (850.0..950.0).contains(&start),
+        "jumped to the middle, t0 = {start}"
+    );
+    assert!(harness.state().leads_view.last_points_drawn > 0);
+    assert!(
+        harness.state().cleaned.is_some(),
+        "30 min cleaned in the worker"
+    );
 }
 
 /// Renders each main view; compares the 12-lead views with their committed snapshots
@@ -281,6 +331,7 @@ fn screenshots() {
         ("study", View::Study, None),
         ("settings", View::Settings, None),
     ];
+    let long_record = shared_data().join("wfdb-samples/100.hea");
     for (name, view, layout) in shots {
         harness.state_mut().view = view;
         if let Some(layout) = layout {
@@ -308,6 +359,26 @@ fn screenshots() {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(format!("{name}.png"));
+            precordial::app::export::write_png_rgba(
+                image.width() as usize,
+                image.height() as usize,
+                image.as_raw(),
+                &path,
+            )
+            .unwrap();
+            println!("wrote {}", path.display());
+        }
+    }
+    // A 30-minute record: the overview strip above the paper.
+    if long_record.is_file() {
+        harness.state_mut().open_path(&long_record);
+        settle(&mut harness);
+        harness.state_mut().view = View::Leads;
+        harness.state_mut().grid.layout = precordial::app::LeadLayout::TwelveByOne;
+        harness.state_mut().leads_view.start_in_seconds = 600.0;
+        harness.run_steps(4);
+        if write && let Ok(image) = harness.render() {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots/long_record.png");
             precordial::app::export::write_png_rgba(
                 image.width() as usize,
                 image.height() as usize,

@@ -297,6 +297,11 @@ impl LeadsView {
             (margin_in_mm + duration_in_seconds.max(0.0) as f32 * grid.mm_per_s) * ui_per_mm;
         let available_width_in_ui = ui.available_width().min(record_width_in_ui.max(10.0));
         let desired_height_in_ui = n_rows as f32 * row_height_in_mm * ui_per_mm;
+        let visible_in_seconds =
+            f64::from((available_width_in_ui / ui_per_mm - margin_in_mm).max(1.0) / grid.mm_per_s);
+        if duration_in_seconds > visible_in_seconds * 1.01 {
+            self.overview_ui(ui, loaded, visible_in_seconds, &palette);
+        }
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -411,6 +416,89 @@ impl LeadsView {
                 self.interact(ui, &response, &strips, duration_in_seconds, max_start, grid);
                 self.paint_cursor_and_calipers(&painter, &strips, palette.overlay);
             });
+    }
+
+    /// A strip over the whole record (one lead, decimated to the pixel grid) with the window on screen
+    /// marked; click or drag to move the window. Hours-long records are navigated from here.
+    fn overview_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedRecord,
+        visible_in_seconds: f64,
+        palette: &super::ecg_grid::Palette,
+    ) {
+        let record = &loaded.record;
+        let duration_in_seconds = record.duration_s();
+        let fs_hz = record.fs_hz();
+        let lead_index = record.signal_index(RHYTHM_LEAD).unwrap_or(0);
+        let (rect_in_ui, response) = ui.allocate_exact_size(
+            egui::vec2(ui.available_width(), 36.0),
+            egui::Sense::click_and_drag(),
+        );
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::accesskit::Role::Slider,
+                true,
+                "Overview of the whole record",
+            )
+        });
+        let response = response.on_hover_text(
+            "The whole record: click or drag to move the paper's window (shown as the box).",
+        );
+        let painter = ui.painter_at(rect_in_ui);
+        painter.rect_filled(rect_in_ui, 2.0, ui.visuals().extreme_bg_color);
+        let ui_from_seconds = |t: f64| {
+            rect_in_ui.left() + (t / duration_in_seconds.max(1e-9)) as f32 * rect_in_ui.width()
+        };
+        if let Some(signal) = record.signal(lead_index) {
+            let columns = (rect_in_ui.width() * ui.ctx().pixels_per_point()).max(1.0) as usize;
+            let points = super::ecg_grid::decimate_min_max(signal, 0, signal.len(), columns);
+            let (lo, hi) = points
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), &(_, v)| {
+                    (lo.min(v), hi.max(v))
+                });
+            let span = (hi - lo).max(1e-6);
+            let points_in_ui: Vec<egui::Pos2> = points
+                .iter()
+                .map(|&(index, value)| {
+                    egui::pos2(
+                        ui_from_seconds(index as f64 / fs_hz),
+                        rect_in_ui.bottom()
+                            - 2.0
+                            - ((value - lo) / span) as f32 * (rect_in_ui.height() - 4.0),
+                    )
+                })
+                .collect();
+            painter.add(egui::Shape::line(
+                points_in_ui,
+                egui::Stroke::new(1.0, palette.trace.gamma_multiply(0.7)),
+            ));
+        }
+        let window_in_ui = egui::Rect::from_x_y_ranges(
+            ui_from_seconds(self.start_in_seconds)
+                ..=ui_from_seconds(self.start_in_seconds + visible_in_seconds),
+            rect_in_ui.y_range(),
+        );
+        painter.rect_stroke(
+            window_in_ui,
+            1.0,
+            egui::Stroke::new(2.0, palette.overlay),
+            egui::StrokeKind::Inside,
+        );
+        if let Some(pos) = response.interact_pointer_pos()
+            && (response.clicked() || response.dragged())
+        {
+            let t_in_seconds = f64::from((pos.x - rect_in_ui.left()) / rect_in_ui.width().max(1.0))
+                * duration_in_seconds;
+            self.start_in_seconds = (t_in_seconds - visible_in_seconds / 2.0)
+                .clamp(0.0, (duration_in_seconds - visible_in_seconds).max(0.0));
+        }
+        ui.small(format!(
+            "{:.1} of {:.1} s shown",
+            visible_in_seconds.min(duration_in_seconds),
+            duration_in_seconds
+        ));
     }
 
     /// What each strip draws in the current display mode (side by side splits strips itself).
