@@ -369,6 +369,23 @@ fn screenshots() {
             println!("wrote {}", path.display());
         }
     }
+    // Dark theme.
+    harness.state_mut().theme = precordial::app::ThemeChoice::Dark;
+    harness.state_mut().view = View::Leads;
+    harness.state_mut().grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
+    harness.run_steps(4);
+    if write && let Ok(image) = harness.render() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots/leads_dark.png");
+        precordial::app::export::write_png_rgba(
+            image.width() as usize,
+            image.height() as usize,
+            image.as_raw(),
+            &path,
+        )
+        .unwrap();
+        println!("wrote {}", path.display());
+    }
+    harness.state_mut().theme = precordial::app::ThemeChoice::Light;
     // A 30-minute record: the overview strip above the paper.
     if long_record.is_file() {
         harness.state_mut().open_path(&long_record);

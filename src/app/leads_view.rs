@@ -155,6 +155,10 @@ impl LeadsView {
                 ui.selectable_value(&mut self.display, display, display.label());
             }
             ui.separator();
+            let palette = grid.colours.palette(ui.visuals().dark_mode);
+            ui.colored_label(palette.trace, "— raw");
+            ui.colored_label(palette.overlay, "— cleaned");
+            ui.separator();
             ui.checkbox(&mut self.show_r_peaks, "R-peaks").on_hover_text(
                 "Mark the detected R-peaks (the peak of each QRS complex, one per heartbeat), found on the cleaned leads together.",
             );
