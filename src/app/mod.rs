@@ -186,6 +186,11 @@ pub struct App {
     /// Jobs cancelled because newer ones replaced them (their cancellation is not news).
     #[serde(skip)]
     superseded_jobs: std::collections::HashSet<JobId>,
+    /// The trained models, when loaded (none in this build: the `model` module is not merged).
+    #[serde(skip)]
+    pub reconstructor: Option<Arc<dyn crate::worker::reconstruct::LeadReconstructor>>,
+    #[serde(skip)]
+    pending_reconstruct: Option<JobId>,
 }
 
 impl Default for App {
@@ -218,6 +223,8 @@ impl Default for App {
             clean_error: None,
             last_submitted_clean: None,
             superseded_jobs: Default::default(),
+            reconstructor: None,
+            pending_reconstruct: None,
         }
     }
 }
@@ -354,6 +361,14 @@ impl App {
                         }
                     }
                     Ok(JobOutput::Index { path, index }) => self.add_index(&path, *index),
+                    Ok(JobOutput::Reconstruction(result)) => {
+                        if self.pending_reconstruct == Some(job_id) {
+                            self.pending_reconstruct = None;
+                        }
+                        if result.record_key == self.record_key {
+                            self.reconstruct.result = Some(*result);
+                        }
+                    }
                     Ok(JobOutput::Cleaned(cleaned)) => {
                         if self
                             .pending_clean
@@ -370,6 +385,9 @@ impl App {
                     Err(message) => {
                         if self.pending_load == Some(job_id) {
                             self.pending_load = None;
+                        }
+                        if self.pending_reconstruct == Some(job_id) {
+                            self.pending_reconstruct = None;
                         }
                         if self
                             .pending_clean
@@ -391,6 +409,9 @@ impl App {
                         .is_some_and(|(id, _, _)| *id == job_id);
                     if was_clean {
                         self.pending_clean = None;
+                    } else if self.pending_reconstruct == Some(job_id) {
+                        self.pending_reconstruct = None;
+                        self.notify(NoticeLevel::Info, "reconstruction cancelled".to_owned());
                     } else if !self.superseded_jobs.remove(&job_id) {
                         self.notify(NoticeLevel::Info, "job cancelled".to_owned());
                     }
@@ -733,8 +754,45 @@ impl App {
     }
 
     fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {
-        self.reconstruct
-            .ui(ui, self.loaded.as_ref(), &self.models_dir);
+        let device = self.reconstructor.as_ref().map(|r| r.device_name());
+        let running = self.pending_reconstruct.and_then(|job_id| {
+            self.worker
+                .running()
+                .iter()
+                .find(|h| h.job_id == job_id)
+                .map(|h| h.progress())
+        });
+        let action =
+            self.reconstruct
+                .ui(ui, self.loaded.as_ref(), &self.models_dir, device, running);
+        match action {
+            Some(reconstruct_panel::ReconstructAction::Run) => self.run_reconstruction(),
+            Some(reconstruct_panel::ReconstructAction::Cancel) => {
+                if let Some(job_id) = self.pending_reconstruct
+                    && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
+                {
+                    handle.cancel();
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Starts a reconstruction of the record on screen (needs loaded models).
+    pub fn run_reconstruction(&mut self) {
+        let (Some(loaded), Some(reconstructor)) = (&self.loaded, &self.reconstructor) else {
+            self.notify(
+                NoticeLevel::Warning,
+                reconstruct_panel::NO_MODELS.to_owned(),
+            );
+            return;
+        };
+        let job_id = self.worker.submit(Job::Reconstruct {
+            record_key: self.record_key,
+            record: Arc::clone(&loaded.record),
+            reconstructor: Arc::clone(reconstructor),
+        });
+        self.pending_reconstruct = Some(job_id);
     }
 
     pub fn export_csv(&mut self) {

@@ -14,27 +14,9 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::LoadedRecord;
 use super::ecg_grid::decimate_min_max;
 use super::study_panel::LeadMetrics;
-
-/// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LeadComparison {
-    pub lead: String,
-    pub truth_mv: Vec<f64>,
-    pub c_mv: Option<Vec<f64>>,
-    pub ch_mv: Option<Vec<f64>>,
-}
-
-/// What a reconstruction of one record produced.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReconstructionResult {
-    /// Rate of every trace (100 Hz for the models).
-    pub fs_hz: f64,
-    /// Device the models ran on (`wgpu: …`, `cpu (flex)`).
-    pub device: String,
-    pub leads: Vec<LeadComparison>,
-    /// R-peaks at `fs_hz`, for the beat view.
-    pub r_peaks_in_samples: Vec<usize>,
-}
+pub use crate::worker::reconstruct::{
+    INPUT_LEADS, LeadComparison, LeadReconstructor, ReconstructionResult, TARGET_LEADS,
+};
 
 /// RMSE (mV), R² and Pearson r of `estimate` against `truth` over their common length; non-finite
 /// pairs are skipped. `None` when fewer than two pairs remain; R² and r are NaN for constant truth.
@@ -229,13 +211,15 @@ fn beat_view_ui(ui: &mut egui::Ui, result: &ReconstructionResult, beat_index: &m
     });
 }
 
-/// Leads the models take, in order.
-pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
-/// Leads the models rebuild.
-pub const TARGET_LEADS: [&str; 5] = ["V1", "V3", "V4", "V5", "V6"];
-
-/// Shown while the model module is missing.
+/// Shown while no models are loaded.
 pub const NO_MODELS: &str = "No models loaded: the reconstruction models (C and C-h, module `model`) are not in this build yet.";
+
+/// What the user asked the panel to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReconstructAction {
+    Run,
+    Cancel,
+}
 
 #[derive(Default)]
 pub struct ReconstructPanel {
@@ -254,7 +238,17 @@ impl ReconstructPanel {
         self.beat_index = 0;
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, loaded: Option<&LoadedRecord>, models_dir: &Path) {
+    /// `device`: the loaded models' device, `None` when no models are loaded; `running`: progress of
+    /// a reconstruction job in flight.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: Option<&LoadedRecord>,
+        models_dir: &Path,
+        device: Option<String>,
+        running: Option<f32>,
+    ) -> Option<ReconstructAction> {
+        let mut action = None;
         ui.heading("Reconstruct V1, V3–V6 from I, II, V2").on_hover_text(
             "C: a convolutional decoder from the three input leads alone. C-h: the same decoder conditioned on a pathology-aware embedding h learned by supervised contrastive training (Youssef & Singla, 2026).",
         );
@@ -267,20 +261,48 @@ impl ReconstructPanel {
                 Some(n) => format!("({n} file(s))"),
             });
         });
+        let can_run = device.is_some()
+            && loaded
+                .is_some_and(|l| crate::worker::reconstruct::missing_inputs(&l.record).is_empty());
+        ui.horizontal(|ui| {
+            match &device {
+                Some(device) => ui.label(format!("Models loaded · device: {device}")),
+                None => ui.colored_label(ui.visuals().warn_fg_color, NO_MODELS),
+            };
+            match running {
+                Some(progress) => {
+                    ui.add(
+                        egui::ProgressBar::new(progress)
+                            .desired_width(120.0)
+                            .show_percentage(),
+                    );
+                    if ui.button("Cancel").clicked() {
+                        action = Some(ReconstructAction::Cancel);
+                    }
+                }
+                None => {
+                    let button = ui.add_enabled(can_run, egui::Button::new("Run reconstruction"));
+                    let button = if device.is_none() {
+                        button.on_disabled_hover_text(NO_MODELS)
+                    } else {
+                        button.on_disabled_hover_text("This record lacks I, II or V2.")
+                    };
+                    if button.clicked() {
+                        action = Some(ReconstructAction::Run);
+                    }
+                }
+            }
+        });
         if let Some(result) = &self.result {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 comparison_ui(ui, result, &mut self.toggles, &mut self.beat_index);
             });
-            return;
+            return action;
         }
-        ui.label("Device: none (no model loaded)");
-        ui.colored_label(ui.visuals().warn_fg_color, NO_MODELS);
-        ui.add_enabled(false, egui::Button::new("Reconstruct"))
-            .on_disabled_hover_text(NO_MODELS);
 
         let Some(loaded) = loaded else {
             ui.label("No record loaded.");
-            return;
+            return action;
         };
         let missing = self
             .missing_inputs
@@ -337,6 +359,7 @@ impl ReconstructPanel {
                     });
             }
         });
+        action
     }
 }
 

@@ -8,6 +8,8 @@
 //!
 //! Not for: anything that draws. This module knows nothing of egui.
 
+pub mod reconstruct;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -23,7 +25,7 @@ use crate::wfdb::Record;
 pub type JobId = u64;
 
 /// What a job does.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Job {
     /// Read one WFDB record (path with or without `.hea`).
     LoadRecord { path: PathBuf },
@@ -38,6 +40,12 @@ pub enum Job {
         record: Arc<Record>,
         config: CleanConfig,
     },
+    /// Rebuild V1, V3–V6 from I, II, V2 with both models (see [`reconstruct`]).
+    Reconstruct {
+        record_key: u64,
+        record: Arc<Record>,
+        reconstructor: Arc<dyn reconstruct::LeadReconstructor>,
+    },
 }
 
 impl Job {
@@ -48,6 +56,7 @@ impl Job {
             Self::IndexFolder { path } => format!("Indexing {}", path.display()),
             Self::IndexFiles { paths } => format!("Indexing {} record(s)", paths.len()),
             Self::Clean { .. } => "Cleaning".to_owned(),
+            Self::Reconstruct { .. } => "Reconstructing V1, V3–V6".to_owned(),
         }
     }
 }
@@ -64,6 +73,7 @@ pub enum JobOutput {
         index: Box<DatasetIndex>,
     },
     Cleaned(Box<Cleaned>),
+    Reconstruction(Box<reconstruct::ReconstructionResult>),
 }
 
 /// A record's cleaned leads, with what the viewer derives from them.
@@ -361,6 +371,11 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             record,
             config,
         } => clean_record(record_key, &record, config, context),
+        Job::Reconstruct {
+            record_key,
+            record,
+            reconstructor,
+        } => reconstruct::run(record_key, &record, &reconstructor, context),
         Job::LoadRecord { path } => {
             context.set_progress(0.1);
             let record = Record::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;
