@@ -31,7 +31,7 @@ pub enum OutputLength {
 
 /// Parameters of [`clean_lead`]; the defaults reproduce the paper.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CleanConfig {
     /// Rate every record is brought to (Hz).
     pub target_fs_hz: f64,
