@@ -29,9 +29,18 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let record = Record::read(&args.record)?;
+    // A checksum mismatch is worth knowing but not worth refusing the data for.
+    for (index, checksum) in record.checksum_mismatches() {
+        eprintln!(
+            "warning: {}: signal {index} ({}) does not match its header checksum ({checksum:?})",
+            record.header.path.display(),
+            record.signal_names()[index]
+        );
+    }
     let channels = select_leads(&record, &args.leads)?;
     let range = sample_range(&record, args.from, args.to)?;
-    let names: Vec<&str> = channels.iter().map(|&c| record.signal_names()[c]).collect();
+    let all_names = record.signal_names();
+    let names: Vec<&str> = channels.iter().map(|&c| all_names[c]).collect();
     let signals: Vec<&[f64]> = channels
         .iter()
         .filter_map(|&c| record.signal(c))
