@@ -10,4 +10,5 @@
 //!   jobs and the workbench (added as they are built).
 
 pub mod dataset;
+pub mod eval;
 pub mod wfdb;
