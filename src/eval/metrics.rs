@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 /// RMSE, R² and mean per-window Pearson r of one lead (or one record).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeadMetrics {
+    /// RMSE in mV (`rmse` in reports, as the report schema names it).
+    #[serde(rename = "rmse")]
     pub rmse_mv: f64,
     pub r2: f64,
     pub pearson: f64,

@@ -6,14 +6,18 @@
 
 pub mod affinity;
 pub mod baseline;
+pub mod figures;
 pub mod metrics;
+pub mod paper;
 pub mod per_class;
+pub mod report;
 pub mod stats;
 
 pub use affinity::{Affinity, knn_affinity};
 pub use baseline::{LinearLead, LinearLeadFit};
 pub use metrics::{LeadMetrics, MetricsAccumulator, delta_percent, lead_metrics, pearson};
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
+pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLevel};
 
 /// Why an evaluation could not be computed.
 #[derive(Debug, thiserror::Error)]
