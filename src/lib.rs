@@ -11,4 +11,5 @@
 
 pub mod dataset;
 pub mod eval;
+pub mod output;
 pub mod wfdb;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::output::{csv_field, write_file};
+
 use super::{
     Affinity, ClassRmse, EvalError, LeadMetrics, LinearLead, delta_percent, figures, paper,
 };
@@ -131,7 +133,8 @@ impl EvalReport {
         let mut written = Vec::new();
         for (name, text) in files {
             let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+            write_file(&path, overwrite, |out| out.write_all(text.as_bytes()))
+                .map_err(|e| EvalError::Input(e.to_string()))?;
             written.push(path);
         }
         Ok(written)
@@ -168,13 +171,12 @@ impl EvalReport {
         let cell = |m: Option<&LeadMetrics>, f: fn(&LeadMetrics) -> f64| {
             m.map_or("–".to_owned(), |m| format!("{:.3}", f(m)))
         };
-        let delta =
-            |c: Option<&LeadMetrics>, ch: Option<&LeadMetrics>, f: fn(&LeadMetrics) -> f64| match (
-                c, ch,
-            ) {
-                (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(f(c), f(ch))),
-                _ => "–".to_owned(),
-            };
+        let delta = |c: Option<&LeadMetrics>,
+                     ch: Option<&LeadMetrics>,
+                     f: fn(&LeadMetrics) -> f64| match (c, ch) {
+            (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(f(c), f(ch))),
+            _ => "–".to_owned(),
+        };
         let metrics: [fn(&LeadMetrics) -> f64; 3] = [|m| m.rmse_mv, |m| m.r2, |m| m.pearson];
         for (lead, models) in &self.per_lead {
             let (ls, c, ch) = (
@@ -420,14 +422,6 @@ fn affinity_csv(a: &Affinity) -> String {
         csv.push('\n');
     }
     csv
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]
