@@ -11,4 +11,6 @@
 
 pub mod dataset;
 pub mod dsp;
+pub mod eval;
+pub mod output;
 pub mod wfdb;

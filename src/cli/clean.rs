@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use precordial::dsp::clean::{CleanConfig, OutputLength, clean_leads};
+use precordial::output;
 use precordial::wfdb::Record;
 
-use crate::cli::export::{select_leads, write_csv, write_csv_file};
+use crate::cli::export::select_leads;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,7 +50,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let cleaned = clean_leads(&signals, record.fs_hz(), &cfg)
         .with_context(|| format!("{}", record.header.path.display()))?;
     let cleaned: Vec<&[f64]> = cleaned.iter().map(Vec::as_slice).collect();
-    write_csv_file(&args.csv, args.overwrite, |out| {
-        write_csv(out, &names, &cleaned)
-    })
+    output::write_file(&args.csv, args.overwrite, |out| {
+        output::write_signals_csv(out, &names, &cleaned)
+    })?;
+    Ok(())
 }
