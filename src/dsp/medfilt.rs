@@ -21,6 +21,11 @@ pub fn medfilt(x: &[f64], window: usize) -> Result<Vec<f64>, DspError> {
             "median window must be a positive odd number of samples, got {window}"
         )));
     }
+    if window > MAX_WINDOW {
+        return Err(DspError::InvalidArgument(format!(
+            "median window of {window} samples is longer than the supported {MAX_WINDOW}"
+        )));
+    }
     let n = x.len();
     if n == 0 {
         return Ok(Vec::new());
@@ -61,6 +66,9 @@ fn medfilt_heaps(x: &[f64], window: usize) -> Vec<f64> {
     }
     out
 }
+
+/// Longest median window accepted (the window is held in memory).
+pub const MAX_WINDOW: usize = 1 << 22;
 
 /// Windows up to this length use the sorted-array median.
 pub const SORTED_WINDOW_MAX: usize = 255;

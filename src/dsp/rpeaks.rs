@@ -43,9 +43,9 @@ impl Default for RPeakConfig {
 
 /// R-peak sample indices for the given leads (all sampled at `fs_hz`, same length).
 pub fn detect(leads: &[&[f64]], fs_hz: f64, cfg: &RPeakConfig) -> Result<Vec<usize>, DspError> {
-    if !(fs_hz.is_finite() && fs_hz >= 20.0) {
+    if !(20.0..=1e6).contains(&fs_hz) {
         return Err(DspError::InvalidArgument(format!(
-            "R-peak detection needs a sampling rate of at least 20 Hz, got {fs_hz}"
+            "R-peak detection needs a sampling rate between 20 Hz and 1 MHz, got {fs_hz}"
         )));
     }
     let Some(first) = leads.first() else {
