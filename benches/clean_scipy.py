@@ -1,8 +1,9 @@
 """Times the reference cleaning pipeline (METHOD.md) in SciPy over the records listed in a file.
 
 Run by `precordial bench clean`: argv = list file (one header path per line), passes. Records are
-read with WFDB Python first; only the cleaning is timed, on one thread. Prints one JSON object:
-{"records": n, "leads": m, "seconds": s, "version": scipy version, "failed": [indices]}.
+read with WFDB Python first; only the cleaning is timed, on one thread, pass by pass. Prints one
+JSON object: {"records": per pass, "leads": per pass, "pass_seconds": [...], "version": scipy
+version, "failed": [indices of records WFDB Python could not read]}.
 """
 import json
 import math
@@ -52,15 +53,15 @@ for index, path in enumerate(paths):
         loaded.append((rec.p_signal, float(rec.fs)))
     except Exception:  # records WFDB Python cannot read are left out of its figures
         failed.append(index)
-records = 0
 leads = 0
-start = time.perf_counter()
-for _ in range(repeat):
+pass_seconds = []
+for _ in range(max(repeat, 1)):
+    leads = 0
+    start = time.perf_counter()
     for signal, fs in loaded:
         for j in range(signal.shape[1]):
             clean(signal[:, j], fs)
             leads += 1
-        records += 1
-seconds = time.perf_counter() - start
-print(json.dumps({"records": records, "leads": leads, "seconds": seconds,
+    pass_seconds.append(time.perf_counter() - start)
+print(json.dumps({"records": len(loaded), "leads": leads, "pass_seconds": pass_seconds,
                   "version": scipy.__version__, "failed": failed}))

@@ -13,33 +13,45 @@ pub struct LoadedRecord {
     pub fs_hz: f64,
 }
 
-/// What one timing run measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a timing run measured.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CleanTiming {
-    /// Records cleaned (records × passes).
-    pub records: usize,
-    /// Leads cleaned.
-    pub leads: usize,
-    pub seconds: f64,
+    /// Records cleaned in each pass.
+    pub records_per_pass: usize,
+    /// Leads cleaned in each pass.
+    pub leads_per_pass: usize,
+    /// Wall time of each pass (s).
+    pub pass_seconds: Vec<f64>,
 }
 
 impl CleanTiming {
+    /// The fastest pass: on a shared machine the best pass is the least disturbed one.
+    pub fn best_seconds(&self) -> f64 {
+        self.pass_seconds
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Records per second in the fastest pass.
     pub fn records_per_s(&self) -> f64 {
-        self.records as f64 / self.seconds
+        self.records_per_pass as f64 / self.best_seconds()
     }
 }
 
-/// Cleans every record `repeat` times on this thread and times it. Fails on the first record the
-/// config cannot clean (e.g. one shorter than the baseline window), naming its index.
+/// Cleans every record `passes` times on this thread, timing each pass. Fails on the first record
+/// the config cannot clean (e.g. one shorter than the baseline window), naming its index.
 pub fn clean_timing(
     records: &[LoadedRecord],
     cfg: &CleanConfig,
-    repeat: usize,
+    passes: usize,
 ) -> Result<CleanTiming, (usize, DspError)> {
     let mut leads = 0;
     let mut checksum = 0.0;
-    let start = Instant::now();
-    for _ in 0..repeat.max(1) {
+    let mut pass_seconds = Vec::with_capacity(passes.max(1));
+    for _ in 0..passes.max(1) {
+        leads = 0;
+        let start = Instant::now();
         for (index, record) in records.iter().enumerate() {
             let slices: Vec<&[f64]> = record.leads.iter().map(Vec::as_slice).collect();
             let cleaned = clean_leads(&slices, record.fs_hz, cfg).map_err(|e| (index, e))?;
@@ -51,12 +63,12 @@ pub fn clean_timing(
                 .copied()
                 .unwrap_or(0.0);
         }
+        pass_seconds.push(start.elapsed().as_secs_f64());
     }
-    let seconds = start.elapsed().as_secs_f64();
     std::hint::black_box(checksum);
     Ok(CleanTiming {
-        records: records.len() * repeat.max(1),
-        leads,
-        seconds,
+        records_per_pass: records.len(),
+        leads_per_pass: leads,
+        pass_seconds,
     })
 }
