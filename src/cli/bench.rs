@@ -1,4 +1,5 @@
-//! `precordial bench`: throughput of Precordial's readers against the reference Python tools.
+//! `precordial bench`: throughput of Precordial's readers and cleaning against the reference
+//! Python tools (WFDB Python, SciPy).
 //!
 //! Benchmarks are commands, not timed tests: they print figures and ratios for a person to read.
 
@@ -19,6 +20,21 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
         /// Skip the Python comparison.
+        #[arg(long)]
+        no_python: bool,
+    },
+    /// Clean every record under the folders (METHOD.md pipeline); compare with SciPy when installed.
+    Clean {
+        /// Folders (searched recursively) or single records.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Passes over the records.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Cleaning parameters (RON); the paper's defaults otherwise. SciPy always runs the defaults.
+        #[arg(long, value_name = "FILE.ron")]
+        config: Option<PathBuf>,
+        /// Skip the SciPy comparison.
         #[arg(long)]
         no_python: bool,
     },
@@ -51,6 +67,12 @@ pub fn run(command: &Command) -> anyhow::Result<()> {
             repeat,
             no_python,
         } => bench_read(paths, (*repeat).max(1), !no_python),
+        Command::Clean {
+            paths,
+            repeat,
+            config,
+            no_python,
+        } => bench_clean(paths, (*repeat).max(1), config.as_deref(), !no_python),
         Command::Index {
             ptbxl,
             rows,
@@ -116,7 +138,7 @@ fn bench_index(ptbxl: &Path, rows: usize, repeat: usize) -> anyhow::Result<()> {
     result
 }
 
-fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<()> {
+fn header_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut headers = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -125,6 +147,104 @@ fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<
             headers.push(precordial::wfdb::header::header_path(path));
         }
     }
+    Ok(headers)
+}
+
+fn bench_clean(
+    paths: &[PathBuf],
+    repeat: usize,
+    config: Option<&Path>,
+    python: bool,
+) -> anyhow::Result<()> {
+    use precordial::dsp::bench::{LoadedRecord, clean_timing};
+    use precordial::dsp::clean::CleanConfig;
+    let cfg = match config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            CleanConfig::from_ron(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => CleanConfig::default(),
+    };
+    // Records that read and that the config can clean are timed, on both sides; reading is not.
+    let mut headers = Vec::new();
+    let mut records = Vec::new();
+    for header in header_paths(paths)? {
+        let Ok(record) = Record::read(&header) else {
+            continue;
+        };
+        if cfg
+            .validate_for_record(record.n_samples(), record.fs_hz())
+            .is_err()
+        {
+            continue;
+        }
+        records.push(LoadedRecord {
+            leads: record.signals().map(<[f64]>::to_vec).collect(),
+            fs_hz: record.fs_hz(),
+        });
+        headers.push(header);
+    }
+    if records.is_empty() {
+        bail!("no cleanable records under {}", display_list(paths));
+    }
+    // SciPy runs first so both sides time exactly the same records.
+    let scipy = python.then(|| python_clean(&headers, repeat));
+    if let Some(Ok((_, _, _, failed))) = &scipy {
+        if !failed.is_empty() {
+            println!(
+                "             (WFDB Python could not read {} of {} records; both sides leave them out)",
+                failed.len(),
+                headers.len()
+            );
+            let mut index = 0;
+            headers.retain(|_| {
+                index += 1;
+                !failed.contains(&(index - 1))
+            });
+            let mut index = 0;
+            records.retain(|_| {
+                index += 1;
+                !failed.contains(&(index - 1))
+            });
+        }
+    }
+    let timing = clean_timing(&records, &cfg, repeat)
+        .map_err(|(index, err)| anyhow::anyhow!("{}: {err}", headers[index].display()))?;
+    let ours = timing.records_per_s();
+    println!(
+        "precordial   {:>6} records ({} leads) in {:.3} s: {ours:>9.1} records/s (one thread)",
+        timing.records, timing.leads, timing.seconds
+    );
+    match scipy {
+        Some(Ok((n, seconds, version, _))) => {
+            let theirs = n as f64 / seconds;
+            println!(
+                "scipy {version:<6} {n:>6} records in {seconds:.3} s: {theirs:>9.1} records/s (one thread)"
+            );
+            println!(
+                "ratio        {:.1}x faster than SciPy per core",
+                ours / theirs
+            );
+        }
+        Some(Err(err)) => println!("scipy        not measured: {err:#}"),
+        None => {}
+    }
+    Ok(())
+}
+
+/// Runs `benches/clean_scipy.py` on the same records: (records, seconds, SciPy version, failed).
+fn python_clean(headers: &[PathBuf], repeat: usize) -> anyhow::Result<PythonTiming> {
+    run_python_script(
+        include_str!("../../benches/clean_scipy.py"),
+        "scipy",
+        headers,
+        repeat,
+    )
+}
+
+fn bench_read(paths: &[PathBuf], repeat: usize, python: bool) -> anyhow::Result<()> {
+    let mut headers = header_paths(paths)?;
     // Only records that read are timed, on both sides.
     headers.retain(|h| Record::read(h).is_ok());
     if headers.is_empty() {
@@ -208,13 +328,27 @@ type PythonTiming = (usize, f64, String, Vec<usize>);
 
 /// Runs `benches/read_wfdb.py` on the same records.
 fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<PythonTiming> {
+    run_python_script(
+        include_str!("../../benches/read_wfdb.py"),
+        "wfdb",
+        headers,
+        repeat,
+    )
+}
+
+/// Runs a benchmark script with `python3 -c` on a file listing `headers`; parses its JSON line.
+fn run_python_script(
+    script: &str,
+    needs: &str,
+    headers: &[PathBuf],
+    repeat: usize,
+) -> anyhow::Result<PythonTiming> {
     let list = std::env::temp_dir().join(format!("precordial-bench-{}.txt", std::process::id()));
     let text: String = headers
         .iter()
         .map(|h| format!("{}\n", h.display()))
         .collect();
     std::fs::write(&list, text).with_context(|| format!("{}", list.display()))?;
-    let script = include_str!("../../benches/read_wfdb.py");
     let output = std::process::Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -226,7 +360,7 @@ fn python_rdrecord(headers: &[PathBuf], repeat: usize) -> anyhow::Result<PythonT
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         bail!(
-            "python3 with wfdb failed: {}",
+            "python3 with {needs} failed: {}",
             stderr.lines().last().unwrap_or("no message")
         );
     }

@@ -4,6 +4,7 @@
 //! tools (and WFDB Python's `rdrecord`) do, fast enough to scan a 21,799-record dataset.
 //! What it is not for: writing records, annotations beyond what R-peak evaluation needs, EDF.
 
+pub mod annotation;
 mod flac;
 pub mod format;
 pub mod header;

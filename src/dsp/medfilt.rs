@@ -1,0 +1,317 @@
+//! Running median and median baseline removal, exactly as `scipy.signal.medfilt` (odd window,
+//! zero-padded edges).
+//!
+//! Long windows are held in two indexed binary heaps (the lower half in a max-heap, the upper half in
+//! a min-heap). Each step *replaces* the oldest sample with the newest in place, so the heap sizes
+//! never change and a step costs O(log w): the whole filter is O(n log w), allocation-free after
+//! setup. Windows up to [`SORTED_WINDOW_MAX`] samples (the 61-sample baseline window among them) use
+//! a sorted array instead: two binary searches and a short memmove per step, O(n·w) in theory but
+//! about twice as fast in practice at these sizes. Both give exactly the same medians.
+
+use super::DspError;
+use std::cmp::Ordering;
+
+/// Running median of odd length `window` with zeros outside the signal (`scipy.signal.medfilt`).
+///
+/// Non-finite samples are ordered by IEEE total order (NaN above +inf) rather than rejected, so the
+/// function never fails on data; callers that care should check finiteness first.
+pub fn medfilt(x: &[f64], window: usize) -> Result<Vec<f64>, DspError> {
+    if window == 0 || window % 2 == 0 {
+        return Err(DspError::InvalidArgument(format!(
+            "median window must be a positive odd number of samples, got {window}"
+        )));
+    }
+    let n = x.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if window == 1 {
+        return Ok(x.to_vec());
+    }
+    if window <= SORTED_WINDOW_MAX {
+        return Ok(medfilt_sorted(x, window));
+    }
+    Ok(medfilt_heaps(x, window))
+}
+
+/// The two-heap running median, O(n log w); `x` non-empty, `window` odd and > 1.
+fn medfilt_heaps(x: &[f64], window: usize) -> Vec<f64> {
+    let n = x.len();
+    let half = window / 2;
+    let sample = |pos: isize| -> f64 {
+        if pos < 0 {
+            0.0
+        } else {
+            x.get(pos as usize).copied().unwrap_or(0.0)
+        }
+    };
+    // Window slot s holds position i - half + ((s - i) mod w); the slot of the oldest sample is
+    // reused for the newest one.
+    let mut values: Vec<f64> = (0..window)
+        .map(|s| sample(s as isize - half as isize))
+        .collect();
+    let mut heaps = TwoHeaps::new(&values, half);
+    let mut out = Vec::with_capacity(n);
+    out.push(heaps.median(&values));
+    for i in 1..n {
+        let slot = (i - 1) % window;
+        values[slot] = sample((i + half) as isize);
+        heaps.replaced(slot, &values);
+        out.push(heaps.median(&values));
+    }
+    out
+}
+
+/// Windows up to this length use the sorted-array median.
+pub const SORTED_WINDOW_MAX: usize = 255;
+
+/// Maps a float to an integer with the same order as `f64::total_cmp` (the map is its own inverse).
+fn total_key(v: f64) -> i64 {
+    let bits = v.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+fn from_total_key(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// The sorted-array running median (same result as the heaps). Values are kept as integer keys of
+/// the IEEE total order, so the binary searches compare integers.
+fn medfilt_sorted(x: &[f64], window: usize) -> Vec<f64> {
+    let n = x.len();
+    let half = window / 2;
+    let zero = total_key(0.0);
+    let at = |pos: isize| -> i64 {
+        if pos < 0 {
+            zero
+        } else {
+            x.get(pos as usize).map_or(zero, |&v| total_key(v))
+        }
+    };
+    let mut sorted: Vec<i64> = (0..window)
+        .map(|s| at(s as isize - half as isize))
+        .collect();
+    sorted.sort_unstable();
+    let mut out = Vec::with_capacity(n);
+    out.push(from_total_key(sorted[half]));
+    for i in 1..n {
+        let old = at(i as isize - 1 - half as isize);
+        let new = at((i + half) as isize);
+        if old != new {
+            // `old` is in the window, so the search finds an element equal to it.
+            let from = sorted.partition_point(|&v| v < old);
+            let to = sorted.partition_point(|&v| v < new);
+            if to > from {
+                // Shift the elements between down by one and put `new` just before position `to`.
+                sorted.copy_within(from + 1..to, from);
+                sorted[to - 1] = new;
+            } else {
+                sorted.copy_within(to..from, to + 1);
+                sorted[to] = new;
+            }
+        }
+        out.push(from_total_key(sorted[half]));
+    }
+    out
+}
+
+/// `x − medfilt(x, w)` where `w = round(window_s · fs_hz)`, made odd by adding one when even
+/// (0.6 s at 100 Hz gives 61 samples, as METHOD.md states).
+pub fn remove_baseline(x: &[f64], fs_hz: f64, window_s: f64) -> Result<Vec<f64>, DspError> {
+    let window = baseline_window(fs_hz, window_s)?;
+    let median = medfilt(x, window)?;
+    Ok(x.iter().zip(&median).map(|(v, m)| v - m).collect())
+}
+
+/// The odd median window length, in samples, for a window of `window_s` seconds at `fs_hz`.
+pub fn baseline_window(fs_hz: f64, window_s: f64) -> Result<usize, DspError> {
+    let samples = (window_s * fs_hz).round();
+    if !(1.0..1e9).contains(&samples) {
+        return Err(DspError::InvalidArgument(format!(
+            "baseline window of {window_s} s at {fs_hz} Hz is not a usable number of samples"
+        )));
+    }
+    let samples = samples as usize;
+    Ok(if samples % 2 == 0 {
+        samples + 1
+    } else {
+        samples
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Low,
+    High,
+}
+
+/// Two indexed heaps over window slots: `low` (max-heap, `half + 1` slots) and `high` (min-heap,
+/// `half` slots). Every value in `low` is ≤ every value in `high`, so the median is `low`'s top.
+struct TwoHeaps {
+    low: Vec<usize>,
+    high: Vec<usize>,
+    /// For each slot: which heap holds it and where.
+    place: Vec<(Side, usize)>,
+}
+
+fn cmp(a: f64, b: f64) -> Ordering {
+    a.total_cmp(&b)
+}
+
+impl TwoHeaps {
+    fn new(values: &[f64], half: usize) -> Self {
+        let mut slots: Vec<usize> = (0..values.len()).collect();
+        slots.sort_by(|&a, &b| cmp(values[a], values[b]));
+        // Ascending order is a valid min-heap; descending a valid max-heap.
+        let mut low: Vec<usize> = slots[..=half].to_vec();
+        low.reverse();
+        let high: Vec<usize> = slots[half + 1..].to_vec();
+        let mut place = vec![(Side::Low, 0); values.len()];
+        for (i, &s) in low.iter().enumerate() {
+            place[s] = (Side::Low, i);
+        }
+        for (i, &s) in high.iter().enumerate() {
+            place[s] = (Side::High, i);
+        }
+        Self { low, high, place }
+    }
+
+    fn median(&self, values: &[f64]) -> f64 {
+        values[self.low[0]]
+    }
+
+    /// Restores both heap orders after the value in `slot` changed.
+    fn replaced(&mut self, slot: usize, values: &[f64]) {
+        let (side, pos) = self.place[slot];
+        let pos = self.sift_up(side, pos, values);
+        self.sift_down(side, pos, values);
+        let (Some(&lo), Some(&hi)) = (self.low.first(), self.high.first()) else {
+            return;
+        };
+        if cmp(values[lo], values[hi]) == Ordering::Greater {
+            self.low[0] = hi;
+            self.high[0] = lo;
+            self.place[hi] = (Side::Low, 0);
+            self.place[lo] = (Side::High, 0);
+            self.sift_down(Side::Low, 0, values);
+            self.sift_down(Side::High, 0, values);
+        }
+    }
+
+    /// True when `a` belongs above `b` in the given heap.
+    fn before(side: Side, a: f64, b: f64) -> bool {
+        match side {
+            Side::Low => cmp(a, b) == Ordering::Greater,
+            Side::High => cmp(a, b) == Ordering::Less,
+        }
+    }
+
+    fn swap(&mut self, side: Side, i: usize, j: usize) {
+        let heap = match side {
+            Side::Low => &mut self.low,
+            Side::High => &mut self.high,
+        };
+        heap.swap(i, j);
+        let (si, sj) = (heap[i], heap[j]);
+        self.place[si] = (side, i);
+        self.place[sj] = (side, j);
+    }
+
+    fn sift_up(&mut self, side: Side, mut pos: usize, values: &[f64]) -> usize {
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            let heap = match side {
+                Side::Low => &self.low,
+                Side::High => &self.high,
+            };
+            if Self::before(side, values[heap[pos]], values[heap[parent]]) {
+                self.swap(side, pos, parent);
+                pos = parent;
+            } else {
+                break;
+            }
+        }
+        pos
+    }
+
+    fn sift_down(&mut self, side: Side, mut pos: usize, values: &[f64]) {
+        loop {
+            let heap = match side {
+                Side::Low => &self.low,
+                Side::High => &self.high,
+            };
+            let (left, right) = (2 * pos + 1, 2 * pos + 2);
+            let mut best = pos;
+            if left < heap.len() && Self::before(side, values[heap[left]], values[heap[best]]) {
+                best = left;
+            }
+            if right < heap.len() && Self::before(side, values[heap[right]], values[heap[best]]) {
+                best = right;
+            }
+            if best == pos {
+                break;
+            }
+            self.swap(side, pos, best);
+            pos = best;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: sort each zero-padded window and take the middle.
+    fn naive(x: &[f64], w: usize) -> Vec<f64> {
+        let h = (w / 2) as isize;
+        (0..x.len() as isize)
+            .map(|i| {
+                let mut win: Vec<f64> = (i - h..=i + h)
+                    .map(|p| {
+                        if p < 0 {
+                            0.0
+                        } else {
+                            x.get(p as usize).copied().unwrap_or(0.0)
+                        }
+                    })
+                    .collect();
+                win.sort_by(|a, b| a.total_cmp(b));
+                win[w / 2]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_the_definition_on_pseudo_random_data() {
+        let mut state = 12345u64;
+        let x: Vec<f64> = (0..500)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) % 21) as f64 - 10.0
+            })
+            .collect();
+        for w in [1, 3, 5, 61, 253, 255, 257, 499, 501, 999] {
+            assert_eq!(
+                medfilt(&x, w).unwrap_or_default(),
+                naive(&x, w),
+                "window {w}"
+            );
+        }
+        assert_eq!(medfilt(&x[..2], 5).unwrap_or_default(), naive(&x[..2], 5));
+    }
+
+    #[test]
+    fn even_window_is_an_error() {
+        assert!(medfilt(&[1.0, 2.0], 4).is_err());
+        assert!(medfilt(&[1.0, 2.0], 0).is_err());
+    }
+
+    #[test]
+    fn baseline_window_is_61_at_100_hz() {
+        assert_eq!(baseline_window(100.0, 0.6), Ok(61));
+        assert_eq!(baseline_window(500.0, 0.6), Ok(301));
+        assert!(baseline_window(100.0, -1.0).is_err());
+    }
+}
