@@ -3,6 +3,7 @@
 //! Errors are reported once, here, as one line on stderr with a non-zero exit code.
 
 mod bench;
+mod clean;
 mod export;
 mod inspect;
 
@@ -28,6 +29,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Write a record's signals in physical units to CSV.
     Export(export::Args),
+    /// Clean a record as the paper does (100 Hz, notch, band-pass, baseline, 10 s) and write CSV.
+    Clean(clean::Args),
     /// Measure throughput against the reference Python tools.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -43,6 +46,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Clean(args)) => clean::run(&args),
         Some(Command::Bench(command)) => bench::run(&command),
         Some(Command::Gui { paths }) => precordial::app::run_native(paths),
         None => precordial::app::run_native(Vec::new()),

@@ -11,6 +11,9 @@ use super::medfilt;
 use super::resample;
 use serde::{Deserialize, Serialize};
 
+/// Longest fixed output accepted (about 11 days at 100 Hz).
+pub const MAX_OUTPUT_SAMPLES: usize = 100_000_000;
+
 /// How the band-pass is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FilterForm {
@@ -31,7 +34,7 @@ pub enum OutputLength {
 
 /// Parameters of [`clean_lead`]; the defaults reproduce the paper.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CleanConfig {
     /// Rate every record is brought to (Hz).
     pub target_fs_hz: f64,
@@ -153,8 +156,12 @@ impl CleanConfig {
                 self.baseline_window_s
             ));
         }
-        if self.length == OutputLength::Fixed(0) {
-            return bad("length must be at least one sample".to_owned());
+        if let OutputLength::Fixed(n) = self.length {
+            if n == 0 || n > MAX_OUTPUT_SAMPLES {
+                return bad(format!(
+                    "length must be between 1 and {MAX_OUTPUT_SAMPLES} samples, got {n}"
+                ));
+            }
         }
         Ok(())
     }

@@ -517,7 +517,8 @@ pub fn lfilter(
     Ok((y, z))
 }
 
-/// The kernel of [`lfilter`] on normalised, equal-length coefficients.
+/// The kernel of [`lfilter`] on normalised, equal-length coefficients. Common orders run on
+/// fixed-size arrays (no bounds checks, state in registers); the arithmetic is the same either way.
 fn lfilter_in_place(
     b: &[f64],
     a: &[f64],
@@ -525,6 +526,43 @@ fn lfilter_in_place(
     y: &mut [f64],
     z: &mut [f64],
 ) {
+    match z.len() {
+        2 => lfilter_fixed::<2, 3>(b, a, x, y, z),
+        4 => lfilter_fixed::<4, 5>(b, a, x, y, z),
+        6 => lfilter_fixed::<6, 7>(b, a, x, y, z),
+        8 => lfilter_fixed::<8, 9>(b, a, x, y, z),
+        _ => lfilter_dyn(b, a, x, y, z),
+    }
+}
+
+/// Direct form II transposed of order `N` (`M = N + 1` coefficients), as SciPy's C kernel.
+fn lfilter_fixed<const N: usize, const M: usize>(
+    b: &[f64],
+    a: &[f64],
+    x: impl Iterator<Item = f64>,
+    y: &mut [f64],
+    z: &mut [f64],
+) {
+    let (Ok(b), Ok(a), Ok(state)) = (
+        <[f64; M]>::try_from(b),
+        <[f64; M]>::try_from(a),
+        <[f64; N]>::try_from(&*z),
+    ) else {
+        return lfilter_dyn(b, a, x, y, z);
+    };
+    let mut s = state;
+    for (xn, yn) in x.zip(y.iter_mut()) {
+        let out = s[0] + b[0] * xn;
+        for n in 0..N - 1 {
+            s[n] = s[n + 1] + xn * b[n + 1] - out * a[n + 1];
+        }
+        s[N - 1] = xn * b[N] - out * a[N];
+        *yn = out;
+    }
+    z.copy_from_slice(&s);
+}
+
+fn lfilter_dyn(b: &[f64], a: &[f64], x: impl Iterator<Item = f64>, y: &mut [f64], z: &mut [f64]) {
     let order = z.len();
     for (xn, yn) in x.zip(y.iter_mut()) {
         if order == 0 {

@@ -43,9 +43,9 @@ impl Default for RPeakConfig {
 
 /// R-peak sample indices for the given leads (all sampled at `fs_hz`, same length).
 pub fn detect(leads: &[&[f64]], fs_hz: f64, cfg: &RPeakConfig) -> Result<Vec<usize>, DspError> {
-    if !(fs_hz.is_finite() && fs_hz >= 20.0) {
+    if !(20.0..=1e6).contains(&fs_hz) {
         return Err(DspError::InvalidArgument(format!(
-            "R-peak detection needs a sampling rate of at least 20 Hz, got {fs_hz}"
+            "R-peak detection needs a sampling rate between 20 Hz and 1 MHz, got {fs_hz}"
         )));
     }
     let Some(first) = leads.first() else {
@@ -162,6 +162,114 @@ pub fn detect(leads: &[&[f64]], fs_hz: f64, cfg: &RPeakConfig) -> Result<Vec<usi
                 .unwrap_or(i)
         })
         .collect())
+}
+
+/// The reference scripts' R peaks for the R-peak-centred view: `scipy.signal.find_peaks` on lead II
+/// with peaks at least 0.2 s apart and prominence at least `max(0.1, 0.4 · std(x))` (METHOD.md).
+/// Kept separate from [`detect`] so the contrastive view matches the paper exactly.
+pub fn reference_peaks(lead_ii: &[f64], fs_hz: f64) -> Result<Vec<usize>, DspError> {
+    if !(fs_hz.is_finite() && fs_hz > 0.0) {
+        return Err(DspError::InvalidArgument(format!(
+            "sampling rate must be positive, got {fs_hz} Hz"
+        )));
+    }
+    if lead_ii.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = lead_ii.len() as f64;
+    let mean = super::linalg::pairwise_sum(lead_ii) / n;
+    let deviations: Vec<f64> = lead_ii.iter().map(|v| (v - mean).abs().powi(2)).collect();
+    let std = (super::linalg::pairwise_sum(&deviations) / n).sqrt();
+    let prominence = (0.4 * std).max(0.1);
+    Ok(find_peaks(lead_ii, Some(0.2 * fs_hz), Some(prominence)))
+}
+
+/// `scipy.signal.find_peaks(x, distance=distance, prominence=min_prominence)`: local maxima (the
+/// middle of flat tops), thinned by distance (highest first), then kept by prominence.
+pub fn find_peaks(x: &[f64], distance: Option<f64>, min_prominence: Option<f64>) -> Vec<usize> {
+    let mut peaks = local_maxima(x);
+    if let Some(distance) = distance {
+        let distance = distance.ceil().max(1.0) as usize;
+        let heights: Vec<f64> = peaks.iter().map(|&p| x[p]).collect();
+        let mut order: Vec<usize> = (0..peaks.len()).collect();
+        order.sort_by(|&a, &b| heights[a].total_cmp(&heights[b]));
+        let mut keep = vec![true; peaks.len()];
+        for &j in order.iter().rev() {
+            if !keep[j] {
+                continue;
+            }
+            let mut k = j;
+            while k > 0 && peaks[j] - peaks[k - 1] < distance {
+                keep[k - 1] = false;
+                k -= 1;
+            }
+            let mut k = j + 1;
+            while k < peaks.len() && peaks[k] - peaks[j] < distance {
+                keep[k] = false;
+                k += 1;
+            }
+        }
+        peaks = peaks
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(p, _)| *p)
+            .collect();
+    }
+    if let Some(min_prominence) = min_prominence {
+        peaks.retain(|&p| prominence(x, p) >= min_prominence);
+    }
+    peaks
+}
+
+/// Local maxima as SciPy's `_local_maxima_1d`: strictly higher than the left neighbour and than
+/// the first different sample to the right; a flat top reports its middle (rounded down).
+fn local_maxima(x: &[f64]) -> Vec<usize> {
+    let mut peaks = Vec::new();
+    if x.len() < 3 {
+        return peaks;
+    }
+    let i_max = x.len() - 1;
+    let mut i = 1;
+    while i < i_max {
+        if x[i - 1] < x[i] {
+            let mut ahead = i + 1;
+            while ahead < i_max && x[ahead] == x[i] {
+                ahead += 1;
+            }
+            if x[ahead] < x[i] {
+                peaks.push((i + ahead - 1) / 2);
+                i = ahead;
+            }
+        }
+        i += 1;
+    }
+    peaks
+}
+
+/// Prominence of the peak at `p` (`scipy.signal.peak_prominences` without `wlen`).
+fn prominence(x: &[f64], p: usize) -> f64 {
+    let top = x[p];
+    let mut left_min = top;
+    let mut i = p;
+    loop {
+        if x[i] > top {
+            break;
+        }
+        left_min = left_min.min(x[i]);
+        if i == 0 {
+            break;
+        }
+        i -= 1;
+    }
+    let mut right_min = top;
+    for &v in &x[p..] {
+        if v > top {
+            break;
+        }
+        right_min = right_min.min(v);
+    }
+    top - left_min.max(right_min)
 }
 
 /// Centred moving average of odd length around `len` samples (shorter at the edges).
@@ -321,6 +429,16 @@ mod tests {
         assert_eq!(detect(&[&[f64::NAN; 1000]], 100.0, &cfg), Ok(vec![]));
         assert!(detect(&[&[0.0; 1000]], 0.0, &cfg).is_err());
         assert!(detect(&[&[0.0; 100], &[0.0; 90]], 100.0, &cfg).is_err());
+    }
+
+    #[test]
+    fn find_peaks_handles_plateaus_distance_and_prominence() {
+        let x = [0.0, 1.0, 1.0, 1.0, 0.0, 0.5, 0.4, 3.0, 0.0, 2.9, 0.0];
+        assert_eq!(find_peaks(&x, None, None), vec![2, 5, 7, 9]);
+        assert_eq!(find_peaks(&x, Some(3.0), None), vec![2, 7]);
+        assert_eq!(find_peaks(&x, None, Some(0.9)), vec![2, 7, 9]);
+        assert!(find_peaks(&[], Some(2.0), Some(1.0)).is_empty());
+        assert_eq!(reference_peaks(&[], 100.0), Ok(vec![]));
     }
 
     #[test]

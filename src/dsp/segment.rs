@@ -104,7 +104,7 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
 
 /// How quality-control thresholds are fitted and applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct QcConfig {
     pub low_percentile: f64,
     pub high_percentile: f64,

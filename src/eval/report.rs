@@ -1,0 +1,478 @@
+//! The evaluation report: one serde struct holding every number, written as `report.json`,
+//! `report.md` (the paper's tables with ours beside them), CSVs and SVG figures.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::output::{csv_field, write_file};
+
+use super::{
+    Affinity, ClassRmse, EvalError, LeadMetrics, LinearLead, delta_percent, figures, paper,
+};
+
+/// Model keys used throughout the report.
+pub const LEAST_SQUARES: &str = "least_squares";
+pub const MODEL_C: &str = "c";
+pub const MODEL_CH: &str = "ch";
+
+/// Everything `precordial eval` measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub data: DataSummary,
+    /// `per_lead[lead][model]`, model one of [`LEAST_SQUARES`], [`MODEL_C`], [`MODEL_CH`].
+    pub per_lead: BTreeMap<String, BTreeMap<String, LeadMetrics>>,
+    /// Record level: windows reassembled into whole records, metrics per record.
+    pub record_level: BTreeMap<String, RecordLevel>,
+    /// Paired permutation test of per-record mean RMSE, C-h against C.
+    pub record_level_p_value: Option<f64>,
+    pub affinity: Option<AffinityPair>,
+    /// Every class with enough windows, most abundant first.
+    pub per_class: Vec<ClassRmse>,
+    /// The radar's selection: four most and four least abundant classes.
+    pub radar: Vec<ClassRmse>,
+    /// Least-squares weights per lead (I, II, V2, intercept), fitted on the training split.
+    pub baseline: BTreeMap<String, LinearLead>,
+    /// Example traces for the overlay and residual figures.
+    pub examples: Vec<ExampleTrace>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DataSummary {
+    pub datasets: Vec<String>,
+    pub split: String,
+    pub records: usize,
+    pub windows: usize,
+    /// Records left out, with the reason (missing leads, quality control, unreadable).
+    pub skipped: BTreeMap<String, usize>,
+    pub models_dir: PathBuf,
+    pub device: String,
+}
+
+/// Mean ± standard deviation over records, and a bootstrap 95 % CI of the mean RMSE.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct RecordLevel {
+    pub records: usize,
+    pub rmse_mean: f64,
+    pub rmse_std: f64,
+    pub rmse_ci95: Option<(f64, f64)>,
+    pub r2_mean: f64,
+    pub r2_std: f64,
+    pub pearson_mean: f64,
+    pub pearson_std: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AffinityPair {
+    /// Over the flattened, normalised inputs x̂.
+    pub x: Affinity,
+    /// Over the embeddings ĥ.
+    pub h: Affinity,
+}
+
+/// One window of one lead: ground truth and both reconstructions, in mV at 100 Hz.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExampleTrace {
+    pub class: String,
+    pub record_id: String,
+    pub lead: String,
+    pub truth: Vec<f64>,
+    pub c: Vec<f64>,
+    pub ch: Vec<f64>,
+}
+
+impl EvalReport {
+    /// Mean over leads of one model's metric, over the leads that have it.
+    pub fn mean_over_leads(&self, model: &str, metric: fn(&LeadMetrics) -> f64) -> Option<f64> {
+        let values: Vec<f64> = self
+            .per_lead
+            .values()
+            .filter_map(|models| models.get(model).map(metric))
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+
+    /// Writes `report.json`, `report.md`, CSVs and SVG figures into `dir` (created if needed).
+    /// Existing report files are replaced only with `overwrite`.
+    pub fn write(&self, dir: &Path, overwrite: bool) -> Result<Vec<PathBuf>, EvalError> {
+        let io = |path: &Path, err: std::io::Error| {
+            EvalError::Input(format!("{}: {err}", path.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| EvalError::Input(format!("report.json: {e}")))?;
+        let mut files: Vec<(&str, String)> = vec![
+            ("report.json", json),
+            ("report.md", self.markdown()),
+            ("per_lead.csv", self.per_lead_csv()),
+            ("per_class.csv", self.per_class_csv()),
+            ("record_level.csv", self.record_level_csv()),
+        ];
+        if let Some(pair) = &self.affinity {
+            files.push(("affinity_x.csv", affinity_csv(&pair.x)));
+            files.push(("affinity_h.csv", affinity_csv(&pair.h)));
+            files.push(("affinity.svg", figures::affinity_pair_svg(&pair.x, &pair.h)));
+        }
+        if !self.radar.is_empty() {
+            files.push(("radar.svg", figures::radar_svg(&self.radar)));
+        }
+        if !self.examples.is_empty() {
+            files.push(("overlays.svg", figures::overlays_svg(&self.examples)));
+            files.push(("residuals.svg", figures::residuals_svg(&self.examples)));
+        }
+        if !overwrite {
+            if let Some((name, _)) = files.iter().find(|(name, _)| dir.join(name).exists()) {
+                return Err(EvalError::Input(format!(
+                    "{}: exists (pass --overwrite to replace the report)",
+                    dir.join(name).display()
+                )));
+            }
+        }
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = dir.join(name);
+            write_file(&path, overwrite, |out| out.write_all(text.as_bytes()))
+                .map_err(|e| EvalError::Input(e.to_string()))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// The report as Markdown: Table I and II with the paper's numbers beside ours.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let d = &self.data;
+        writeln!(md, "# Precordial evaluation\n").ok();
+        writeln!(
+            md,
+            "Data: {} ({} split), {} records, {} windows. Models: `{}` on {}.",
+            d.datasets.join(", "),
+            d.split,
+            d.records,
+            d.windows,
+            d.models_dir.display(),
+            d.device
+        )
+        .ok();
+        if !d.skipped.is_empty() {
+            let skipped: Vec<String> = d.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            writeln!(md, "Left out: {}.", skipped.join(", ")).ok();
+        }
+
+        writeln!(md, "\n## Table I: per lead (all test windows)\n").ok();
+        writeln!(
+            md,
+            "| Lead | RMSE LS | RMSE C | RMSE C-h | Δ% | R² LS | R² C | R² C-h | Δ% | r LS | r C | r C-h | Δ% |"
+        )
+        .ok();
+        writeln!(md, "|---|{}", "---|".repeat(12)).ok();
+        let cell = |m: Option<&LeadMetrics>, f: fn(&LeadMetrics) -> f64| {
+            m.map_or("–".to_owned(), |m| format!("{:.3}", f(m)))
+        };
+        let delta = |c: Option<&LeadMetrics>,
+                     ch: Option<&LeadMetrics>,
+                     f: fn(&LeadMetrics) -> f64| match (c, ch) {
+            (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(f(c), f(ch))),
+            _ => "–".to_owned(),
+        };
+        let metrics: [fn(&LeadMetrics) -> f64; 3] = [|m| m.rmse_mv, |m| m.r2, |m| m.pearson];
+        for (lead, models) in &self.per_lead {
+            let (ls, c, ch) = (
+                models.get(LEAST_SQUARES),
+                models.get(MODEL_C),
+                models.get(MODEL_CH),
+            );
+            let mut row = format!("| {lead} |");
+            for f in metrics {
+                write!(
+                    row,
+                    " {} | {} | {} | {} |",
+                    cell(ls, f),
+                    cell(c, f),
+                    cell(ch, f),
+                    delta(c, ch, f)
+                )
+                .ok();
+            }
+            writeln!(md, "{row}").ok();
+        }
+        let mean = |model: &str, f: fn(&LeadMetrics) -> f64| {
+            self.mean_over_leads(model, f)
+                .map_or("–".to_owned(), |v| format!("**{v:.3}**"))
+        };
+        let mut row = "| Mean |".to_owned();
+        for f in metrics {
+            let delta = match (
+                self.mean_over_leads(MODEL_C, f),
+                self.mean_over_leads(MODEL_CH, f),
+            ) {
+                (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(c, ch)),
+                _ => "–".to_owned(),
+            };
+            write!(
+                row,
+                " {} | {} | {} | {delta} |",
+                mean(LEAST_SQUARES, f),
+                mean(MODEL_C, f),
+                mean(MODEL_CH, f)
+            )
+            .ok();
+        }
+        writeln!(md, "{row}").ok();
+
+        writeln!(md, "\nThe paper (PTB-XL fold 10), for comparison:\n").ok();
+        writeln!(
+            md,
+            "| Lead | RMSE C | RMSE C-h | R² C | R² C-h | r C | r C-h |"
+        )
+        .ok();
+        writeln!(md, "|---|---|---|---|---|---|---|").ok();
+        for (lead, v) in paper::TABLE_I {
+            writeln!(
+                md,
+                "| {lead} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                v[0], v[1], v[2], v[3], v[4], v[5]
+            )
+            .ok();
+        }
+        let v = paper::TABLE_I_MEAN;
+        writeln!(
+            md,
+            "| Mean | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            v[0], v[1], v[2], v[3], v[4], v[5]
+        )
+        .ok();
+
+        writeln!(
+            md,
+            "\n## Table II: record level (windows reassembled into whole records)\n"
+        )
+        .ok();
+        writeln!(md, "| Model | Records | RMSE (mV) | 95 % CI | R² | r |").ok();
+        writeln!(md, "|---|---|---|---|---|---|").ok();
+        for (model, r) in &self.record_level {
+            let ci = r
+                .rmse_ci95
+                .map_or("–".to_owned(), |(lo, hi)| format!("{lo:.3}–{hi:.3}"));
+            writeln!(
+                md,
+                "| {} | {} | {:.3} ± {:.3} | {ci} | {:.3} ± {:.3} | {:.3} ± {:.3} |",
+                model_name(model),
+                r.records,
+                r.rmse_mean,
+                r.rmse_std,
+                r.r2_mean,
+                r.r2_std,
+                r.pearson_mean,
+                r.pearson_std
+            )
+            .ok();
+        }
+        if let Some(p) = self.record_level_p_value {
+            writeln!(
+                md,
+                "\nPaired permutation test of per-record RMSE, C-h vs C: p = {p:.4}."
+            )
+            .ok();
+        }
+        let (rmse, r2) = paper::RECORD_LEVEL_CH;
+        writeln!(md, "\nThe paper: C-h {rmse:.3} mV, R² {r2:.3}.").ok();
+
+        if let Some(pair) = &self.affinity {
+            writeln!(md, "\n## k-NN class affinity (k = {}, cosine)\n", pair.x.k).ok();
+            let (px, ph) = paper::AFFINITY_DIAGONAL;
+            writeln!(md, "| Space | Diagonal mean (ours) | Paper |").ok();
+            writeln!(md, "|---|---|---|").ok();
+            writeln!(md, "| x̂ (input) | {:.3} | {px:.3} |", pair.x.diagonal_mean).ok();
+            writeln!(
+                md,
+                "| ĥ (embedding) | {:.3} | {ph:.3} |",
+                pair.h.diagonal_mean
+            )
+            .ok();
+            writeln!(md, "\n![affinity](affinity.svg)").ok();
+        }
+
+        if !self.per_class.is_empty() {
+            writeln!(md, "\n## Per class (all target leads)\n").ok();
+            writeln!(md, "| Class | Windows | RMSE C | RMSE C-h | Δ% |").ok();
+            writeln!(md, "|---|---|---|---|---|").ok();
+            for c in &self.per_class {
+                writeln!(
+                    md,
+                    "| {} | {} | {:.3} | {:.3} | {:+.1} |",
+                    c.class,
+                    c.n_windows,
+                    c.rmse_c_mv,
+                    c.rmse_ch_mv,
+                    delta_percent(c.rmse_c_mv, c.rmse_ch_mv)
+                )
+                .ok();
+            }
+            if !self.radar.is_empty() {
+                writeln!(md, "\n![radar](radar.svg)").ok();
+            }
+        }
+        if !self.examples.is_empty() {
+            writeln!(
+                md,
+                "\n## Examples\n\n![overlays](overlays.svg)\n\n![residuals](residuals.svg)"
+            )
+            .ok();
+        }
+        if !self.baseline.is_empty() {
+            writeln!(
+                md,
+                "\n## Least-squares baseline (fitted on the training split)\n"
+            )
+            .ok();
+            writeln!(md, "| Lead | w(I) | w(II) | w(V2) | intercept (mV) |").ok();
+            writeln!(md, "|---|---|---|---|---|").ok();
+            for (lead, l) in &self.baseline {
+                let w = l.weights;
+                writeln!(
+                    md,
+                    "| {lead} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                    w[0], w[1], w[2], w[3]
+                )
+                .ok();
+            }
+        }
+        md
+    }
+
+    fn per_lead_csv(&self) -> String {
+        let mut csv = "lead,model,rmse_mv,r2,pearson,n_samples,n_windows\n".to_owned();
+        for (lead, models) in &self.per_lead {
+            for (model, m) in models {
+                writeln!(
+                    csv,
+                    "{lead},{model},{},{},{},{},{}",
+                    m.rmse_mv, m.r2, m.pearson, m.n_samples, m.n_windows
+                )
+                .ok();
+            }
+        }
+        csv
+    }
+
+    fn per_class_csv(&self) -> String {
+        let mut csv = "class,n_windows,rmse_c_mv,rmse_ch_mv,in_radar\n".to_owned();
+        for c in &self.per_class {
+            let in_radar = self.radar.iter().any(|r| r.class == c.class);
+            writeln!(
+                csv,
+                "{},{},{},{},{in_radar}",
+                csv_field(&c.class),
+                c.n_windows,
+                c.rmse_c_mv,
+                c.rmse_ch_mv
+            )
+            .ok();
+        }
+        csv
+    }
+
+    fn record_level_csv(&self) -> String {
+        let mut csv =
+            "model,records,rmse_mean,rmse_std,rmse_ci_low,rmse_ci_high,r2_mean,r2_std,pearson_mean,pearson_std\n"
+                .to_owned();
+        for (model, r) in &self.record_level {
+            let (lo, hi) = r.rmse_ci95.unwrap_or((f64::NAN, f64::NAN));
+            writeln!(
+                csv,
+                "{model},{},{},{},{lo},{hi},{},{},{},{}",
+                r.records,
+                r.rmse_mean,
+                r.rmse_std,
+                r.r2_mean,
+                r.r2_std,
+                r.pearson_mean,
+                r.pearson_std
+            )
+            .ok();
+        }
+        csv
+    }
+}
+
+/// Display name of a model key.
+pub fn model_name(key: &str) -> &str {
+    match key {
+        LEAST_SQUARES => "least squares",
+        MODEL_C => "C",
+        MODEL_CH => "C-h",
+        other => other,
+    }
+}
+
+fn affinity_csv(a: &Affinity) -> String {
+    let mut csv = "class,n_windows".to_owned();
+    for c in &a.classes {
+        write!(csv, ",{}", csv_field(c)).ok();
+    }
+    csv.push('\n');
+    for (i, row) in a.matrix.iter().enumerate() {
+        write!(csv, "{},{}", csv_field(&a.classes[i]), a.counts[i]).ok();
+        for v in row {
+            write!(csv, ",{v}").ok();
+        }
+        csv.push('\n');
+    }
+    csv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(rmse_mv: f64) -> LeadMetrics {
+        LeadMetrics {
+            rmse_mv,
+            r2: 0.7,
+            pearson: 0.9,
+            n_samples: 100,
+            n_windows: 4,
+        }
+    }
+
+    #[test]
+    fn writes_every_file_and_refuses_to_overwrite() {
+        let mut report = EvalReport::default();
+        for lead in paper::LEADS {
+            let models = report.per_lead.entry(lead.to_owned()).or_default();
+            models.insert(MODEL_C.into(), metrics(0.1));
+            models.insert(MODEL_CH.into(), metrics(0.09));
+            models.insert(LEAST_SQUARES.into(), metrics(0.2));
+        }
+        report.per_class = vec![ClassRmse {
+            class: "NORM".into(),
+            n_windows: 9,
+            rmse_c_mv: 0.1,
+            rmse_ch_mv: 0.09,
+        }];
+        report.radar = report.per_class.clone();
+        let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let written = report.write(&dir, false).unwrap();
+        assert!(written.iter().any(|p| p.ends_with("radar.svg")));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(json["per_lead"]["V3"]["ch"]["rmse"], 0.09);
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(
+            md.contains("| V1 | 0.200 | 0.100 | 0.090 | -10.0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Mean | **0.200** | **0.100** | **0.090** | -10.0 |"),
+            "{md}"
+        );
+        assert!(report.write(&dir, false).is_err());
+        assert!(report.write(&dir, true).is_ok());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
