@@ -512,6 +512,7 @@ fn the_study_widgets_draw_matrices_and_radar() {
         .map(|i| (0..5).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
         .collect();
     harness.state_mut().study.results = Some(StudyResults {
+        summary: "test data".to_owned(),
         affinity_x: Some(AffinityMatrix {
             title: "x̂".to_owned(),
             class_names: names.clone(),
@@ -622,4 +623,68 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
     assert!(!result.r_peaks_in_samples.is_empty());
     harness.get_by_label("Device: test double");
     assert_eq!(harness.get_all_by_label_contains("C-h: RMSE").count(), 5);
+}
+
+/// A report as `precordial eval` writes it (report.json), loaded through the worker.
+#[test]
+fn an_evaluation_report_is_loaded_into_the_study_panel() {
+    use precordial::eval::{EvalReport, LeadMetrics};
+    let mut report = EvalReport::default();
+    report.data.datasets = vec!["ptb-xl".to_owned()];
+    report.data.split = "test".to_owned();
+    report.data.records = 3;
+    report.data.windows = 12;
+    report.data.device = "test".to_owned();
+    for lead in ["V1", "V3", "V4", "V5", "V6"] {
+        let mut models = std::collections::BTreeMap::new();
+        for (model, rmse) in [("least_squares", 0.2), ("c", 0.125), ("ch", 0.0625)] {
+            models.insert(
+                model.to_owned(),
+                LeadMetrics {
+                    rmse_mv: rmse,
+                    r2: 0.5,
+                    pearson: 0.75,
+                    n_samples: 3000,
+                    n_windows: 12,
+                },
+            );
+        }
+        report.per_lead.insert(lead.to_owned(), models);
+    }
+    let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string(&report).unwrap(),
+    )
+    .unwrap();
+
+    let mut harness = harness_with(Vec::new(), false);
+    harness.get_by_label("Study").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Run an evaluation first");
+    harness.state_mut().study.report_path = dir.display().to_string();
+    harness.get_by_label("Load report").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label("ptb-xl · split test · 3 records · 12 windows · device test");
+    // Ours beside the paper's: every lead and the mean, for each model.
+    assert_eq!(
+        harness.get_all_by_label("0.062").count(),
+        6,
+        "C-h RMSE column"
+    );
+    assert_eq!(
+        harness.get_all_by_label("0.200").count(),
+        6,
+        "least-squares RMSE column"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+
+    // A file that is not a report is an error in the status bar, not a panic.
+    harness.state_mut().study.report_path = "/etc/hostname".to_owned();
+    harness.get_by_label("Load report").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label_contains("Error: /etc/hostname");
 }

@@ -361,6 +361,14 @@ impl App {
                         }
                     }
                     Ok(JobOutput::Index { path, index }) => self.add_index(&path, *index),
+                    Ok(JobOutput::Report { path, report }) => {
+                        self.study.results = Some(study_panel::StudyResults::from_report(&report));
+                        self.study.radar_classes.clear();
+                        self.notify(
+                            NoticeLevel::Info,
+                            format!("evaluation report loaded from {}", path.display()),
+                        );
+                    }
                     Ok(JobOutput::Reconstruction(result)) => {
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
@@ -543,7 +551,11 @@ impl App {
             View::Leads => self.leads_view_ui(ui),
             View::Spectrum => self.spectrum_view_ui(ui),
             View::Reconstruct => self.reconstruct_view_ui(ui),
-            View::Study => self.study.ui(ui),
+            View::Study => {
+                if let Some(path) = self.study.ui(ui) {
+                    self.worker.submit(Job::LoadReport { path });
+                }
+            }
             View::Settings => settings_panel::settings_ui(self, ui),
         });
 

@@ -135,32 +135,138 @@ pub const PAPER_RESULTS: [(&str, LeadMetrics, LeadMetrics); 6] = [
 /// Radar rings, mV (as in the paper's figure).
 pub const RADAR_RINGS_MV: [f64; 5] = [0.05, 0.075, 0.10, 0.125, 0.15];
 
+/// One row of our per-lead metrics: each model's numbers where the evaluation has them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadRow {
+    pub lead: String,
+    pub least_squares: Option<LeadMetrics>,
+    pub c: Option<LeadMetrics>,
+    pub ch: Option<LeadMetrics>,
+}
+
 /// What an evaluation produced, in the shape the widgets draw.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudyResults {
+    /// One line saying what was evaluated (dataset, split, records, windows, device).
+    pub summary: String,
     pub affinity_x: Option<AffinityMatrix>,
     pub affinity_h: Option<AffinityMatrix>,
     pub class_rmse: Vec<ClassRmse>,
-    /// (lead, C, C-h) of our evaluation.
-    pub lead_metrics: Vec<(String, LeadMetrics, LeadMetrics)>,
+    pub lead_metrics: Vec<LeadRow>,
 }
 
-/// Shown until an evaluation has run.
-pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first: the evaluation module (issue 4) is not in this build yet, so there are no affinity matrices, per-class errors or metrics of ours to show.";
+impl StudyResults {
+    /// The widgets' view of a `precordial eval` report.
+    pub fn from_report(report: &crate::eval::EvalReport) -> Self {
+        use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+        let convert = |m: &crate::eval::LeadMetrics| LeadMetrics {
+            rmse_mv: m.rmse_mv,
+            r2: m.r2,
+            pearson_r: m.pearson,
+        };
+        let matrix = |title: &str, a: &crate::eval::Affinity| AffinityMatrix {
+            title: title.to_owned(),
+            class_names: a.classes.clone(),
+            counts: a.counts.clone(),
+            values: a.matrix.clone(),
+        };
+        let mut lead_metrics: Vec<LeadRow> = report
+            .per_lead
+            .iter()
+            .map(|(lead, models)| LeadRow {
+                lead: lead.clone(),
+                least_squares: models.get(LEAST_SQUARES).map(convert),
+                c: models.get(MODEL_C).map(convert),
+                ch: models.get(MODEL_CH).map(convert),
+            })
+            .collect();
+        if !lead_metrics.is_empty() {
+            let mean = |model: &str| {
+                let f = |pick: fn(&crate::eval::LeadMetrics) -> f64| {
+                    report.mean_over_leads(model, pick)
+                };
+                Some(LeadMetrics {
+                    rmse_mv: f(|m| m.rmse_mv)?,
+                    r2: f(|m| m.r2)?,
+                    pearson_r: f(|m| m.pearson)?,
+                })
+            };
+            lead_metrics.push(LeadRow {
+                lead: "Mean".to_owned(),
+                least_squares: mean(LEAST_SQUARES),
+                c: mean(MODEL_C),
+                ch: mean(MODEL_CH),
+            });
+        }
+        let data = &report.data;
+        Self {
+            summary: format!(
+                "{} · split {} · {} records · {} windows · device {}",
+                data.datasets.join(", "),
+                data.split,
+                data.records,
+                data.windows,
+                data.device
+            ),
+            affinity_x: report
+                .affinity
+                .as_ref()
+                .map(|pair| matrix("x̂ (inputs)", &pair.x)),
+            affinity_h: report
+                .affinity
+                .as_ref()
+                .map(|pair| matrix("ĥ (embeddings)", &pair.h)),
+            class_rmse: report
+                .radar
+                .iter()
+                .map(|row| ClassRmse {
+                    class_name: row.class.clone(),
+                    n_windows: row.n_windows,
+                    rmse_c_mv: row.rmse_c_mv,
+                    rmse_ch_mv: row.rmse_ch_mv,
+                })
+                .collect(),
+            lead_metrics,
+        }
+    }
+}
+
+/// Shown until an evaluation report is loaded.
+pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first (`precordial eval`, which needs trained models), then load its report here: there are no affinity matrices, per-class errors or metrics of ours to show yet.";
 
 #[derive(Default)]
 pub struct StudyPanel {
     pub results: Option<StudyResults>,
     /// Classes shown on the radar (by name); empty = all.
     pub radar_classes: Vec<String>,
+    /// Path typed for the report to load.
+    pub report_path: String,
 }
 
 impl StudyPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    /// Draws the panel. Returns a report path the user asked to load.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<std::path::PathBuf> {
+        let mut load = None;
         ui.heading("Study the models");
+        ui.horizontal(|ui| {
+            ui.label("Evaluation report");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.report_path)
+                    .hint_text("report.json or the folder `precordial eval` wrote")
+                    .desired_width(380.0),
+            );
+            if ui.button("Load report").clicked() && !self.report_path.trim().is_empty() {
+                load = Some(std::path::PathBuf::from(self.report_path.trim()));
+            }
+        });
         egui::ScrollArea::vertical().show(ui, |ui| {
-            if self.results.is_none() {
-                ui.colored_label(ui.visuals().warn_fg_color, RUN_EVALUATION_FIRST);
+            match &self.results {
+                None => {
+                    ui.colored_label(ui.visuals().warn_fg_color, RUN_EVALUATION_FIRST);
+                }
+                Some(results) => {
+                    ui.label(&results.summary);
+                }
             }
             ui.separator();
             ui.heading("k-NN affinity").on_hover_text(
@@ -207,6 +313,7 @@ impl StudyPanel {
             let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
             metrics_table_ui(ui, ours);
         });
+        load
     }
 }
 
@@ -392,52 +499,51 @@ pub fn radar_ui(ui: &mut egui::Ui, classes: &[ClassRmse]) {
     });
 }
 
-/// Per-lead metrics: ours (when given) beside the paper's published numbers.
-pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[(String, LeadMetrics, LeadMetrics)]) {
-    let format_ours = |lead: &str, pick: &dyn Fn(&(String, LeadMetrics, LeadMetrics)) -> f64| {
+/// Per-lead metrics: ours (least squares, C, C-h, when given) beside the paper's published numbers.
+pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
+    let format_ours = |lead: &str, pick: &dyn Fn(&LeadRow) -> Option<f64>| {
         ours.iter()
-            .find(|(name, _, _)| name == lead)
-            .map_or_else(|| "–".to_owned(), |row| format!("{:.3}", pick(row)))
+            .find(|row| row.lead == lead)
+            .and_then(pick)
+            .map_or_else(|| "–".to_owned(), |value| format!("{value:.3}"))
     };
-    egui::Grid::new("metrics_table")
-        .striped(true)
-        .show(ui, |ui| {
-            for title in [
-                "Lead",
-                "RMSE C (paper)",
-                "RMSE C-h (paper)",
-                "RMSE C (ours)",
-                "RMSE C-h (ours)",
-                "R² C (paper)",
-                "R² C-h (paper)",
-                "R² C (ours)",
-                "R² C-h (ours)",
-                "r C (paper)",
-                "r C-h (paper)",
-                "r C (ours)",
-                "r C-h (ours)",
-            ] {
-                ui.strong(title);
-            }
-            ui.end_row();
-            for (lead, paper_c, paper_ch) in PAPER_RESULTS {
-                ui.label(lead);
-                ui.label(format!("{:.3}", paper_c.rmse_mv));
-                ui.label(format!("{:.3}", paper_ch.rmse_mv));
-                ui.label(format_ours(lead, &|row| row.1.rmse_mv));
-                ui.label(format_ours(lead, &|row| row.2.rmse_mv));
-                ui.label(format!("{:.3}", paper_c.r2));
-                ui.label(format!("{:.3}", paper_ch.r2));
-                ui.label(format_ours(lead, &|row| row.1.r2));
-                ui.label(format_ours(lead, &|row| row.2.r2));
-                ui.label(format!("{:.3}", paper_c.pearson_r));
-                ui.label(format!("{:.3}", paper_ch.pearson_r));
-                ui.label(format_ours(lead, &|row| row.1.pearson_r));
-                ui.label(format_ours(lead, &|row| row.2.pearson_r));
+    for (title, metric) in [
+        (
+            "RMSE (mV)",
+            (|m: &LeadMetrics| m.rmse_mv) as fn(&LeadMetrics) -> f64,
+        ),
+        ("R²", |m: &LeadMetrics| m.r2),
+        ("Pearson r", |m: &LeadMetrics| m.pearson_r),
+    ] {
+        ui.label(egui::RichText::new(title).strong());
+        egui::Grid::new(format!("metrics_table_{title}"))
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "Lead",
+                    "C (paper)",
+                    "C-h (paper)",
+                    "least squares (ours)",
+                    "C (ours)",
+                    "C-h (ours)",
+                ] {
+                    ui.strong(header);
+                }
                 ui.end_row();
-            }
-        });
-    ui.small("Paper: Youssef & Singla (2026), PTB-XL, patient-independent test fold. \"–\": no evaluation of ours yet.");
+                for (lead, paper_c, paper_ch) in PAPER_RESULTS {
+                    ui.label(lead);
+                    ui.label(format!("{:.3}", metric(&paper_c)));
+                    ui.label(format!("{:.3}", metric(&paper_ch)));
+                    ui.label(format_ours(lead, &|row| {
+                        row.least_squares.as_ref().map(metric)
+                    }));
+                    ui.label(format_ours(lead, &|row| row.c.as_ref().map(metric)));
+                    ui.label(format_ours(lead, &|row| row.ch.as_ref().map(metric)));
+                    ui.end_row();
+                }
+            });
+    }
+    ui.small("Paper: Youssef & Singla (2026), PTB-XL, patient-independent test fold. \"–\": not in our evaluation (or none loaded).");
 }
 
 #[cfg(test)]

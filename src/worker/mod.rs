@@ -40,6 +40,8 @@ pub enum Job {
         record: Arc<Record>,
         config: CleanConfig,
     },
+    /// Read an evaluation report (`report.json` written by `precordial eval`).
+    LoadReport { path: PathBuf },
     /// Rebuild V1, V3–V6 from I, II, V2 with both models (see [`reconstruct`]).
     Reconstruct {
         record_key: u64,
@@ -57,6 +59,7 @@ impl Job {
             Self::IndexFiles { paths } => format!("Indexing {} record(s)", paths.len()),
             Self::Clean { .. } => "Cleaning".to_owned(),
             Self::Reconstruct { .. } => "Reconstructing V1, V3–V6".to_owned(),
+            Self::LoadReport { path } => format!("Reading {}", path.display()),
         }
     }
 }
@@ -74,6 +77,10 @@ pub enum JobOutput {
     },
     Cleaned(Box<Cleaned>),
     Reconstruction(Box<reconstruct::ReconstructionResult>),
+    Report {
+        path: PathBuf,
+        report: Box<crate::eval::EvalReport>,
+    },
 }
 
 /// A record's cleaned leads, with what the viewer derives from them.
@@ -371,6 +378,22 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             record,
             config,
         } => clean_record(record_key, &record, config, context),
+        Job::LoadReport { path } => {
+            // A folder means the report folder `precordial eval` wrote.
+            let file = if path.is_dir() {
+                path.join("report.json")
+            } else {
+                path
+            };
+            let text = std::fs::read_to_string(&file)
+                .map_err(|err| format!("{}: {err}", file.display()))?;
+            let report: crate::eval::EvalReport = serde_json::from_str(&text)
+                .map_err(|err| format!("{}: not an evaluation report: {err}", file.display()))?;
+            Ok(Some(JobOutput::Report {
+                path: file,
+                report: Box::new(report),
+            }))
+        }
         Job::Reconstruct {
             record_key,
             record,
