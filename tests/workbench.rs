@@ -514,7 +514,7 @@ fn the_study_widgets_draw_matrices_and_radar() {
     harness.state_mut().study.results = Some(StudyResults {
         summary: "test data".to_owned(),
         affinity_x: Some(AffinityMatrix {
-            title: "x̂".to_owned(),
+            title: "inputs".to_owned(),
             class_names: names.clone(),
             counts: vec![1; 5],
             values: identity.clone(),
@@ -538,7 +538,7 @@ fn the_study_widgets_draw_matrices_and_radar() {
     });
     harness.get_by_label("Study").click();
     harness.run_steps(3);
-    harness.get_by_label("x̂ — diagonal mean 1.000");
+    harness.get_by_label("inputs — diagonal mean 1.000");
     harness.get_by_label("ĥ — diagonal mean 1.000");
     assert!(
         harness

@@ -211,11 +211,11 @@ impl StudyResults {
             affinity_x: report
                 .affinity
                 .as_ref()
-                .map(|pair| matrix("x̂ (inputs)", &pair.x)),
+                .map(|pair| matrix("inputs (flattened, normalised)", &pair.x)),
             affinity_h: report
                 .affinity
                 .as_ref()
-                .map(|pair| matrix("ĥ (embeddings)", &pair.h)),
+                .map(|pair| matrix("embeddings ĥ", &pair.h)),
             class_rmse: report
                 .radar
                 .iter()
@@ -284,7 +284,7 @@ impl StudyPanel {
                     });
                 }
                 None => {
-                    ui.label("(no evaluation yet) — published diagonal means: 0.083 for x̂, 0.837 for ĥ.");
+                    ui.label("(no evaluation yet) — published diagonal means: 0.083 for the inputs, 0.837 for the embeddings ĥ.");
                 }
             }
             ui.separator();
