@@ -369,6 +369,24 @@ fn screenshots() {
             println!("wrote {}", path.display());
         }
     }
+    // Export PNG goes through egui's screenshot command, which the wgpu test renderer answers.
+    let export_dir = std::env::temp_dir().join(format!("precordial-png-{}", std::process::id()));
+    std::fs::create_dir_all(&export_dir).unwrap();
+    harness.state_mut().export_folder = export_dir.clone();
+    harness.state_mut().view = View::Leads;
+    harness.run_steps(2);
+    harness.get_by_label("Export PNG").click();
+    for _ in 0..50 {
+        harness.step();
+        let _ = harness.render();
+        if harness.query_by_label_contains("view saved to").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let png_written = export_dir.join("HR09739_12-lead.png").is_file();
+    assert!(png_written, "Export PNG wrote the view");
+    std::fs::remove_dir_all(&export_dir).ok();
     // Dark theme.
     harness.state_mut().theme = precordial::app::ThemeChoice::Dark;
     harness.state_mut().view = View::Leads;
@@ -687,4 +705,22 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     harness.run_steps(1);
     settle(&mut harness);
     harness.get_by_label_contains("Error: /etc/hostname");
+}
+
+#[test]
+fn the_browser_is_driven_from_the_keyboard() {
+    let mut harness = harness_with(Vec::new(), false);
+    harness.get_by_label("Records").click();
+    harness.run_steps(2);
+    // HR09739 is selected (shown on start); Down selects and opens the next record in the list.
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run_steps(1);
+    settle(&mut harness);
+    let name = harness.state().loaded.as_ref().map(|l| l.name.clone());
+    assert_eq!(name.as_deref(), Some("HR11165"));
+    harness.key_press(egui::Key::ArrowUp);
+    harness.run_steps(1);
+    settle(&mut harness);
+    let name = harness.state().loaded.as_ref().map(|l| l.name.clone());
+    assert_eq!(name.as_deref(), Some("HR09739"));
 }
