@@ -778,3 +778,34 @@ fn every_sample_corpus_record_opens_without_panic() {
 fn crate_path_eq(a: &Path, b: &Path) -> bool {
     precordial::wfdb::header::header_path(a) == precordial::wfdb::header::header_path(b)
 }
+
+fn click_at(harness: &Harness<'static, App>, pos: egui::Pos2) {
+    harness.hover_at(pos);
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+}
+
+#[test]
+fn calipers_measure_time_and_voltage() {
+    let mut harness = harness_with(Vec::new(), false);
+    // 1 s at 25 mm/s and the default 96 DPI is 25 mm = 94.5 points.
+    let ui_per_mm = 96.0 / 25.4;
+    let y = 150.0;
+    click_at(&harness, egui::pos2(300.0, y));
+    harness.run_steps(2);
+    click_at(&harness, egui::pos2(300.0 + 25.0 * ui_per_mm, y));
+    harness.run_steps(2);
+    let calipers = harness.state().leads_view.calipers.clone();
+    assert_eq!(calipers.len(), 2, "two caliper points");
+    let dt_in_ms = (calipers[1].t_in_seconds - calipers[0].t_in_seconds) * 1000.0;
+    assert!((dt_in_ms - 1000.0).abs() < 2.0, "Δt = {dt_in_ms} ms");
+    harness.get_by_label("Δt = 1000 ms");
+    harness.get_by_label("   = 60.0 bpm");
+    harness.get_by_label("ΔV = +0.000 mV");
+}
