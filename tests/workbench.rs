@@ -809,3 +809,38 @@ fn calipers_measure_time_and_voltage() {
     harness.get_by_label("   = 60.0 bpm");
     harness.get_by_label("ΔV = +0.000 mV");
 }
+
+/// A file dropped on the window, as the integration hands it over.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_header_is_opened() {
+    let mut harness = harness_with(Vec::new(), false);
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(
+            samples_dir().join("00001_lr.hea"),
+        )));
+    harness.step();
+    settle(&mut harness);
+    harness.get_by_label_contains("00001_lr · 12 leads · 100 Hz · 10.0 s");
+    assert!(
+        harness
+            .state()
+            .recent_paths
+            .iter()
+            .any(|p| p.ends_with("00001_lr.hea"))
+    );
+}
