@@ -191,6 +191,11 @@ pub struct App {
     pub reconstructor: Option<Arc<dyn crate::worker::reconstruct::LeadReconstructor>>,
     #[serde(skip)]
     pending_reconstruct: Option<JobId>,
+    #[serde(skip)]
+    frame_stats: Option<FrameStats>,
+    /// A benchmark run neither reads nor saves the user's settings.
+    #[serde(skip)]
+    benchmark_run: bool,
 }
 
 impl Default for App {
@@ -225,6 +230,8 @@ impl Default for App {
             superseded_jobs: Default::default(),
             reconstructor: None,
             pending_reconstruct: None,
+            frame_stats: None,
+            benchmark_run: false,
         }
     }
 }
@@ -844,12 +851,74 @@ fn log_line(level: &str, text: &str) {
     eprintln!("[precordial {level}] {text}");
 }
 
+/// Whole-frame timing in the real window (`PRECORDIAL_FRAME_STATS=N`): repaint continuously, record
+/// the interval between frames (UI, tessellation, rendering and presentation together) and eframe's
+/// CPU time of the app, print medians after N frames once a record is drawn, then close.
+#[derive(Default)]
+pub struct FrameStats {
+    target_frames: usize,
+    last_frame: Option<std::time::Instant>,
+    intervals_ms: Vec<f64>,
+    cpu_ms: Vec<f64>,
+}
+
+impl FrameStats {
+    fn from_env() -> Option<Self> {
+        let target_frames = std::env::var("PRECORDIAL_FRAME_STATS").ok()?.parse().ok()?;
+        Some(Self {
+            target_frames,
+            ..Self::default()
+        })
+    }
+
+    /// Returns true when done (the window should close).
+    fn record(&mut self, cpu_usage_s: Option<f32>, drawing: bool) -> bool {
+        let now = std::time::Instant::now();
+        if drawing {
+            if let Some(last) = self.last_frame {
+                self.intervals_ms
+                    .push(now.duration_since(last).as_secs_f64() * 1e3);
+                if let Some(cpu) = cpu_usage_s {
+                    self.cpu_ms.push(f64::from(cpu) * 1e3);
+                }
+            }
+            self.last_frame = Some(now);
+        }
+        if self.intervals_ms.len() < self.target_frames {
+            return false;
+        }
+        let median = |values: &mut Vec<f64>| {
+            values.sort_by(f64::total_cmp);
+            values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        println!(
+            "frames {} · whole frame median {:.1} ms · app CPU (eframe cpu_usage) median {:.2} ms",
+            self.intervals_ms.len(),
+            median(&mut self.intervals_ms),
+            median(&mut self.cpu_ms)
+        );
+        true
+    }
+}
+
 impl eframe::App for App {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.ui_root(ui);
+        if let Some(stats) = &mut self.frame_stats {
+            let drawing = self.loaded.is_some() && self.cleaned.is_some();
+            if stats.record(frame.info().cpu_usage, drawing) {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                self.frame_stats = None;
+            } else {
+                ui.ctx().request_repaint();
+            }
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.benchmark_run {
+            return;
+        }
         eframe::set_value(storage, STORAGE_KEY, self);
     }
 }
@@ -868,7 +937,15 @@ pub fn run_native(paths: Vec<PathBuf>) -> anyhow::Result<()> {
         "Precordial",
         options,
         Box::new(move |creation| {
-            let mut app = App::new(creation.storage, paths);
+            // A benchmark run starts from default settings, not the user's.
+            let storage = if std::env::var_os("PRECORDIAL_FRAME_STATS").is_some() {
+                None
+            } else {
+                creation.storage
+            };
+            let mut app = App::new(storage, paths);
+            app.frame_stats = FrameStats::from_env();
+            app.benchmark_run = app.frame_stats.is_some();
             let ctx = creation.egui_ctx.clone();
             app.worker.set_waker(move || ctx.request_repaint());
             Ok(Box::new(app))
