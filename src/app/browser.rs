@@ -346,7 +346,8 @@ fn filter_combo(
     options: Vec<String>,
 ) -> egui::Response {
     let mut changed = false;
-    let mut response = egui::ComboBox::from_label(label)
+    ui.label(label);
+    let mut response = egui::ComboBox::from_id_salt(label)
         .selected_text(value.clone().unwrap_or_else(|| "all".to_owned()))
         .show_ui(ui, |ui| {
             changed |= ui.selectable_value(value, None, "all").clicked();
