@@ -11,12 +11,7 @@ use precordial::wfdb::Record;
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dsp/scipy_reference.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::scipy_reference()
 }
 
 fn floats(v: &Value) -> Vec<f64> {

@@ -102,12 +102,7 @@ fn reference_peaks_match_scipy_find_peaks() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dsp/scipy_reference.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let fx: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let fx = common::scipy_reference();
     let cfg = precordial::dsp::clean::CleanConfig::default();
     let mut checked = 0;
     for d in fx["reference_peaks"].as_array().into_iter().flatten() {

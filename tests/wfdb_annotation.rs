@@ -11,12 +11,7 @@ fn annotations_match_wfdb_python() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dsp/scipy_reference.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let fx: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let fx = common::scipy_reference();
     for d in fx["annotations"].as_array().into_iter().flatten() {
         let rel = d["record"].as_str().unwrap_or("");
         let ext = d["ext"].as_str().unwrap_or("");

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::CsvTable;
 use super::folder::{self, ScannedHeader};
 use super::{
     DatasetError, DatasetIndex, DatasetKind, Label, LabelScheme, RecordEntry, Sex, Superclass,
@@ -41,22 +42,8 @@ pub struct LudbRow {
 
 /// Reads `ludb.csv` into rows by record id.
 pub fn read_csv(path: &Path) -> Result<HashMap<String, LudbRow>, DatasetError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|error| DatasetError::csv(path, &error))?;
-    let headers = reader
-        .headers()
-        .map_err(|error| DatasetError::csv(path, &error))?
-        .clone();
-    let column = |name: &'static str| {
-        headers
-            .iter()
-            .position(|header| header.trim() == name)
-            .ok_or_else(|| DatasetError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name,
-            })
-    };
+    let mut table = CsvTable::open(path)?;
+    let column = |name: &'static str| table.column(name);
     let id_column = column("ID")?;
     let sex_column = column("Sex")?;
     let age_column = column("Age")?;
@@ -66,7 +53,7 @@ pub fn read_csv(path: &Path) -> Result<HashMap<String, LudbRow>, DatasetError> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut rows = HashMap::new();
-    for row in reader.records() {
+    for row in table.reader.records() {
         let row = row.map_err(|error| DatasetError::csv(path, &error))?;
         let field = |index: usize| row.get(index).unwrap_or("").trim();
         let record_id = field(id_column);

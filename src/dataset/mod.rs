@@ -318,6 +318,42 @@ pub fn index_record(header_path: impl AsRef<Path>) -> Result<RecordEntry, Datase
     Ok(entry)
 }
 
+/// A CSV table opened with its header row, and a lookup of columns by name: the one way the
+/// dataset tables (PTB-XL's, LUDB's) are read, so every missing file or column is reported alike.
+pub(crate) struct CsvTable {
+    pub reader: csv::Reader<std::fs::File>,
+    pub headers: csv::StringRecord,
+    path: PathBuf,
+}
+
+impl CsvTable {
+    pub fn open(path: &Path) -> Result<Self, DatasetError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .from_path(path)
+            .map_err(|error| DatasetError::csv(path, &error))?;
+        let headers = reader
+            .headers()
+            .map_err(|error| DatasetError::csv(path, &error))?
+            .clone();
+        Ok(Self {
+            reader,
+            headers,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Index of the column named `name` (surrounding spaces ignored).
+    pub fn column(&self, name: &'static str) -> Result<usize, DatasetError> {
+        self.headers
+            .iter()
+            .position(|header| header.trim() == name)
+            .ok_or_else(|| DatasetError::MissingColumn {
+                path: self.path.clone(),
+                column: name,
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

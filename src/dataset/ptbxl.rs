@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::CsvTable;
 use super::error::csv_message;
 use super::{
     DatasetError, DatasetIndex, DatasetKind, IndexProblem, Label, LabelScheme, RecordEntry, Sex,
@@ -110,14 +111,8 @@ impl ScpStatements {
     /// `form`, `rhythm` (flags `1.0` or empty), `diagnostic_class`, `diagnostic_subclass`.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, DatasetError> {
         let path = path.as_ref();
-        let mut reader = csv::ReaderBuilder::new()
-            .from_path(path)
-            .map_err(|error| DatasetError::csv(path, &error))?;
-        let headers = reader
-            .headers()
-            .map_err(|error| DatasetError::csv(path, &error))?
-            .clone();
-        let column = |name: &'static str| column_index(&headers, name, path);
+        let mut table = CsvTable::open(path)?;
+        let column = |name: &'static str| table.column(name);
         let description = column("description")?;
         let diagnostic = column("diagnostic")?;
         let form = column("form")?;
@@ -128,7 +123,7 @@ impl ScpStatements {
         let mut by_code = HashMap::new();
         let mut row = csv::StringRecord::new();
         loop {
-            match reader.read_record(&mut row) {
+            match table.reader.read_record(&mut row) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(error) => return Err(DatasetError::csv(path, &error)),
@@ -214,20 +209,6 @@ fn parse_flag(text: &str) -> bool {
         text if text.eq_ignore_ascii_case("true") => true,
         text => text.parse::<f64>().is_ok_and(|value| value != 0.0),
     }
-}
-
-fn column_index(
-    headers: &csv::StringRecord,
-    name: &'static str,
-    path: &Path,
-) -> Result<usize, DatasetError> {
-    headers
-        .iter()
-        .position(|header| header.trim() == name)
-        .ok_or_else(|| DatasetError::MissingColumn {
-            path: path.to_path_buf(),
-            column: name,
-        })
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -424,14 +405,8 @@ pub fn index_table(
     resolution: Resolution,
 ) -> Result<DatasetIndex, DatasetError> {
     let path = database_csv;
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|error| DatasetError::csv(path, &error))?;
-    let headers = reader
-        .headers()
-        .map_err(|error| DatasetError::csv(path, &error))?
-        .clone();
-    let column = |name: &'static str| column_index(&headers, name, path);
+    let mut table = CsvTable::open(path)?;
+    let column = |name: &'static str| table.column(name);
     let columns = Columns {
         ecg_id: column("ecg_id")?,
         patient_id: column("patient_id")?,
@@ -450,7 +425,7 @@ pub fn index_table(
     let mut problems = Vec::new();
     let mut row = csv::StringRecord::new();
     loop {
-        match reader.read_record(&mut row) {
+        match table.reader.read_record(&mut row) {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
@@ -559,17 +534,12 @@ pub fn write_synthetic_table(
     out_csv: &Path,
     n_rows: usize,
 ) -> Result<(), DatasetError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(source_csv)
-        .map_err(|error| DatasetError::csv(source_csv, &error))?;
-    let headers = reader
-        .headers()
-        .map_err(|error| DatasetError::csv(source_csv, &error))?
-        .clone();
-    let ecg_id = column_index(&headers, "ecg_id", source_csv)?;
-    let filename_lr = column_index(&headers, "filename_lr", source_csv)?;
-    let filename_hr = column_index(&headers, "filename_hr", source_csv)?;
-    let rows = reader
+    let mut table = CsvTable::open(source_csv)?;
+    let ecg_id = table.column("ecg_id")?;
+    let filename_lr = table.column("filename_lr")?;
+    let filename_hr = table.column("filename_hr")?;
+    let rows = table
+        .reader
         .records()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| DatasetError::csv(source_csv, &error))?;
@@ -583,7 +553,7 @@ pub fn write_synthetic_table(
     let mut writer =
         csv::Writer::from_path(out_csv).map_err(|error| DatasetError::csv(out_csv, &error))?;
     let write_error = |error: csv::Error| DatasetError::csv(out_csv, &error);
-    writer.write_record(&headers).map_err(write_error)?;
+    writer.write_record(&table.headers).map_err(write_error)?;
     for (new_id, row) in (1..=n_rows).zip(rows.iter().cycle()) {
         let folder = new_id / 1000 * 1000;
         let fields = row.iter().enumerate().map(|(index, field)| {

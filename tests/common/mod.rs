@@ -31,3 +31,14 @@ pub fn shared_data() -> Option<PathBuf> {
 pub fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(scale) + 1e-300
 }
+
+/// The SciPy/WFDB Python reference values shared by the dsp, R-peak and annotation tests
+/// (`tests/fixtures/gen_dsp_fixtures.py`).
+pub fn scipy_reference() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dsp/scipy_reference.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
