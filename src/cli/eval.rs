@@ -1,0 +1,79 @@
+//! `precordial eval`: the paper's evaluation of the shipped (or any) models on a dataset split.
+
+use std::path::PathBuf;
+
+use precordial::eval::run::{EvalConfig, evaluate};
+use precordial::model::data::Split;
+use precordial::model::{DeviceChoice, Reconstructor};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder of trained models (with `card.json`).
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Dataset folders (PTB-XL, Challenge, CODE-15, PTB, any WFDB folder).
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Which split to evaluate: the patient-wise split the models were trained with.
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    split: SplitArg,
+    /// Folder for report.md, report.json, CSVs and figures.
+    #[arg(long)]
+    out: PathBuf,
+    /// Neighbours for the class-affinity matrices.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    device: DeviceArg,
+    /// Replace an existing report in `--out`.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SplitArg {
+    Train,
+    Val,
+    Test,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DeviceArg {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let device = match args.device {
+        DeviceArg::Auto => DeviceChoice::Auto,
+        DeviceArg::Gpu => DeviceChoice::Gpu,
+        DeviceArg::Cpu => DeviceChoice::Cpu,
+    };
+    let models = Reconstructor::load(&args.models, device)?;
+    eprintln!("models: {} on {}", args.models.display(), models.device_name());
+    let config = EvalConfig {
+        data: args.data.clone(),
+        split: match args.split {
+            SplitArg::Train => Split::Train,
+            SplitArg::Val => Split::Val,
+            SplitArg::Test => Split::Test,
+        },
+        k: args.k,
+        ..EvalConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let mut progress = |message: &str| {
+        eprintln!("[{:>6.1} s] {message}", started.elapsed().as_secs_f64());
+    };
+    let report = evaluate(&config, Some((&models, &args.models)), &mut progress)?;
+    let written = report.write(&args.out, args.overwrite)?;
+    eprintln!(
+        "[{:>6.1} s] wrote {} files to {}",
+        started.elapsed().as_secs_f64(),
+        written.len(),
+        args.out.display()
+    );
+    print!("{}", report.markdown());
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! `precordial eval`'s engine: assemble a dataset split, run the least-squares baseline and (when
+//! present) the models C and C-h over it, and fill an [`EvalReport`].
+//!
+//! Data assembly is the training pipeline's own (`model::data::assemble`), so evaluated windows are
+//! cleaned, screened and split exactly as the models were trained.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+use super::{
+    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, LinearLeadFit, MetricsAccumulator,
+    PerClassAccumulator, RecordLevel, knn_affinity, metrics::mean_std, radar_selection, stats,
+};
+use crate::model::data::{self, Split, TrainingData, WindowSet};
+use crate::model::inference::evaluation_starts;
+use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
+
+/// What to evaluate and how.
+#[derive(Clone, Debug)]
+pub struct EvalConfig {
+    pub data: Vec<PathBuf>,
+    pub split: Split,
+    /// Neighbours for the class-affinity matrices.
+    pub k: usize,
+    /// Classes with fewer windows are left out of the per-class table.
+    pub min_class_windows: usize,
+    pub bootstrap_resamples: usize,
+    pub permutations: usize,
+    pub seed: u64,
+    /// Bad leads a window may have before quality control rejects it (METHOD.md: up to 3).
+    pub qc_max_bad_leads: usize,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            data: Vec::new(),
+            split: Split::Test,
+            k: 10,
+            min_class_windows: 20,
+            bootstrap_resamples: 2000,
+            permutations: 10_000,
+            seed: 20_260_324,
+            qc_max_bad_leads: 3,
+        }
+    }
+}
+
+/// Progress reports from a running evaluation (the CLI prints them, the workbench shows them).
+pub trait EvalProgress {
+    fn stage(&mut self, message: &str);
+}
+
+impl<F: FnMut(&str)> EvalProgress for F {
+    fn stage(&mut self, message: &str) {
+        self(message)
+    }
+}
+
+/// Runs the evaluation. `models` is `None` when no trained models are available: the report
+/// then holds the least-squares baseline and the input-space affinity only.
+pub fn evaluate(
+    config: &EvalConfig,
+    models: Option<(&Reconstructor, &Path)>,
+    progress: &mut dyn EvalProgress,
+) -> Result<EvalReport, EvalError> {
+    let data = data::assemble(&config.data, config.qc_max_bad_leads, &mut |m: &str| progress.stage(m))
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let set = data.split(config.split);
+    if set.is_empty() {
+        return Err(EvalError::Input(format!(
+            "no {} windows in {}",
+            config.split.name(),
+            display_paths(&config.data)
+        )));
+    }
+    let mut report = EvalReport::default();
+    report.data = summary(&data, config, set, models);
+
+    progress.stage("least squares: fitting on the training split");
+    let baseline = fit_baseline(&data.train)?;
+    for (lead, fit) in TARGET_LEADS.iter().zip(&baseline) {
+        report.baseline.insert((*lead).to_owned(), *fit);
+    }
+
+    // Window level (Table I), per class and examples.
+    progress.stage(&format!("{} windows: reconstructing", set.len()));
+    let predictions_c = models
+        .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::C))
+        .transpose()
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let predictions_ch = models
+        .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::CH))
+        .transpose()
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let mut per_lead: BTreeMap<(usize, &str), MetricsAccumulator> = BTreeMap::new();
+    let mut per_class = PerClassAccumulator::default();
+    for w in 0..set.len() {
+        let x = set.x_of(w);
+        let y = set.y_of(w);
+        let inputs: [Vec<f64>; 3] = std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
+        let (mut sse_c, mut sse_ch) = (0.0, 0.0);
+        for (lead, fit) in baseline.iter().enumerate() {
+            let truth = to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]);
+            let ls = fit.predict([&inputs[0], &inputs[1], &inputs[2]]);
+            per_lead.entry((lead, LEAST_SQUARES)).or_default().push(&truth, &ls);
+            for (model, predictions, sse) in [
+                (MODEL_C, &predictions_c, &mut sse_c),
+                (MODEL_CH, &predictions_ch, &mut sse_ch),
+            ] {
+                if let Some(p) = predictions {
+                    let at = (w * 5 + lead) * WINDOW;
+                    let p = to_f64(&p[at..at + WINDOW]);
+                    *sse += p.iter().zip(&truth).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+                    per_lead.entry((lead, model)).or_default().push(&truth, &p);
+                }
+            }
+        }
+        if models.is_some() {
+            let classes = window_classes(set.labels[w], &data.label_names);
+            per_class.push(classes.iter().map(String::as_str), (5 * WINDOW) as u64, sse_c, sse_ch);
+        }
+    }
+    for ((lead, model), acc) in per_lead {
+        report
+            .per_lead
+            .entry(TARGET_LEADS[lead].to_owned())
+            .or_default()
+            .insert(model.to_owned(), acc.finish());
+    }
+    report.per_class = per_class.finish(config.min_class_windows);
+    report.radar = radar_selection(&report.per_class, 4);
+    if let (Some(c), Some(ch)) = (&predictions_c, &predictions_ch) {
+        report.examples = examples(set, &data, c, ch);
+    }
+
+    // Record level (Table II): non-overlapping windows reassembled into whole records.
+    progress.stage("record level: reassembling whole records");
+    let (record_level, p_value) = record_level(&data, config, &baseline, models.map(|(m, _)| m))?;
+    report.record_level = record_level;
+    report.record_level_p_value = p_value;
+
+    // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
+    progress.stage(&format!("class affinity over {} windows (k = {})", set.len(), config.k));
+    report.affinity = affinity(set, &data.label_names, config.k, models.map(|(m, _)| m))?;
+    Ok(report)
+}
+
+fn summary(
+    data: &TrainingData,
+    config: &EvalConfig,
+    set: &WindowSet,
+    models: Option<(&Reconstructor, &Path)>,
+) -> DataSummary {
+    let records: Vec<&data::LoadedRecord> = data.records.iter().filter(|r| r.split == config.split).collect();
+    let mut datasets: Vec<String> = records.iter().map(|r| r.dataset.clone()).collect();
+    datasets.sort();
+    datasets.dedup();
+    let s = &data.screening;
+    let mut skipped = BTreeMap::new();
+    for (reason, n) in [
+        ("missing input or target leads", s.missing_leads),
+        ("limb leads inconsistent (III != II - I)", s.limb_inconsistent),
+        ("unreadable", s.unreadable),
+        ("shorter than one window", s.too_short),
+        ("LUDB (gains are not mV)", s.ludb_skipped),
+        ("windows rejected by quality control", data.windows_rejected_qc),
+    ] {
+        if n > 0 {
+            skipped.insert(reason.to_owned(), n);
+        }
+    }
+    DataSummary {
+        datasets,
+        split: config.split.name().to_owned(),
+        records: records.len(),
+        windows: set.len(),
+        skipped,
+        models_dir: models.map(|(_, p)| p.to_path_buf()).unwrap_or_default(),
+        device: models.map_or("no models".to_owned(), |(m, _)| m.device_name()),
+    }
+}
+
+fn fit_baseline(train: &WindowSet) -> Result<[super::LinearLead; 5], EvalError> {
+    let mut fits: [LinearLeadFit; 5] = Default::default();
+    for w in 0..train.len() {
+        let x = train.x_of(w);
+        let y = train.y_of(w);
+        let inputs: [Vec<f64>; 3] = std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
+        for (lead, fit) in fits.iter_mut().enumerate() {
+            fit.push(
+                [&inputs[0], &inputs[1], &inputs[2]],
+                &to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]),
+            );
+        }
+    }
+    let mut out = [super::LinearLead { weights: [0.0; 4] }; 5];
+    for (slot, fit) in out.iter_mut().zip(&fits) {
+        *slot = fit.solve()?;
+    }
+    Ok(out)
+}
+
+type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>);
+
+fn record_level(
+    data: &TrainingData,
+    config: &EvalConfig,
+    baseline: &[super::LinearLead; 5],
+    models: Option<&Reconstructor>,
+) -> Result<RecordLevelResult, EvalError> {
+    // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
+    let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
+    for record in data.records.iter().filter(|r| r.split == config.split) {
+        let len = record.leads[0].len();
+        if evaluation_starts(len).is_empty() {
+            continue;
+        }
+        let inputs = [&record.leads[0][..], &record.leads[1][..], &record.leads[2][..]];
+        let mut outputs: Vec<(&str, [Vec<f64>; 5])> = vec![(
+            LEAST_SQUARES,
+            std::array::from_fn(|lead| baseline[lead].predict(inputs)),
+        )];
+        if let Some(m) = models {
+            for (key, variant) in [(MODEL_C, ModelVariant::C), (MODEL_CH, ModelVariant::CH)] {
+                let y = m.reconstruct(inputs, variant).map_err(|e| EvalError::Input(e.to_string()))?;
+                outputs.push((key, y));
+            }
+        }
+        for (key, predicted) in outputs {
+            let mut sums = [0.0; 3];
+            for lead in 0..5 {
+                let truth = &record.leads[3 + lead];
+                let m = super::lead_metrics([(&truth[..], &predicted[lead][..])]);
+                sums[0] += m.rmse_mv / 5.0;
+                sums[1] += m.r2 / 5.0;
+                sums[2] += if m.pearson.is_finite() { m.pearson / 5.0 } else { 0.0 };
+            }
+            rows.entry(key).or_default().push(sums);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (key, values) in &rows {
+        let column = |i: usize| values.iter().map(|v| v[i]).collect::<Vec<f64>>();
+        let (rmse_mean, rmse_std) = mean_std(&column(0));
+        let (r2_mean, r2_std) = mean_std(&column(1));
+        let (pearson_mean, pearson_std) = mean_std(&column(2));
+        out.insert(
+            (*key).to_owned(),
+            RecordLevel {
+                records: values.len(),
+                rmse_mean,
+                rmse_std,
+                rmse_ci95: stats::bootstrap_mean_ci(&column(0), config.bootstrap_resamples, config.seed),
+                r2_mean,
+                r2_std,
+                pearson_mean,
+                pearson_std,
+            },
+        );
+    }
+    let p_value = match (rows.get(MODEL_C), rows.get(MODEL_CH)) {
+        (Some(c), Some(ch)) => {
+            let c: Vec<f64> = c.iter().map(|v| v[0]).collect();
+            let ch: Vec<f64> = ch.iter().map(|v| v[0]).collect();
+            stats::paired_permutation_p(&c, &ch, config.permutations, config.seed)
+        }
+        _ => None,
+    };
+    Ok((out, p_value))
+}
+
+fn affinity(
+    set: &WindowSet,
+    label_names: &[String],
+    k: usize,
+    models: Option<&Reconstructor>,
+) -> Result<Option<AffinityPair>, EvalError> {
+    // One class per window: its first label in vocabulary order (the affinity is single-label).
+    let labelled: Vec<(usize, usize)> = (0..set.len())
+        .filter_map(|w| first_bit(set.labels[w]).map(|class| (w, class)))
+        .filter(|&(_, class)| class < label_names.len())
+        .collect();
+    let Some(models) = models else {
+        return Ok(None);
+    };
+    if labelled.len() <= k {
+        return Ok(None);
+    }
+    let labels: Vec<usize> = labelled.iter().map(|&(_, c)| c).collect();
+    let mut x_hat = Vec::with_capacity(labelled.len() * 3 * WINDOW);
+    let mut x_raw = Vec::with_capacity(labelled.len() * 3 * WINDOW);
+    for &(w, _) in &labelled {
+        let mut window = set.x_of(w).to_vec();
+        x_raw.extend_from_slice(&window);
+        data::zscore_window(&mut window, WINDOW);
+        x_hat.extend_from_slice(&window);
+    }
+    let h = models.embed_windows(&x_raw).map_err(|e| EvalError::Input(e.to_string()))?;
+    Ok(Some(AffinityPair {
+        x: knn_affinity(&x_hat, 3 * WINDOW, &labels, label_names, k)?,
+        h: knn_affinity(&h, h.len() / labels.len(), &labels, label_names, k)?,
+    }))
+}
+
+/// One window for each of the three most common classes, leads V1, V3 and V5.
+fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<ExampleTrace> {
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for &labels in &set.labels {
+        if let Some(class) = first_bit(labels) {
+            *counts.entry(class).or_default() += 1;
+        }
+    }
+    let mut classes: Vec<(usize, usize)> = counts.into_iter().collect();
+    classes.sort_by(|a, b| b.1.cmp(&a.1));
+    let mut out = Vec::new();
+    for &(class, _) in classes.iter().take(3) {
+        let Some(w) = (0..set.len()).find(|&w| first_bit(set.labels[w]) == Some(class)) else {
+            continue;
+        };
+        let record_id = data.records.get(set.record[w]).map_or(String::new(), |r| r.record_id.clone());
+        for lead in [0, 1, 3] {
+            let at = (w * 5 + lead) * WINDOW;
+            out.push(ExampleTrace {
+                class: data.label_names.get(class).cloned().unwrap_or_default(),
+                record_id: record_id.clone(),
+                lead: TARGET_LEADS[lead].to_owned(),
+                truth: to_f64(&set.y_of(w)[lead * WINDOW..(lead + 1) * WINDOW]),
+                c: to_f64(&c[at..at + WINDOW]),
+                ch: to_f64(&ch[at..at + WINDOW]),
+            });
+        }
+    }
+    out
+}
+
+fn window_classes(bits: u64, names: &[String]) -> Vec<String> {
+    (0..64)
+        .filter(|b| bits & (1 << b) != 0)
+        .filter_map(|b| names.get(b).cloned())
+        .collect()
+}
+
+fn first_bit(bits: u64) -> Option<usize> {
+    (bits != 0).then(|| bits.trailing_zeros() as usize)
+}
+
+fn to_f64(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

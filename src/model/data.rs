@@ -1,0 +1,513 @@
+//! Training data: records → cleaned 100 Hz leads → windows of 256 samples (hop 64) → quality control →
+//! x (I, II, V2 in mV), y (V1, V3–V6 in mV) and label bits, with a patient-independent split.
+//!
+//! Splits: PTB-XL records use `strat_fold` (1–8 train, 9 validation, 10 test); every other record is
+//! placed by a hash of its patient id (70 / 15 / 15), so one patient never lands in two splits.
+//! Records whose limb leads disagree (the 95th percentile of |III − (II − I)| above 0.05 mV) are
+//! screened out. Inputs are z-scored per lead per window at batch time ([`zscore_window`]); targets
+//! stay in mV.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{INPUT_LEADS, ModelError, TARGET_LEADS, WINDOW};
+use crate::dataset::{self, DatasetKind, RecordEntry};
+use crate::dsp::clean::{CleanConfig, OutputLength, clean_lead};
+use crate::wfdb::Record;
+
+/// Lead order of a loaded record: the three inputs then the five targets.
+pub const ALL_LEADS: [&str; 8] = ["I", "II", "V2", "V1", "V3", "V4", "V5", "V6"];
+/// Hop between training windows.
+pub const HOP: usize = 64;
+/// Records are trimmed to 10 s at 100 Hz.
+pub const MAX_SAMPLES: usize = 1000;
+/// Limb-lead consistency bound (mV).
+pub const LIMB_TOLERANCE_MV: f64 = 0.05;
+/// Added to the standard deviation when z-scoring.
+pub const ZSCORE_EPS: f32 = 1e-6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+impl Split {
+    pub const ALL: [Self; 3] = [Self::Train, Self::Val, Self::Test];
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Val => "val",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// FNV-1a, stable across platforms and Rust versions (std's hasher is not).
+pub fn stable_hash(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The split of a record: PTB-XL folds where known, else a hash of the patient id (70/15/15).
+pub fn split_of(patient_id: &str, fold: Option<u8>) -> Split {
+    match fold {
+        Some(1..=8) => Split::Train,
+        Some(9) => Split::Val,
+        Some(10) => Split::Test,
+        _ => match stable_hash(patient_id) % 100 {
+            0..70 => Split::Train,
+            70..85 => Split::Val,
+            _ => Split::Test,
+        },
+    }
+}
+
+/// Converts a lead to mV from the units its header names (mV assumed when absent).
+fn to_mv(signal: &[f64], unit: Option<&str>) -> Vec<f64> {
+    let scale = match unit.map(|u| u.trim().to_ascii_lowercase()) {
+        Some(u) if u == "uv" || u == "µv" || u == "μv" => 1e-3,
+        Some(u) if u == "v" => 1e3,
+        _ => 1.0,
+    };
+    signal.iter().map(|v| v * scale).collect()
+}
+
+/// Cleans one lead and brings it to 100 Hz with the `dsp` module's METHOD.md pipeline (resample,
+/// notch below Nyquist only, Butterworth 0.5–45 Hz `filtfilt`, 0.6 s median baseline), keeping the
+/// whole record. Non-finite samples are replaced by 0 first.
+pub fn clean_lead_100hz(signal: &[f64], fs_hz: f64) -> Result<Vec<f64>, ModelError> {
+    let x: Vec<f64> = signal
+        .iter()
+        .map(|v| if v.is_finite() { *v } else { 0.0 })
+        .collect();
+    let config = CleanConfig {
+        length: OutputLength::Full,
+        ..CleanConfig::default()
+    };
+    clean_lead(&x, fs_hz, &config).map_err(|e| ModelError::Data(format!("cleaning: {e}")))
+}
+
+/// How the decoder's input window x̂ is normalised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputNorm {
+    /// z-score per lead over the window (METHOD.md; amplitude is lost).
+    #[default]
+    ZScore,
+    /// Subtract each lead's window mean and keep mV (amplitude kept; an option, not the paper's).
+    CenteredMv,
+}
+
+/// Normalises each lead of a window `[leads × time]` in place.
+pub fn normalise_window(window: &mut [f32], time: usize, norm: InputNorm) {
+    match norm {
+        InputNorm::ZScore => zscore_window(window, time),
+        InputNorm::CenteredMv => {
+            for lead in window.chunks_mut(time) {
+                let mean = lead.iter().sum::<f32>() / lead.len().max(1) as f32;
+                for v in lead.iter_mut() {
+                    *v -= mean;
+                }
+            }
+        }
+    }
+}
+
+/// z-scores each lead of a window in place: (x − μ)/(σ + ε). `window` is [leads × T].
+pub fn zscore_window(window: &mut [f32], time: usize) {
+    for lead in window.chunks_mut(time) {
+        let n = lead.len().max(1) as f32;
+        let mean = lead.iter().sum::<f32>() / n;
+        let var = lead.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let scale = 1.0 / (var.sqrt() + ZSCORE_EPS);
+        for v in lead.iter_mut() {
+            *v = (*v - mean) * scale;
+        }
+    }
+}
+
+/// One record's cleaned 100 Hz leads, in [`ALL_LEADS`] order.
+#[derive(Clone, Debug)]
+pub struct LoadedRecord {
+    pub record_id: String,
+    pub patient_id: String,
+    pub dataset: String,
+    pub split: Split,
+    pub labels: Vec<String>,
+    pub leads: Vec<Vec<f64>>,
+}
+
+/// Why a record was not used.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Screening {
+    pub missing_leads: usize,
+    pub limb_inconsistent: usize,
+    pub unreadable: usize,
+    pub too_short: usize,
+    pub ludb_skipped: usize,
+}
+
+/// The labels of a record for contrastive training: its superclasses (high-confidence), and its
+/// other high-confidence labels as their own codes.
+pub fn record_labels(entry: &RecordEntry) -> Vec<String> {
+    let mut labels: Vec<String> = entry
+        .superclasses()
+        .iter()
+        .map(|s| s.code().to_string())
+        .collect();
+    if labels.is_empty() {
+        for label in &entry.labels {
+            if label.superclass.is_none() && label.is_high_confidence() {
+                labels.push(label.code.clone());
+            }
+        }
+    }
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
+/// Reads and cleans one record's eight leads. `Ok(None)` with the reason counted when it is screened.
+pub fn load_record(
+    entry: &RecordEntry,
+    screening: &mut Screening,
+) -> Result<Option<LoadedRecord>, ModelError> {
+    let record = match Record::read(&entry.header_path) {
+        Ok(record) => record,
+        Err(_) => {
+            screening.unreadable += 1;
+            return Ok(None);
+        }
+    };
+    let units = record.units();
+    let fs_hz = record.fs_hz();
+    let mut leads = Vec::with_capacity(8);
+    for name in ALL_LEADS {
+        let Some(index) = record.signal_index(name) else {
+            screening.missing_leads += 1;
+            return Ok(None);
+        };
+        let signal = record.signal(index).unwrap_or(&[]);
+        let unit = units.get(index).copied().flatten();
+        let mut cleaned = clean_lead_100hz(&to_mv(signal, unit), fs_hz)?;
+        cleaned.truncate(MAX_SAMPLES);
+        leads.push(cleaned);
+    }
+    if leads[0].len() < WINDOW {
+        screening.too_short += 1;
+        return Ok(None);
+    }
+    if let Some(index) = record.signal_index("III") {
+        let unit = units.get(index).copied().flatten();
+        let mut iii = clean_lead_100hz(&to_mv(record.signal(index).unwrap_or(&[]), unit), fs_hz)?;
+        iii.truncate(MAX_SAMPLES);
+        if limb_mismatch_mv(&leads[0], &leads[1], &iii) > LIMB_TOLERANCE_MV {
+            screening.limb_inconsistent += 1;
+            return Ok(None);
+        }
+    }
+    Ok(Some(LoadedRecord {
+        record_id: format!("{}:{}", entry.dataset.name(), entry.record_id),
+        patient_id: entry.patient_id.clone(),
+        dataset: entry.source.clone(),
+        split: split_of(&entry.patient_id, entry.fold),
+        labels: record_labels(entry),
+        leads,
+    }))
+}
+
+/// The 95th percentile of |III − (II − I)| in mV.
+pub fn limb_mismatch_mv(lead_i: &[f64], lead_ii: &[f64], lead_iii: &[f64]) -> f64 {
+    let mut diffs: Vec<f64> = lead_i
+        .iter()
+        .zip(lead_ii)
+        .zip(lead_iii)
+        .map(|((i, ii), iii)| (iii - (ii - i)).abs())
+        .filter(|d| d.is_finite())
+        .collect();
+    if diffs.is_empty() {
+        return 0.0;
+    }
+    diffs.sort_by(f64::total_cmp);
+    diffs[((diffs.len() - 1) as f64 * 0.95).round() as usize]
+}
+
+/// Windows of one split, flattened: x [n, 3, 256], y [n, 5, 256] in mV.
+#[derive(Clone, Debug, Default)]
+pub struct WindowSet {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub labels: Vec<u64>,
+    /// Index into the loaded records of the owning [`TrainingData`].
+    pub record: Vec<usize>,
+    pub starts: Vec<usize>,
+}
+
+impl WindowSet {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+    pub fn x_of(&self, i: usize) -> &[f32] {
+        &self.x[i * 3 * WINDOW..(i + 1) * 3 * WINDOW]
+    }
+    pub fn y_of(&self, i: usize) -> &[f32] {
+        &self.y[i * 5 * WINDOW..(i + 1) * 5 * WINDOW]
+    }
+    fn push(&mut self, x: &[f32], y: &[f32], labels: u64, record: usize, start: usize) {
+        self.x.extend_from_slice(x);
+        self.y.extend_from_slice(y);
+        self.labels.push(labels);
+        self.record.push(record);
+        self.starts.push(start);
+    }
+}
+
+/// Per-lead amplitude and RMS bounds for window quality control.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QcBounds {
+    /// For each of [`ALL_LEADS`]: (amp_lo, amp_hi, rms_lo, rms_hi) in mV.
+    pub leads: Vec<[f64; 4]>,
+}
+
+fn amplitude_rms(lead: &[f32]) -> (f64, f64) {
+    let amp = lead.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+    let rms =
+        (lead.iter().map(|v| f64::from(v * v)).sum::<f64>() / lead.len().max(1) as f64).sqrt();
+    (amp, rms)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+impl QcBounds {
+    /// Fits the 0.1th and 99.9th percentiles on (a sample of up to 12,000) candidate windows.
+    pub fn fit(windows: &[Vec<f32>]) -> Self {
+        let step = (windows.len() / 12_000).max(1);
+        let leads = (0..8)
+            .map(|lead| {
+                let mut amps = Vec::new();
+                let mut rmss = Vec::new();
+                for w in windows.iter().step_by(step) {
+                    let (a, r) = amplitude_rms(&w[lead * WINDOW..(lead + 1) * WINDOW]);
+                    amps.push(a);
+                    rmss.push(r);
+                }
+                amps.sort_by(f64::total_cmp);
+                rmss.sort_by(f64::total_cmp);
+                [
+                    percentile(&amps, 0.001),
+                    percentile(&amps, 0.999),
+                    percentile(&rmss, 0.001),
+                    percentile(&rmss, 0.999),
+                ]
+            })
+            .collect();
+        Self { leads }
+    }
+
+    /// Number of leads outside their bounds.
+    pub fn bad_leads(&self, window: &[f32]) -> usize {
+        self.leads
+            .iter()
+            .enumerate()
+            .filter(|(lead, b)| {
+                let (a, r) = amplitude_rms(&window[lead * WINDOW..(lead + 1) * WINDOW]);
+                a < b[0] || a > b[1] || r < b[2] || r > b[3]
+            })
+            .count()
+    }
+}
+
+/// Everything training needs, assembled once.
+#[derive(Debug, Default)]
+pub struct TrainingData {
+    pub records: Vec<LoadedRecord>,
+    pub train: WindowSet,
+    pub val: WindowSet,
+    pub test: WindowSet,
+    /// Label names by bit.
+    pub label_names: Vec<String>,
+    pub qc: Option<QcBounds>,
+    pub screening: Screening,
+    pub windows_rejected_qc: usize,
+    pub windows_rejected_flat: usize,
+    pub index_problems: usize,
+}
+
+impl TrainingData {
+    pub fn split(&self, split: Split) -> &WindowSet {
+        match split {
+            Split::Train => &self.train,
+            Split::Val => &self.val,
+            Split::Test => &self.test,
+        }
+    }
+
+    /// Record ids per split, for the model card.
+    pub fn split_records(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for record in &self.records {
+            out.entry(record.split.name().to_string())
+                .or_default()
+                .push(record.record_id.clone());
+        }
+        out
+    }
+
+    /// Patient ids per split.
+    pub fn split_patients(&self) -> BTreeMap<Split, Vec<String>> {
+        let mut out: BTreeMap<Split, Vec<String>> = BTreeMap::new();
+        for record in &self.records {
+            out.entry(record.split)
+                .or_default()
+                .push(record.patient_id.clone());
+        }
+        for patients in out.values_mut() {
+            patients.sort();
+            patients.dedup();
+        }
+        out
+    }
+}
+
+/// Indexes every folder, loads, screens, windows and quality-controls the records.
+/// LUDB folders are skipped: their per-lead gains are not true mV (cross-dataset shape evaluation only).
+pub fn assemble(
+    folders: &[PathBuf],
+    qc_max_bad_leads: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<TrainingData, ModelError> {
+    let mut data = TrainingData::default();
+    let mut entries: Vec<RecordEntry> = Vec::new();
+    for folder in folders {
+        let index = dataset::open_folder(folder).map_err(|e| ModelError::Data(e.to_string()))?;
+        data.index_problems += index.problems.len();
+        progress(&format!(
+            "{}: {} records ({}), {} index problems",
+            folder.display(),
+            index.len(),
+            index.kind.name(),
+            index.problems.len()
+        ));
+        entries.extend(index.records);
+    }
+    let mut n_done = 0;
+    for entry in &entries {
+        n_done += 1;
+        if entry.dataset == DatasetKind::Ludb {
+            data.screening.ludb_skipped += 1;
+            continue;
+        }
+        if let Some(record) = load_record(entry, &mut data.screening)? {
+            data.records.push(record);
+        }
+        if n_done % 50 == 0 {
+            progress(&format!("loaded {n_done}/{} records", entries.len()));
+        }
+    }
+    // Label vocabulary: superclasses first, then other codes by frequency (64 bits at most).
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for record in &data.records {
+        for label in &record.labels {
+            *counts.entry(label.clone()).or_default() += 1;
+        }
+    }
+    let mut names: Vec<String> = ["NORM", "MI", "STTC", "CD", "HYP"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut others: Vec<(&String, &usize)> = counts
+        .iter()
+        .filter(|(name, _)| !names.contains(name))
+        .collect();
+    others.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    names.extend(others.iter().take(59).map(|(n, _)| (*n).clone()));
+    data.label_names = names;
+
+    // Candidate windows.
+    let mut candidates: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    for (r, record) in data.records.iter().enumerate() {
+        let len = record.leads.iter().map(Vec::len).min().unwrap_or(0);
+        let mut start = 0;
+        while start + WINDOW <= len {
+            let mut w = Vec::with_capacity(8 * WINDOW);
+            for lead in &record.leads {
+                w.extend(lead[start..start + WINDOW].iter().map(|&v| v as f32));
+            }
+            let finite = w.iter().all(|v| v.is_finite());
+            let flat = w.chunks(WINDOW).any(|lead| amplitude_rms(lead).1 < 0.005);
+            if finite && !flat {
+                candidates.push((r, start, w));
+            } else {
+                data.windows_rejected_flat += 1;
+            }
+            start += HOP;
+        }
+    }
+    let train_windows: Vec<Vec<f32>> = candidates
+        .iter()
+        .filter(|(r, _, _)| data.records[*r].split == Split::Train)
+        .map(|(_, _, w)| w.clone())
+        .collect();
+    if train_windows.is_empty() {
+        return Err(ModelError::Data(
+            "no training window: no usable record with leads I, II, V1-V6 in the train split"
+                .to_string(),
+        ));
+    }
+    let qc = QcBounds::fit(&train_windows);
+    for (r, start, w) in candidates {
+        if qc.bad_leads(&w) > qc_max_bad_leads {
+            data.windows_rejected_qc += 1;
+            continue;
+        }
+        let record = &data.records[r];
+        let mut bits = 0u64;
+        for label in &record.labels {
+            if let Some(bit) = data.label_names.iter().position(|n| n == label) {
+                bits |= 1 << bit;
+            }
+        }
+        let target = match record.split {
+            Split::Train => &mut data.train,
+            Split::Val => &mut data.val,
+            Split::Test => &mut data.test,
+        };
+        target.push(&w[..3 * WINDOW], &w[3 * WINDOW..], bits, r, start);
+    }
+    data.qc = Some(qc);
+    Ok(data)
+}
+
+/// The input leads a record lacks, by name.
+pub fn missing_inputs(record: &Record) -> Vec<&'static str> {
+    INPUT_LEADS
+        .iter()
+        .copied()
+        .filter(|name| record.signal_index(name).is_none())
+        .collect()
+}
+
+/// Checks the target lead order matches [`ALL_LEADS`]'s tail.
+pub fn target_lead_order_ok() -> bool {
+    ALL_LEADS[3..] == TARGET_LEADS && ALL_LEADS[..3] == INPUT_LEADS
+}
+
+/// Shorthand for a path in messages.
+pub fn path_name(path: &Path) -> String {
+    path.display().to_string()
+}

@@ -1,0 +1,43 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong loading, training or running a model. Messages are one line and
+/// name the file and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error(
+        "{path}: SHA-256 is {actual}, the model card says {expected}: the file was changed or damaged"
+    )]
+    HashMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("{path}: could not load the weights: {message}")]
+    Weights { path: PathBuf, message: String },
+    #[error("no GPU found: {0}")]
+    NoGpu(String),
+    #[error("input: {0}")]
+    Input(String),
+    #[error("data: {0}")]
+    Data(String),
+    #[error("tensor: {0}")]
+    Tensor(String),
+}
+
+impl ModelError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Reconstruction models: the supervised-contrastive encoder f_φ, the decoders C (x̂ only) and C-h
+//! (x̂ and the pathology embedding ĥ), their losses, training, saving with a model card, and the
+//! [`Reconstructor`] the workbench and the command line call.
+//!
+//! The method is `shared/METHOD.md` (Youssef & Singla 2026). Everything runs on 100 Hz windows of
+//! 256 samples: inputs are leads I, II, V2 (z-scored per lead per window), targets V1, V3–V6 in mV.
+//!
+//! Not for: reading records (that is [`wfdb`](crate::wfdb)), indexing datasets
+//! ([`dataset`](crate::dataset)) or signal cleaning (`dsp`); this module only calls them.
+
+pub mod backend;
+pub mod card;
+pub mod data;
+pub mod decoder;
+pub mod encoder;
+pub mod inference;
+pub mod loss;
+pub mod metrics;
+pub mod pipeline;
+pub mod train;
+
+mod error;
+mod rng;
+
+pub use backend::{DeviceChoice, SelectedDevice};
+pub use error::ModelError;
+pub use inference::{ModelVariant, Reconstructor};
+
+/// Leads the models rebuild, in output-channel order.
+pub const TARGET_LEADS: [&str; 5] = ["V1", "V3", "V4", "V5", "V6"];
+/// Leads the models read, in input-channel order.
+pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
+/// Window length in samples at 100 Hz.
+pub const WINDOW: usize = 256;
+/// Sampling rate every model works at.
+pub const FS_HZ: f64 = 100.0;
+/// Size of the embedding h.
+pub const EMBEDDING_DIM: usize = 128;
+
+#[cfg(test)]
+mod tests;
