@@ -51,7 +51,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         DeviceArg::Cpu => DeviceChoice::Cpu,
     };
     let models = Reconstructor::load(&args.models, device)?;
-    eprintln!("models: {} on {}", args.models.display(), models.device_name());
+    eprintln!(
+        "models: {} on {}",
+        args.models.display(),
+        models.device_name()
+    );
     let config = EvalConfig {
         data: args.data.clone(),
         split: match args.split {

@@ -126,7 +126,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &rebuilt[3],
         &rebuilt[4],
     ];
-    super::export::write_csv_file(&args.csv, args.overwrite, |out| {
-        super::export::write_csv(out, &COLUMNS, &signals)
-    })
+    precordial::output::write_file(&args.csv, args.overwrite, |out| {
+        precordial::output::write_signals_csv(out, &COLUMNS, &signals)
+    })?;
+    Ok(())
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
 use super::{
-    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, LinearLeadFit, MetricsAccumulator,
-    PerClassAccumulator, RecordLevel, knn_affinity, metrics::mean_std, radar_selection, stats,
+    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, LinearLeadFit,
+    MetricsAccumulator, PerClassAccumulator, RecordLevel, knn_affinity, metrics::mean_std,
+    radar_selection, stats,
 };
 use crate::model::data::{self, Split, TrainingData, WindowSet};
 use crate::model::inference::evaluation_starts;
@@ -65,8 +66,10 @@ pub fn evaluate(
     models: Option<(&Reconstructor, &Path)>,
     progress: &mut dyn EvalProgress,
 ) -> Result<EvalReport, EvalError> {
-    let data = data::assemble(&config.data, config.qc_max_bad_leads, &mut |m: &str| progress.stage(m))
-        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let data = data::assemble(&config.data, config.qc_max_bad_leads, &mut |m: &str| {
+        progress.stage(m)
+    })
+    .map_err(|e| EvalError::Input(e.to_string()))?;
     let set = data.split(config.split);
     if set.is_empty() {
         return Err(EvalError::Input(format!(
@@ -75,8 +78,10 @@ pub fn evaluate(
             display_paths(&config.data)
         )));
     }
-    let mut report = EvalReport::default();
-    report.data = summary(&data, config, set, models);
+    let mut report = EvalReport {
+        data: summary(&data, config, set, models),
+        ..EvalReport::default()
+    };
 
     progress.stage("least squares: fitting on the training split");
     let baseline = fit_baseline(&data.train)?;
@@ -99,12 +104,16 @@ pub fn evaluate(
     for w in 0..set.len() {
         let x = set.x_of(w);
         let y = set.y_of(w);
-        let inputs: [Vec<f64>; 3] = std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
+        let inputs: [Vec<f64>; 3] =
+            std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
         let (mut sse_c, mut sse_ch) = (0.0, 0.0);
         for (lead, fit) in baseline.iter().enumerate() {
             let truth = to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]);
             let ls = fit.predict([&inputs[0], &inputs[1], &inputs[2]]);
-            per_lead.entry((lead, LEAST_SQUARES)).or_default().push(&truth, &ls);
+            per_lead
+                .entry((lead, LEAST_SQUARES))
+                .or_default()
+                .push(&truth, &ls);
             for (model, predictions, sse) in [
                 (MODEL_C, &predictions_c, &mut sse_c),
                 (MODEL_CH, &predictions_ch, &mut sse_ch),
@@ -112,14 +121,23 @@ pub fn evaluate(
                 if let Some(p) = predictions {
                     let at = (w * 5 + lead) * WINDOW;
                     let p = to_f64(&p[at..at + WINDOW]);
-                    *sse += p.iter().zip(&truth).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+                    *sse += p
+                        .iter()
+                        .zip(&truth)
+                        .map(|(a, b)| (a - b).powi(2))
+                        .sum::<f64>();
                     per_lead.entry((lead, model)).or_default().push(&truth, &p);
                 }
             }
         }
         if models.is_some() {
             let classes = window_classes(set.labels[w], &data.label_names);
-            per_class.push(classes.iter().map(String::as_str), (5 * WINDOW) as u64, sse_c, sse_ch);
+            per_class.push(
+                classes.iter().map(String::as_str),
+                (5 * WINDOW) as u64,
+                sse_c,
+                sse_ch,
+            );
         }
     }
     for ((lead, model), acc) in per_lead {
@@ -142,7 +160,11 @@ pub fn evaluate(
     report.record_level_p_value = p_value;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
-    progress.stage(&format!("class affinity over {} windows (k = {})", set.len(), config.k));
+    progress.stage(&format!(
+        "class affinity over {} windows (k = {})",
+        set.len(),
+        config.k
+    ));
     report.affinity = affinity(set, &data.label_names, config.k, models.map(|(m, _)| m))?;
     Ok(report)
 }
@@ -153,7 +175,11 @@ fn summary(
     set: &WindowSet,
     models: Option<(&Reconstructor, &Path)>,
 ) -> DataSummary {
-    let records: Vec<&data::LoadedRecord> = data.records.iter().filter(|r| r.split == config.split).collect();
+    let records: Vec<&data::LoadedRecord> = data
+        .records
+        .iter()
+        .filter(|r| r.split == config.split)
+        .collect();
     let mut datasets: Vec<String> = records.iter().map(|r| r.dataset.clone()).collect();
     datasets.sort();
     datasets.dedup();
@@ -161,11 +187,17 @@ fn summary(
     let mut skipped = BTreeMap::new();
     for (reason, n) in [
         ("missing input or target leads", s.missing_leads),
-        ("limb leads inconsistent (III != II - I)", s.limb_inconsistent),
+        (
+            "limb leads inconsistent (III != II - I)",
+            s.limb_inconsistent,
+        ),
         ("unreadable", s.unreadable),
         ("shorter than one window", s.too_short),
         ("LUDB (gains are not mV)", s.ludb_skipped),
-        ("windows rejected by quality control", data.windows_rejected_qc),
+        (
+            "windows rejected by quality control",
+            data.windows_rejected_qc,
+        ),
     ] {
         if n > 0 {
             skipped.insert(reason.to_owned(), n);
@@ -187,7 +219,8 @@ fn fit_baseline(train: &WindowSet) -> Result<[super::LinearLead; 5], EvalError> 
     for w in 0..train.len() {
         let x = train.x_of(w);
         let y = train.y_of(w);
-        let inputs: [Vec<f64>; 3] = std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
+        let inputs: [Vec<f64>; 3] =
+            std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
         for (lead, fit) in fits.iter_mut().enumerate() {
             fit.push(
                 [&inputs[0], &inputs[1], &inputs[2]],
@@ -217,25 +250,35 @@ fn record_level(
         if evaluation_starts(len).is_empty() {
             continue;
         }
-        let inputs = [&record.leads[0][..], &record.leads[1][..], &record.leads[2][..]];
+        let inputs = [
+            &record.leads[0][..],
+            &record.leads[1][..],
+            &record.leads[2][..],
+        ];
         let mut outputs: Vec<(&str, [Vec<f64>; 5])> = vec![(
             LEAST_SQUARES,
             std::array::from_fn(|lead| baseline[lead].predict(inputs)),
         )];
         if let Some(m) = models {
             for (key, variant) in [(MODEL_C, ModelVariant::C), (MODEL_CH, ModelVariant::CH)] {
-                let y = m.reconstruct(inputs, variant).map_err(|e| EvalError::Input(e.to_string()))?;
+                let y = m
+                    .reconstruct(inputs, variant)
+                    .map_err(|e| EvalError::Input(e.to_string()))?;
                 outputs.push((key, y));
             }
         }
         for (key, predicted) in outputs {
             let mut sums = [0.0; 3];
-            for lead in 0..5 {
+            for (lead, prediction) in predicted.iter().enumerate() {
                 let truth = &record.leads[3 + lead];
-                let m = super::lead_metrics([(&truth[..], &predicted[lead][..])]);
+                let m = super::lead_metrics([(&truth[..], &prediction[..])]);
                 sums[0] += m.rmse_mv / 5.0;
                 sums[1] += m.r2 / 5.0;
-                sums[2] += if m.pearson.is_finite() { m.pearson / 5.0 } else { 0.0 };
+                sums[2] += if m.pearson.is_finite() {
+                    m.pearson / 5.0
+                } else {
+                    0.0
+                };
             }
             rows.entry(key).or_default().push(sums);
         }
@@ -252,7 +295,11 @@ fn record_level(
                 records: values.len(),
                 rmse_mean,
                 rmse_std,
-                rmse_ci95: stats::bootstrap_mean_ci(&column(0), config.bootstrap_resamples, config.seed),
+                rmse_ci95: stats::bootstrap_mean_ci(
+                    &column(0),
+                    config.bootstrap_resamples,
+                    config.seed,
+                ),
                 r2_mean,
                 r2_std,
                 pearson_mean,
@@ -297,7 +344,9 @@ fn affinity(
         data::zscore_window(&mut window, WINDOW);
         x_hat.extend_from_slice(&window);
     }
-    let h = models.embed_windows(&x_raw).map_err(|e| EvalError::Input(e.to_string()))?;
+    let h = models
+        .embed_windows(&x_raw)
+        .map_err(|e| EvalError::Input(e.to_string()))?;
     Ok(Some(AffinityPair {
         x: knn_affinity(&x_hat, 3 * WINDOW, &labels, label_names, k)?,
         h: knn_affinity(&h, h.len() / labels.len(), &labels, label_names, k)?,
@@ -313,13 +362,16 @@ fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<
         }
     }
     let mut classes: Vec<(usize, usize)> = counts.into_iter().collect();
-    classes.sort_by(|a, b| b.1.cmp(&a.1));
+    classes.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     let mut out = Vec::new();
     for &(class, _) in classes.iter().take(3) {
         let Some(w) = (0..set.len()).find(|&w| first_bit(set.labels[w]) == Some(class)) else {
             continue;
         };
-        let record_id = data.records.get(set.record[w]).map_or(String::new(), |r| r.record_id.clone());
+        let record_id = data
+            .records
+            .get(set.record[w])
+            .map_or(String::new(), |r| r.record_id.clone());
         for lead in [0, 1, 3] {
             let at = (w * 5 + lead) * WINDOW;
             out.push(ExampleTrace {
@@ -351,5 +403,9 @@ fn to_f64(values: &[f32]) -> Vec<f64> {
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
