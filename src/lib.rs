@@ -18,6 +18,7 @@ pub mod app;
 pub mod dataset;
 pub mod dsp;
 pub mod eval;
+pub mod model;
 pub mod output;
 pub mod wfdb;
 pub mod worker;

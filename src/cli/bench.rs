@@ -38,6 +38,15 @@ pub enum Command {
         #[arg(long)]
         no_python: bool,
     },
+    /// Model speed per backend: training windows/s, inference ms/window at batch 1 and 256, load time.
+    Model {
+        /// Folder of trained models to time loading and the shipped configurations (optional).
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        /// Training steps timed per model.
+        #[arg(long, default_value_t = 3)]
+        steps: usize,
+    },
     /// Index a full-size PTB-XL table (21,799 rows, built from the real head of the table).
     Index {
         /// A PTB-XL folder holding `ptbxl_database.csv` (or its head) and `scp_statements.csv`.
@@ -81,6 +90,7 @@ pub fn run(command: &Command) -> anyhow::Result<()> {
             config,
             no_python,
         } => bench_clean(paths, (*repeat).max(1), config.as_deref(), !no_python),
+        Command::Model { models, steps } => super::bench_model::run(models, (*steps).max(1)),
         Command::Index {
             ptbxl,
             rows,

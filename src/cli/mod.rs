@@ -3,9 +3,13 @@
 //! Errors are reported once, here, as one line on stderr with a non-zero exit code.
 
 mod bench;
+mod bench_model;
 mod clean;
+mod eval;
 mod export;
 mod inspect;
+mod reconstruct;
+mod train;
 
 use std::process::ExitCode;
 
@@ -31,7 +35,13 @@ enum Command {
     Export(export::Args),
     /// Clean a record as the paper does (100 Hz, notch, band-pass, baseline, 10 s) and write CSV.
     Clean(clean::Args),
-    /// Measure throughput against the reference Python tools.
+    /// Evaluate models on a dataset split: the paper's tables, affinity, per-class errors, figures.
+    Eval(eval::Args),
+    /// Train the encoder and the decoders C and C-h; write the models and their model card.
+    Train(train::Args),
+    /// Rebuild V1, V3-V6 of a record from I, II, V2 and write all twelve leads as CSV at 100 Hz.
+    Reconstruct(reconstruct::Args),
+    /// Measure throughput against the reference Python tools, and the models per backend.
     #[command(subcommand)]
     Bench(bench::Command),
     /// Open the workbench window (also what `precordial` with no arguments does).
@@ -47,6 +57,9 @@ pub fn run() -> ExitCode {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Clean(args)) => clean::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Reconstruct(args)) => reconstruct::run(&args),
         Some(Command::Bench(command)) => bench::run(&command),
         Some(Command::Gui { paths }) => precordial::app::run_native(paths),
         None => precordial::app::run_native(Vec::new()),

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod paper;
 pub mod per_class;
 pub mod report;
+pub mod run;
 pub mod stats;
 
 pub use affinity::{Affinity, knn_affinity};
