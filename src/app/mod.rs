@@ -139,6 +139,8 @@ pub struct App {
     pub export_folder: PathBuf,
     /// Folder holding trained models (`models/`).
     pub models_dir: PathBuf,
+    /// Where the models run: a hardware GPU when present (auto), or the CPU.
+    pub device: crate::model::DeviceChoice,
     pub browser: Browser,
     pub leads_view: LeadsView,
 
@@ -186,9 +188,18 @@ pub struct App {
     /// Jobs cancelled because newer ones replaced them (their cancellation is not news).
     #[serde(skip)]
     superseded_jobs: std::collections::HashSet<JobId>,
-    /// The trained models, when loaded (none in this build: the `model` module is not merged).
+    /// The trained models, once loaded (a job started at launch and by "Reload models").
     #[serde(skip)]
     pub reconstructor: Option<Arc<dyn crate::worker::reconstruct::LeadReconstructor>>,
+    /// The model-loading job in flight, and what it loads.
+    #[serde(skip)]
+    pending_models: Option<JobId>,
+    /// The folder the loaded models came from.
+    #[serde(skip)]
+    pub models_dir_loaded: Option<PathBuf>,
+    /// Why the models could not be loaded (shown in the Reconstruct panel).
+    #[serde(skip)]
+    pub models_error: Option<String>,
     #[serde(skip)]
     pending_reconstruct: Option<JobId>,
     #[serde(skip)]
@@ -208,6 +219,7 @@ impl Default for App {
             recent_paths: Vec::new(),
             export_folder: std::env::temp_dir(),
             models_dir: default_models_dir(),
+            device: crate::model::DeviceChoice::default(),
             browser: Browser::default(),
             leads_view: LeadsView::default(),
             worker: Worker::new(),
@@ -229,6 +241,9 @@ impl Default for App {
             last_submitted_clean: None,
             superseded_jobs: Default::default(),
             reconstructor: None,
+            pending_models: None,
+            models_dir_loaded: None,
+            models_error: None,
             pending_reconstruct: None,
             frame_stats: None,
             benchmark_run: false,
@@ -263,6 +278,7 @@ impl App {
             .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
             .unwrap_or_default();
         app.started_at = Some(std::time::Instant::now());
+        app.load_models();
         if paths.is_empty() {
             app.open_samples();
         } else {
@@ -329,6 +345,26 @@ impl App {
         self.remember(path);
     }
 
+    /// Loads (or reloads) the models of `models_dir` in the worker; they replace the current ones
+    /// when they arrive, and a failure is shown in the Reconstruct panel.
+    pub fn load_models(&mut self) {
+        if let Some(old) = self.pending_models.take() {
+            // Loading cannot be interrupted; its result (or error) is simply ignored.
+            self.superseded_jobs.insert(old);
+        }
+        self.models_error = None;
+        let job_id = self.worker.submit(Job::LoadModels {
+            dir: self.models_dir.clone(),
+            device: self.device,
+        });
+        self.pending_models = Some(job_id);
+    }
+
+    /// True while the model-loading job runs.
+    pub fn models_loading(&self) -> bool {
+        self.pending_models.is_some()
+    }
+
     /// Reads a record in the worker; it is shown when it arrives.
     pub fn load_record(&mut self, path: &Path) {
         let job_id = self.worker.submit(Job::LoadRecord {
@@ -376,6 +412,17 @@ impl App {
                             format!("evaluation report loaded from {}", path.display()),
                         );
                     }
+                    Ok(JobOutput::Models { dir, models }) => {
+                        if self.pending_models == Some(job_id) {
+                            // No notice: the Reconstruct panel shows the models and their device.
+                            self.pending_models = None;
+                            self.models_dir_loaded = Some(dir);
+                            self.reconstructor = Some(models);
+                            self.reconstruct.result = None;
+                        } else {
+                            self.superseded_jobs.remove(&job_id);
+                        }
+                    }
                     Ok(JobOutput::Reconstruction(result)) => {
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
@@ -403,6 +450,14 @@ impl App {
                         }
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
+                        }
+                        if self.pending_models == Some(job_id) {
+                            // Shown in the Reconstruct panel. Models from another folder would
+                            // mislead: what was asked for is not loaded, so nothing is.
+                            self.pending_models = None;
+                            self.models_error = Some(message.clone());
+                            self.reconstructor = None;
+                            self.reconstruct.result = None;
                         }
                         if self
                             .pending_clean
@@ -773,7 +828,14 @@ impl App {
     }
 
     fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {
-        let device = self.reconstructor.as_ref().map(|r| r.device_name());
+        let models = match (&self.reconstructor, &self.models_error) {
+            _ if self.pending_models.is_some() => reconstruct_panel::ModelsStatus::Loading,
+            (Some(models), _) => reconstruct_panel::ModelsStatus::Loaded {
+                device: models.device_name(),
+            },
+            (None, Some(reason)) => reconstruct_panel::ModelsStatus::Failed(reason.clone()),
+            (None, None) => reconstruct_panel::ModelsStatus::Absent,
+        };
         let running = self.pending_reconstruct.and_then(|job_id| {
             self.worker
                 .running()
@@ -783,9 +845,10 @@ impl App {
         });
         let action =
             self.reconstruct
-                .ui(ui, self.loaded.as_ref(), &self.models_dir, device, running);
+                .ui(ui, self.loaded.as_ref(), &self.models_dir, &models, running);
         match action {
             Some(reconstruct_panel::ReconstructAction::Run) => self.run_reconstruction(),
+            Some(reconstruct_panel::ReconstructAction::ReloadModels) => self.load_models(),
             Some(reconstruct_panel::ReconstructAction::Cancel) => {
                 if let Some(job_id) = self.pending_reconstruct
                     && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)

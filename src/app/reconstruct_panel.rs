@@ -1,11 +1,9 @@
 //! The reconstruct panel: rebuild V1, V3–V6 from I, II, V2 with the C and C-h models and compare them
 //! with the recorded leads (overlay, residual, RMSE / R² / Pearson per lead, beat overlay).
 //!
-//! The `model` module (burn) is not part of this build yet. The panel checks what it can check now —
-//! whether the record holds the input and target leads, whether a models folder holds anything — shows
-//! the recorded target leads, and states plainly that no reconstruction can run. It never draws a
-//! stand-in reconstruction. The comparison drawing ([`comparison_ui`]) takes a plain
-//! [`ReconstructionResult`], ready for the reconstruction job to fill.
+//! The models are loaded by a worker job at launch (or "Reload models"); until they are, or when they
+//! cannot be, the panel says why and shows the recorded target leads only. It never draws a stand-in
+//! reconstruction. The comparison drawing ([`comparison_ui`]) takes a plain [`ReconstructionResult`].
 
 use std::path::Path;
 
@@ -212,13 +210,28 @@ fn beat_view_ui(ui: &mut egui::Ui, result: &ReconstructionResult, beat_index: &m
 }
 
 /// Shown while no models are loaded.
-pub const NO_MODELS: &str = "No models loaded: the reconstruction models (C and C-h, module `model`) are not in this build yet.";
+pub const NO_MODELS: &str =
+    "No models loaded: set the models folder in Settings and press Reload models.";
+
+/// Where the models stand, for the panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelsStatus {
+    /// Loaded; runs on this device.
+    Loaded { device: String },
+    /// The loading job is running.
+    Loading,
+    /// Loading failed, with the reason.
+    Failed(String),
+    /// Nothing loaded and nothing loading.
+    Absent,
+}
 
 /// What the user asked the panel to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReconstructAction {
     Run,
     Cancel,
+    ReloadModels,
 }
 
 #[derive(Default)]
@@ -238,14 +251,13 @@ impl ReconstructPanel {
         self.beat_index = 0;
     }
 
-    /// `device`: the loaded models' device, `None` when no models are loaded; `running`: progress of
-    /// a reconstruction job in flight.
+    /// `models`: where the models stand; `running`: progress of a reconstruction job in flight.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         loaded: Option<&LoadedRecord>,
         models_dir: &Path,
-        device: Option<String>,
+        models: &ModelsStatus,
         running: Option<f32>,
     ) -> Option<ReconstructAction> {
         let mut action = None;
@@ -261,14 +273,25 @@ impl ReconstructPanel {
                 Some(n) => format!("({n} file(s))"),
             });
         });
-        let can_run = device.is_some()
+        let models_ready = matches!(models, ModelsStatus::Loaded { .. });
+        let can_run = models_ready
             && loaded
                 .is_some_and(|l| crate::worker::reconstruct::missing_inputs(&l.record).is_empty());
         ui.horizontal(|ui| {
-            match &device {
-                Some(device) => ui.label(format!("Models loaded · device: {device}")),
-                None => ui.colored_label(ui.visuals().warn_fg_color, NO_MODELS),
+            match models {
+                ModelsStatus::Loaded { device } => {
+                    ui.label(format!("Models loaded · device: {device}"))
+                }
+                ModelsStatus::Loading => ui.label("Loading models…"),
+                ModelsStatus::Failed(reason) => ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Models not loaded: {reason}"),
+                ),
+                ModelsStatus::Absent => ui.colored_label(ui.visuals().warn_fg_color, NO_MODELS),
             };
+            if !matches!(models, ModelsStatus::Loading) && ui.button("Reload models").clicked() {
+                action = Some(ReconstructAction::ReloadModels);
+            }
             match running {
                 Some(progress) => {
                     ui.add(
@@ -282,7 +305,7 @@ impl ReconstructPanel {
                 }
                 None => {
                     let button = ui.add_enabled(can_run, egui::Button::new("Run reconstruction"));
-                    let button = if device.is_none() {
+                    let button = if !models_ready {
                         button.on_disabled_hover_text(NO_MODELS)
                     } else {
                         button.on_disabled_hover_text("This record lacks I, II or V2.")

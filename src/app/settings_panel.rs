@@ -60,6 +60,23 @@ pub fn settings_ui(app: &mut App, ui: &mut egui::Ui) {
         ui.heading("Folders");
         path_field_ui(ui, "Export folder", &mut app.export_folder);
         path_field_ui(ui, "Models folder", &mut app.models_dir);
+        ui.horizontal(|ui| {
+            use crate::model::DeviceChoice;
+            ui.label("Model device");
+            for (choice, label, tip) in [
+                (DeviceChoice::Auto, "auto", "A hardware GPU when one exists (never a software renderer such as lavapipe), else the CPU."),
+                (DeviceChoice::Gpu, "GPU", "A hardware GPU through wgpu, or an error."),
+                (DeviceChoice::Cpu, "CPU", "burn's flex backend on the CPU."),
+            ] {
+                ui.radio_value(&mut app.device, choice, label).on_hover_text(tip);
+            }
+            if ui
+                .add_enabled(!app.models_loading(), egui::Button::new("Reload models"))
+                .clicked()
+            {
+                app.load_models();
+            }
+        });
         ui.separator();
         ui.heading("Keyboard");
         for (keys, what) in [

@@ -14,12 +14,21 @@ pub struct Args {
     /// Dataset folders (PTB-XL, Challenge, CODE-15, PTB, any WFDB folder).
     #[arg(long, required = true, num_args = 1..)]
     data: Vec<PathBuf>,
-    /// Which split to evaluate: the patient-wise split the models were trained with.
+    /// Which split to evaluate: the patient-wise split the models were trained with, or `all` for a
+    /// dataset the models never saw (then give `--reference`).
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     split: SplitArg,
+    /// The models' training data: its train split fits quality control and the least-squares
+    /// baseline (default: the `--data` folders themselves).
+    #[arg(long, num_args = 1..)]
+    reference: Vec<PathBuf>,
     /// Folder for report.md, report.json, CSVs and figures.
     #[arg(long)]
     out: PathBuf,
+    /// Bad leads a window may have before quality control rejects it (default: as the models were
+    /// trained, from their `training.ron`).
+    #[arg(long)]
+    qc_max_bad_leads: Option<usize>,
     /// Neighbours for the class-affinity matrices.
     #[arg(long, default_value_t = 10)]
     k: usize,
@@ -35,6 +44,7 @@ enum SplitArg {
     Train,
     Val,
     Test,
+    All,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -59,11 +69,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = EvalConfig {
         data: args.data.clone(),
         split: match args.split {
-            SplitArg::Train => Split::Train,
-            SplitArg::Val => Split::Val,
-            SplitArg::Test => Split::Test,
+            SplitArg::Train => Some(Split::Train),
+            SplitArg::Val => Some(Split::Val),
+            SplitArg::Test => Some(Split::Test),
+            SplitArg::All => None,
         },
+        reference: args.reference.clone(),
         k: args.k,
+        qc_max_bad_leads: args.qc_max_bad_leads,
         ..EvalConfig::default()
     };
     let started = std::time::Instant::now();

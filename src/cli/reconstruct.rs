@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use precordial::model::data::{clean_lead_100hz, missing_inputs};
+use precordial::model::data::{clean_named_lead, missing_inputs};
 use precordial::model::{DeviceChoice, ModelVariant, Reconstructor};
 use precordial::wfdb::Record;
 
@@ -58,26 +58,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             record.signal_names().join(", ")
         );
     }
-    let fs_hz = record.fs_hz();
-    let units = record.units();
-    let clean = |name: &str| -> anyhow::Result<Option<Vec<f64>>> {
-        let Some(index) = record.signal_index(name) else {
-            return Ok(None);
-        };
-        let signal = record.signal(index).unwrap_or(&[]);
-        let scale = match units
-            .get(index)
-            .copied()
-            .flatten()
-            .map(str::to_ascii_lowercase)
-        {
-            Some(u) if u == "uv" || u == "µv" || u == "μv" => 1e-3,
-            Some(u) if u == "v" => 1e3,
-            _ => 1.0,
-        };
-        let mv: Vec<f64> = signal.iter().map(|v| v * scale).collect();
-        Ok(Some(clean_lead_100hz(&mv, fs_hz)?))
-    };
+    let clean = |name: &str| clean_named_lead(&record, name);
     let (Some(lead_i), Some(lead_ii), Some(lead_v2)) = (clean("I")?, clean("II")?, clean("V2")?)
     else {
         bail!("{}: could not read leads I, II, V2", args.record.display());

@@ -75,8 +75,13 @@ impl MetricsAccumulator {
         let n = self.n as f64;
         LeadMetrics {
             rmse_mv: (self.sum_sq_error / n).sqrt(),
-            // sklearn's r2_score on the flattened arrays: 1 - SS_res / SS_tot.
-            r2: 1.0 - self.sum_sq_error / self.m2_truth,
+            // sklearn's r2_score on the flattened arrays: 1 - SS_res / SS_tot; undefined (NaN, not
+            // sklearn's 0 or -inf) for a constant truth, so averages can leave it out.
+            r2: if self.m2_truth > 0.0 {
+                1.0 - self.sum_sq_error / self.m2_truth
+            } else {
+                f64::NAN
+            },
             pearson: self.pearson_sum / self.pearson_windows as f64,
             n_samples: self.n,
             n_windows: self.pearson_windows,

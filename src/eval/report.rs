@@ -49,6 +49,9 @@ pub struct DataSummary {
     pub skipped: BTreeMap<String, usize>,
     pub models_dir: PathBuf,
     pub device: String,
+    /// Caveats a reader must know (a dataset read with a common gain, a separate reference set).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Mean ± standard deviation over records, and a bootstrap 95 % CI of the mean RMSE.
@@ -160,8 +163,16 @@ impl EvalReport {
             let skipped: Vec<String> = d.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
             writeln!(md, "Left out: {}.", skipped.join(", ")).ok();
         }
+        for note in &d.notes {
+            writeln!(md, "\n> {note}").ok();
+        }
 
-        writeln!(md, "\n## Table I: per lead (all test windows)\n").ok();
+        let windows = if d.split == "all" {
+            "every window".to_owned()
+        } else {
+            format!("all {} windows", d.split)
+        };
+        writeln!(md, "\n## Table I: per lead ({windows})\n").ok();
         writeln!(
             md,
             "| Lead | RMSE LS | RMSE C | RMSE C-h | Δ% | R² LS | R² C | R² C-h | Δ% | r LS | r C | r C-h | Δ% |"

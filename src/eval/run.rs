@@ -13,15 +13,23 @@ use super::{
     MetricsAccumulator, PerClassAccumulator, RecordLevel, knn_affinity, metrics::mean_std,
     radar_selection, stats,
 };
-use crate::model::data::{self, Split, TrainingData, WindowSet};
+use crate::model::card;
+use crate::model::data::{self, AssembleOptions, LudbScaling, Split, TrainingData, WindowSet};
 use crate::model::inference::evaluation_starts;
+use crate::model::train::TrainConfig;
 use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
 
 /// What to evaluate and how.
 #[derive(Clone, Debug)]
 pub struct EvalConfig {
     pub data: Vec<PathBuf>,
-    pub split: Split,
+    /// The split to evaluate; `None` evaluates every record (a dataset the models never saw).
+    pub split: Option<Split>,
+    /// Folders whose train split fits the quality-control bounds and the least-squares baseline
+    /// (the models' training data); empty means `data` itself.
+    pub reference: Vec<PathBuf>,
+    /// LUDB's per-lead gains are not mV: skipped, or read with one common gain (shape evaluation).
+    pub ludb: LudbScaling,
     /// Neighbours for the class-affinity matrices.
     pub k: usize,
     /// Classes with fewer windows are left out of the per-class table.
@@ -29,21 +37,24 @@ pub struct EvalConfig {
     pub bootstrap_resamples: usize,
     pub permutations: usize,
     pub seed: u64,
-    /// Bad leads a window may have before quality control rejects it (METHOD.md: up to 3).
-    pub qc_max_bad_leads: usize,
+    /// Bad leads a window may have before quality control rejects it; `None` takes the models'
+    /// training value (`training.ron`), so the evaluated windows are screened as the trained ones.
+    pub qc_max_bad_leads: Option<usize>,
 }
 
 impl Default for EvalConfig {
     fn default() -> Self {
         Self {
             data: Vec::new(),
-            split: Split::Test,
+            split: Some(Split::Test),
+            reference: Vec::new(),
+            ludb: LudbScaling::CommonGain,
             k: 10,
             min_class_windows: 20,
             bootstrap_resamples: 2000,
             permutations: 10_000,
             seed: 20_260_324,
-            qc_max_bad_leads: 3,
+            qc_max_bad_leads: None,
         }
     }
 }
@@ -66,15 +77,55 @@ pub fn evaluate(
     models: Option<(&Reconstructor, &Path)>,
     progress: &mut dyn EvalProgress,
 ) -> Result<EvalReport, EvalError> {
-    let data = data::assemble(&config.data, config.qc_max_bad_leads, &mut |m: &str| {
-        progress.stage(m)
-    })
-    .map_err(|e| EvalError::Input(e.to_string()))?;
-    let set = data.split(config.split);
+    if config.split.is_none() && config.reference.is_empty() {
+        return Err(EvalError::Input(
+            "evaluating every record (split all) needs the models' training data as reference, \
+             to fit quality control and the least-squares baseline without evaluating on them"
+                .to_owned(),
+        ));
+    }
+    let qc_max_bad_leads = match (config.qc_max_bad_leads, models) {
+        (Some(n), _) => n,
+        (None, Some((m, dir))) => {
+            let path = m
+                .card()
+                .verify(dir, card::TRAINING_CONFIG)
+                .map_err(|e| EvalError::Input(e.to_string()))?;
+            card::load_ron::<TrainConfig>(&path)
+                .map_err(|e| EvalError::Input(e.to_string()))?
+                .qc_max_bad_leads
+        }
+        (None, None) => TrainConfig::new().qc_max_bad_leads,
+    };
+    let reference = if config.reference.is_empty() {
+        None
+    } else {
+        progress.stage("reference data: fitting quality control and the least-squares baseline");
+        let reference = data::assemble(&config.reference, qc_max_bad_leads, &mut |m: &str| {
+            progress.stage(m)
+        })
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+        Some(reference)
+    };
+    let options = AssembleOptions {
+        qc_max_bad_leads,
+        ludb: config.ludb,
+        qc: reference.as_ref().and_then(|r| r.qc.clone()),
+    };
+    let data = data::assemble_with(&config.data, &options, &mut |m: &str| progress.stage(m))
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let all_windows;
+    let set = match config.split {
+        Some(split) => data.split(split),
+        None => {
+            all_windows = WindowSet::concat([&data.train, &data.val, &data.test]);
+            &all_windows
+        }
+    };
     if set.is_empty() {
         return Err(EvalError::Input(format!(
             "no {} windows in {}",
-            config.split.name(),
+            split_name(config.split),
             display_paths(&config.data)
         )));
     }
@@ -82,9 +133,27 @@ pub fn evaluate(
         data: summary(&data, config, set, models),
         ..EvalReport::default()
     };
+    if let Some(reference) = &reference {
+        report.data.notes.push(format!(
+            "Quality control and the least-squares baseline were fitted on the train split of {} ({} windows), not on the evaluated data.",
+            display_paths(&config.reference),
+            reference.train.len()
+        ));
+    }
+    if config.ludb == LudbScaling::CommonGain
+        && data
+            .records
+            .iter()
+            .any(|r| r.record_id.starts_with("ludb:"))
+    {
+        report.data.notes.push(format!(
+            "LUDB was read with one common gain of {} adu/mV (its header gains scale each lead to 1 mV peak-to-peak): amplitudes are plausible but not calibrated, so RMSE and R² on LUDB are indicative; Pearson r measures shape and is the figure to compare.",
+            data::LUDB_COMMON_GAIN_ADU_PER_MV
+        ));
+    }
 
     progress.stage("least squares: fitting on the training split");
-    let baseline = fit_baseline(&data.train)?;
+    let baseline = fit_baseline(reference.as_ref().map_or(&data.train, |r| &r.train))?;
     for (lead, fit) in TARGET_LEADS.iter().zip(&baseline) {
         report.baseline.insert((*lead).to_owned(), *fit);
     }
@@ -178,7 +247,7 @@ fn summary(
     let records: Vec<&data::LoadedRecord> = data
         .records
         .iter()
-        .filter(|r| r.split == config.split)
+        .filter(|r| config.split.is_none_or(|split| r.split == split))
         .collect();
     let mut datasets: Vec<String> = records.iter().map(|r| r.dataset.clone()).collect();
     datasets.sort();
@@ -205,12 +274,13 @@ fn summary(
     }
     DataSummary {
         datasets,
-        split: config.split.name().to_owned(),
+        split: split_name(config.split).to_owned(),
         records: records.len(),
         windows: set.len(),
         skipped,
         models_dir: models.map(|(_, p)| p.to_path_buf()).unwrap_or_default(),
         device: models.map_or("no models".to_owned(), |(m, _)| m.device_name()),
+        notes: Vec::new(),
     }
 }
 
@@ -245,7 +315,11 @@ fn record_level(
 ) -> Result<RecordLevelResult, EvalError> {
     // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
     let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
-    for record in data.records.iter().filter(|r| r.split == config.split) {
+    for record in data
+        .records
+        .iter()
+        .filter(|r| config.split.is_none_or(|split| r.split == split))
+    {
         let len = record.leads[0].len();
         if evaluation_starts(len).is_empty() {
             continue;
@@ -268,24 +342,30 @@ fn record_level(
             }
         }
         for (key, predicted) in outputs {
-            let mut sums = [0.0; 3];
+            // R² and r are undefined for a flat lead (no variance): averaged over the leads where
+            // they are defined, NaN for the record when none is (and then left out below).
+            let mut per_lead = [[f64::NAN; 5]; 3];
             for (lead, prediction) in predicted.iter().enumerate() {
                 let truth = &record.leads[3 + lead];
                 let m = super::lead_metrics([(&truth[..], &prediction[..])]);
-                sums[0] += m.rmse_mv / 5.0;
-                sums[1] += m.r2 / 5.0;
-                sums[2] += if m.pearson.is_finite() {
-                    m.pearson / 5.0
-                } else {
-                    0.0
-                };
+                per_lead[0][lead] = m.rmse_mv;
+                per_lead[1][lead] = m.r2;
+                per_lead[2][lead] = m.pearson;
             }
-            rows.entry(key).or_default().push(sums);
+            rows.entry(key)
+                .or_default()
+                .push(per_lead.map(|values| finite_mean(&values)));
         }
     }
     let mut out = BTreeMap::new();
     for (key, values) in &rows {
-        let column = |i: usize| values.iter().map(|v| v[i]).collect::<Vec<f64>>();
+        let column = |i: usize| {
+            values
+                .iter()
+                .map(|v| v[i])
+                .filter(|v| v.is_finite())
+                .collect::<Vec<f64>>()
+        };
         let (rmse_mean, rmse_std) = mean_std(&column(0));
         let (r2_mean, r2_std) = mean_std(&column(1));
         let (pearson_mean, pearson_std) = mean_std(&column(2));
@@ -400,6 +480,20 @@ fn first_bit(bits: u64) -> Option<usize> {
 
 fn to_f64(values: &[f32]) -> Vec<f64> {
     values.iter().map(|&v| f64::from(v)).collect()
+}
+
+/// Mean of the finite values; NaN when there is none.
+fn finite_mean(values: &[f64]) -> f64 {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        f64::NAN
+    } else {
+        finite.iter().sum::<f64>() / finite.len() as f64
+    }
+}
+
+fn split_name(split: Option<Split>) -> &'static str {
+    split.map_or("all", Split::name)
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {

@@ -95,6 +95,19 @@ pub fn clean_lead_100hz(signal: &[f64], fs_hz: f64) -> Result<Vec<f64>, ModelErr
     clean_lead(&x, fs_hz, &config).map_err(|e| ModelError::Data(format!("cleaning: {e}")))
 }
 
+/// A record's lead by name, in mV, cleaned at 100 Hz over the whole record (`None` when absent):
+/// what the models take and what their reconstructions are compared with.
+pub fn clean_named_lead(record: &Record, name: &str) -> Result<Option<Vec<f64>>, ModelError> {
+    let Some(index) = record.signal_index(name) else {
+        return Ok(None);
+    };
+    let unit = record.units().get(index).copied().flatten();
+    let signal = record.signal(index).unwrap_or(&[]);
+    clean_lead_100hz(&to_mv(signal, unit), record.fs_hz())
+        .map(Some)
+        .map_err(|err| ModelError::Data(format!("lead {name}: {err}")))
+}
+
 /// How the decoder's input window x̂ is normalised.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputNorm {
@@ -174,10 +187,35 @@ pub fn record_labels(entry: &RecordEntry) -> Vec<String> {
     labels
 }
 
+/// How [`assemble_with`] treats LUDB, whose header gains scale every lead to exactly 1 mV
+/// peak-to-peak (see `shared/data/ludb/SOURCES.txt`), so its "mV" are not comparable across leads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LudbScaling {
+    /// Leave LUDB out (training: amplitudes are wrong).
+    #[default]
+    Skip,
+    /// One common gain of 1000 adu/mV for every lead: Einthoven's relations hold again and amplitudes
+    /// are plausible (lead II median 1.4 mV peak-to-peak) but not calibrated, so RMSE on LUDB is
+    /// indicative and Pearson r (shape) is the measure to trust.
+    CommonGain,
+}
+
+/// The common gain of [`LudbScaling::CommonGain`], in adu per mV.
+pub const LUDB_COMMON_GAIN_ADU_PER_MV: f64 = 1000.0;
+
 /// Reads and cleans one record's eight leads. `Ok(None)` with the reason counted when it is screened.
 pub fn load_record(
     entry: &RecordEntry,
     screening: &mut Screening,
+) -> Result<Option<LoadedRecord>, ModelError> {
+    load_record_scaled(entry, screening, LudbScaling::Skip)
+}
+
+/// [`load_record`], with LUDB records rescaled as `ludb` says (`Skip` reads them as their headers say).
+pub fn load_record_scaled(
+    entry: &RecordEntry,
+    screening: &mut Screening,
+    ludb: LudbScaling,
 ) -> Result<Option<LoadedRecord>, ModelError> {
     let record = match Record::read(&entry.header_path) {
         Ok(record) => record,
@@ -188,6 +226,17 @@ pub fn load_record(
     };
     let units = record.units();
     let fs_hz = record.fs_hz();
+    let common_gain = entry.dataset == DatasetKind::Ludb && ludb == LudbScaling::CommonGain;
+    // Physical value × header gain / common gain = (adu − baseline) / common gain.
+    let rescale = |index: usize, signal: Vec<f64>| -> Vec<f64> {
+        match record.header.signals.get(index) {
+            Some(spec) if common_gain => {
+                let factor = spec.adc_gain / LUDB_COMMON_GAIN_ADU_PER_MV;
+                signal.iter().map(|v| v * factor).collect()
+            }
+            _ => signal,
+        }
+    };
     let mut leads = Vec::with_capacity(8);
     for name in ALL_LEADS {
         let Some(index) = record.signal_index(name) else {
@@ -196,7 +245,7 @@ pub fn load_record(
         };
         let signal = record.signal(index).unwrap_or(&[]);
         let unit = units.get(index).copied().flatten();
-        let mut cleaned = clean_lead_100hz(&to_mv(signal, unit), fs_hz)?;
+        let mut cleaned = clean_lead_100hz(&rescale(index, to_mv(signal, unit)), fs_hz)?;
         cleaned.truncate(MAX_SAMPLES);
         leads.push(cleaned);
     }
@@ -206,7 +255,8 @@ pub fn load_record(
     }
     if let Some(index) = record.signal_index("III") {
         let unit = units.get(index).copied().flatten();
-        let mut iii = clean_lead_100hz(&to_mv(record.signal(index).unwrap_or(&[]), unit), fs_hz)?;
+        let iii_mv = rescale(index, to_mv(record.signal(index).unwrap_or(&[]), unit));
+        let mut iii = clean_lead_100hz(&iii_mv, fs_hz)?;
         iii.truncate(MAX_SAMPLES);
         if limb_mismatch_mv(&leads[0], &leads[1], &iii) > LIMB_TOLERANCE_MV {
             screening.limb_inconsistent += 1;
@@ -269,6 +319,18 @@ impl WindowSet {
         self.labels.push(labels);
         self.record.push(record);
         self.starts.push(start);
+    }
+    /// The windows of several sets, in order (e.g. every split of a dataset never trained on).
+    pub fn concat<'a>(sets: impl IntoIterator<Item = &'a Self>) -> Self {
+        let mut out = Self::default();
+        for set in sets {
+            out.x.extend_from_slice(&set.x);
+            out.y.extend_from_slice(&set.y);
+            out.labels.extend_from_slice(&set.labels);
+            out.record.extend_from_slice(&set.record);
+            out.starts.extend_from_slice(&set.starts);
+        }
+        out
     }
 }
 
@@ -384,6 +446,16 @@ impl TrainingData {
     }
 }
 
+/// Options of [`assemble_with`].
+#[derive(Clone, Debug, Default)]
+pub struct AssembleOptions {
+    /// Bad leads a window may have before quality control rejects it.
+    pub qc_max_bad_leads: usize,
+    pub ludb: LudbScaling,
+    /// Quality-control bounds to apply; `None` fits them on the train split's windows.
+    pub qc: Option<QcBounds>,
+}
+
 /// Indexes every folder, loads, screens, windows and quality-controls the records.
 /// LUDB folders are skipped: their per-lead gains are not true mV (cross-dataset shape evaluation only).
 pub fn assemble(
@@ -391,6 +463,21 @@ pub fn assemble(
     qc_max_bad_leads: usize,
     progress: &mut dyn FnMut(&str),
 ) -> Result<TrainingData, ModelError> {
+    let options = AssembleOptions {
+        qc_max_bad_leads,
+        ..AssembleOptions::default()
+    };
+    assemble_with(folders, &options, progress)
+}
+
+/// [`assemble`] with explicit options: given QC bounds (from the models' training data) let a
+/// dataset never trained on be assembled whole, e.g. LUDB with [`LudbScaling::CommonGain`].
+pub fn assemble_with(
+    folders: &[PathBuf],
+    options: &AssembleOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<TrainingData, ModelError> {
+    let qc_max_bad_leads = options.qc_max_bad_leads;
     let mut data = TrainingData::default();
     let mut entries: Vec<RecordEntry> = Vec::new();
     for folder in folders {
@@ -408,11 +495,11 @@ pub fn assemble(
     let mut n_done = 0;
     for entry in &entries {
         n_done += 1;
-        if entry.dataset == DatasetKind::Ludb {
+        if entry.dataset == DatasetKind::Ludb && options.ludb == LudbScaling::Skip {
             data.screening.ludb_skipped += 1;
             continue;
         }
-        if let Some(record) = load_record(entry, &mut data.screening)? {
+        if let Some(record) = load_record_scaled(entry, &mut data.screening, options.ludb)? {
             data.records.push(record);
         }
         if n_done % 50 == 0 {
@@ -458,18 +545,23 @@ pub fn assemble(
             start += HOP;
         }
     }
-    let train_windows: Vec<Vec<f32>> = candidates
-        .iter()
-        .filter(|(r, _, _)| data.records[*r].split == Split::Train)
-        .map(|(_, _, w)| w.clone())
-        .collect();
-    if train_windows.is_empty() {
-        return Err(ModelError::Data(
-            "no training window: no usable record with leads I, II, V1-V6 in the train split"
-                .to_string(),
-        ));
-    }
-    let qc = QcBounds::fit(&train_windows);
+    let qc = match &options.qc {
+        Some(qc) => qc.clone(),
+        None => {
+            let train_windows: Vec<Vec<f32>> = candidates
+                .iter()
+                .filter(|(r, _, _)| data.records[*r].split == Split::Train)
+                .map(|(_, _, w)| w.clone())
+                .collect();
+            if train_windows.is_empty() {
+                return Err(ModelError::Data(
+                    "no training window: no usable record with leads I, II, V1-V6 in the train split"
+                        .to_string(),
+                ));
+            }
+            QcBounds::fit(&train_windows)
+        }
+    };
     for (r, start, w) in candidates {
         if qc.bad_leads(&w) > qc_max_bad_leads {
             data.windows_rejected_qc += 1;

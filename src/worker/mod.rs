@@ -48,6 +48,11 @@ pub enum Job {
         record: Arc<Record>,
         reconstructor: Arc<dyn reconstruct::LeadReconstructor>,
     },
+    /// Load and verify the trained models of a folder (`models/`).
+    LoadModels {
+        dir: PathBuf,
+        device: crate::model::DeviceChoice,
+    },
 }
 
 impl Job {
@@ -60,6 +65,7 @@ impl Job {
             Self::Clean { .. } => "Cleaning".to_owned(),
             Self::Reconstruct { .. } => "Reconstructing V1, V3–V6".to_owned(),
             Self::LoadReport { path } => format!("Reading {}", path.display()),
+            Self::LoadModels { dir, .. } => format!("Loading models from {}", dir.display()),
         }
     }
 }
@@ -77,6 +83,10 @@ pub enum JobOutput {
     },
     Cleaned(Box<Cleaned>),
     Reconstruction(Box<reconstruct::ReconstructionResult>),
+    Models {
+        dir: PathBuf,
+        models: Arc<reconstruct::LoadedModels>,
+    },
     Report {
         path: PathBuf,
         report: Box<crate::eval::EvalReport>,
@@ -399,6 +409,15 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             record,
             reconstructor,
         } => reconstruct::run(record_key, &record, &reconstructor, context),
+        Job::LoadModels { dir, device } => {
+            context.set_progress(0.1);
+            let models = reconstruct::LoadedModels::load(&dir, device)?;
+            context.set_progress(1.0);
+            Ok(Some(JobOutput::Models {
+                dir,
+                models: Arc::new(models),
+            }))
+        }
         Job::LoadRecord { path } => {
             context.set_progress(0.1);
             let record = Record::read(&path).map_err(|err| format!("{}: {err}", path.display()))?;

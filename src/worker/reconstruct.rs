@@ -1,37 +1,76 @@
 //! The reconstruction job: clean a record with the reference cleaning, run the C and C-h models on
 //! leads I, II, V2, and pair each rebuilt lead with the recorded one.
 //!
-//! The models are reached through [`LeadReconstructor`], so this job does not depend on how they are
-//! implemented (the `model` module's `Reconstructor` implements it in a few lines once merged); a test
-//! double drives the job in the UI tests.
+//! The models are reached through [`LeadReconstructor`]: the trained [`Reconstructor`] implements it
+//! (behind a mutex, as burn modules are used from one thread at a time), and a test double can drive
+//! the job in tests that are about the UI rather than the models.
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use super::{JobContext, JobOutput};
-use crate::dsp::clean::{self, CleanConfig, OutputLength};
 use crate::dsp::rpeaks;
+use crate::model::{DeviceChoice, Reconstructor};
+pub use crate::model::{INPUT_LEADS, ModelVariant, TARGET_LEADS};
 use crate::wfdb::Record;
-
-/// Leads the models take, in order.
-pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
-/// Leads the models rebuild, in order.
-pub const TARGET_LEADS: [&str; 5] = ["V1", "V3", "V4", "V5", "V6"];
-
-/// The two models of the method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Variant {
-    /// Decoder from the three input leads alone.
-    C,
-    /// Decoder conditioned on the pathology-aware embedding h.
-    Ch,
-}
 
 /// What the job needs from a set of trained models.
 pub trait LeadReconstructor: Send + Sync {
     /// Where the models run (`wgpu: <adapter>`, `cpu (flex)`).
     fn device_name(&self) -> String;
     /// Rebuilds V1, V3–V6 from cleaned 100 Hz I, II, V2 (same length in and out).
-    fn reconstruct(&self, inputs: [&[f64]; 3], variant: Variant) -> Result<[Vec<f64>; 5], String>;
+    fn reconstruct(
+        &self,
+        inputs: [&[f64]; 3],
+        variant: ModelVariant,
+    ) -> Result<[Vec<f64>; 5], String>;
+}
+
+/// The trained models, shareable between the UI thread (which holds them) and the jobs (which run
+/// them one at a time).
+pub struct LoadedModels {
+    models: Mutex<Reconstructor>,
+    device: String,
+}
+
+impl LoadedModels {
+    /// Loads and verifies the models in `dir` (see [`Reconstructor::load`]).
+    pub fn load(dir: &Path, device: DeviceChoice) -> Result<Self, String> {
+        let models = Reconstructor::load(dir, device).map_err(|err| err.to_string())?;
+        Ok(Self {
+            device: models.device_name(),
+            models: Mutex::new(models),
+        })
+    }
+}
+
+impl std::fmt::Debug for LoadedModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedModels")
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LeadReconstructor for LoadedModels {
+    fn device_name(&self) -> String {
+        self.device.clone()
+    }
+
+    fn reconstruct(
+        &self,
+        inputs: [&[f64]; 3],
+        variant: ModelVariant,
+    ) -> Result<[Vec<f64>; 5], String> {
+        // A panic in another job poisons the lock but leaves the weights intact: keep going.
+        let models = self
+            .models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        models
+            .reconstruct(inputs, variant)
+            .map_err(|err| err.to_string())
+    }
 }
 
 /// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned.
@@ -80,18 +119,8 @@ pub(super) fn run(
         ));
     }
     // The models were trained on the reference cleaning: use it, whatever the viewer shows.
-    let config = CleanConfig {
-        length: OutputLength::Full,
-        ..CleanConfig::default()
-    };
-    let fs_in_hz = record.fs_hz();
     let clean_named = |name: &str| -> Result<Option<Vec<f64>>, String> {
-        match record.signal_by_name(name) {
-            Some(signal) => clean::clean_lead(signal, fs_in_hz, &config)
-                .map(Some)
-                .map_err(|err| format!("{name}: {err}")),
-            None => Ok(None),
-        }
+        crate::model::data::clean_named_lead(record, name).map_err(|err| err.to_string())
     };
     let mut inputs = Vec::with_capacity(3);
     for name in INPUT_LEADS {
@@ -102,12 +131,12 @@ pub(super) fn run(
         return Ok(None);
     }
     let input_refs: [&[f64]; 3] = [&inputs[0], &inputs[1], &inputs[2]];
-    let c = reconstructor.reconstruct(input_refs, Variant::C)?;
+    let c = reconstructor.reconstruct(input_refs, ModelVariant::C)?;
     context.set_progress(0.55);
     if context.cancel_requested() {
         return Ok(None);
     }
-    let ch = reconstructor.reconstruct(input_refs, Variant::Ch)?;
+    let ch = reconstructor.reconstruct(input_refs, ModelVariant::CH)?;
     context.set_progress(0.9);
     let mut leads = Vec::with_capacity(TARGET_LEADS.len());
     for ((name, c_lead), ch_lead) in TARGET_LEADS.iter().zip(c).zip(ch) {
@@ -122,7 +151,7 @@ pub(super) fn run(
     }
     let r_peaks_in_samples = rpeaks::detect(
         &input_refs,
-        config.target_fs_hz,
+        crate::model::FS_HZ,
         &rpeaks::RPeakConfig::default(),
     )
     .unwrap_or_default();
@@ -130,7 +159,7 @@ pub(super) fn run(
     Ok(Some(JobOutput::Reconstruction(Box::new(
         ReconstructionResult {
             record_key,
-            fs_hz: config.target_fs_hz,
+            fs_hz: crate::model::FS_HZ,
             device: reconstructor.device_name(),
             leads,
             r_peaks_in_samples,

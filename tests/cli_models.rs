@@ -1,0 +1,228 @@
+//! The model commands end to end with the shipped models: `reconstruct` and `eval`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn precordial(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_precordial"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precordial-models-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/samples")
+        .join(name)
+}
+
+#[test]
+fn reconstruct_writes_twelve_leads_and_refuses_records_without_the_inputs() {
+    let dir = scratch("reconstruct");
+    let csv = dir.join("HR09739.csv");
+    let out = precordial(&[
+        "reconstruct",
+        s(&sample("HR09739")),
+        "--models",
+        s(&models_dir()),
+        "--csv",
+        s(&csv),
+        "--device",
+        "cpu",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 1000, "10 s at 100 Hz");
+    assert!(rows.iter().flatten().all(|v| v.is_finite()));
+    // The reconstructed leads are not copies of an input and carry signal.
+    let column = |c: usize| rows.iter().map(|r| r[c]).collect::<Vec<f64>>();
+    let v4 = column(9);
+    let peak_to_peak =
+        v4.iter().cloned().fold(f64::MIN, f64::max) - v4.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(peak_to_peak > 0.3, "V4 peak-to-peak {peak_to_peak} mV");
+    assert_ne!(column(9), column(7));
+
+    // Never overwritten without --overwrite.
+    let again = precordial(&[
+        "reconstruct",
+        s(&sample("HR09739")),
+        "--models",
+        s(&models_dir()),
+        "--csv",
+        s(&csv),
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("file exists"));
+
+    // A record without I, II or V2 (MIT-BIH: MLII and V5) is refused, naming what is missing.
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let out = precordial(&[
+        "reconstruct",
+        s(&data.join("wfdb-samples/100")),
+        "--models",
+        s(&models_dir()),
+        "--csv",
+        s(&dir.join("100.csv")),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lacks input leads I, II, V2") && stderr.contains("MLII"),
+        "{stderr}"
+    );
+    assert!(!dir.join("100.csv").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `eval` on the held-out split of the training data: the report has every key the issue names,
+/// finite numbers, and reproduces the test metrics the training run wrote into the model card (same
+/// windows, same quality control, same metric definitions).
+#[test]
+fn eval_reproduces_the_model_card_on_the_held_out_split() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join("card.json")).unwrap())
+            .unwrap();
+    let dir = scratch("eval");
+    let out_dir = dir.join("report");
+    let mut args: Vec<String> = vec![
+        "eval".into(),
+        "--models".into(),
+        s(&models_dir()).into(),
+        "--split".into(),
+        "test".into(),
+        "--device".into(),
+        "cpu".into(),
+        "--out".into(),
+        s(&out_dir).into(),
+        "--data".into(),
+    ];
+    // The folders the models were trained on, as the card lists them.
+    for source in card["data_sources"].as_array().unwrap() {
+        let source = source.as_str().unwrap();
+        if let Some(name) = source.strip_prefix("/work/shared/data/") {
+            args.push(s(&data.join(name)).to_owned());
+        }
+    }
+    assert_eq!(
+        args.len(),
+        15,
+        "five training folders from the card: {args:?}"
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = precordial(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    for key in [
+        "per_lead",
+        "record_level",
+        "affinity",
+        "per_class",
+        "baseline",
+    ] {
+        assert!(report.get(key).is_some(), "report.json lacks {key}");
+    }
+    for space in ["x", "h"] {
+        let a = &report["affinity"][space];
+        let diagonal = a["diagonal_mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&diagonal));
+        assert!(a["matrix"].as_array().is_some_and(|m| !m.is_empty()));
+        assert!(a["classes"].as_array().is_some_and(|c| !c.is_empty()));
+    }
+    let test = &card["metrics"]["test"];
+    assert_eq!(report["data"]["windows"], test["c"]["windows"]);
+    for model in ["c", "ch", "least_squares"] {
+        for entry in test[model]["per_lead"].as_array().unwrap() {
+            let lead = entry[0].as_str().unwrap();
+            let ours = &report["per_lead"][lead][model];
+            for (card_key, report_key) in
+                [("rmse_mv", "rmse"), ("r2", "r2"), ("pearson", "pearson")]
+            {
+                let expected = entry[1][card_key].as_f64().unwrap();
+                let got = ours[report_key].as_f64().unwrap();
+                assert!(
+                    (expected - got).abs() < 1e-4,
+                    "{model} {lead} {report_key}: card {expected}, eval {got}"
+                );
+            }
+        }
+    }
+    for model in ["c", "ch", "least_squares"] {
+        let level = &report["record_level"][model];
+        assert!(level["rmse_mean"].as_f64().unwrap().is_finite());
+        assert!(level["r2_mean"].as_f64().unwrap().is_finite());
+    }
+    for file in [
+        "report.md",
+        "per_lead.csv",
+        "affinity.svg",
+        "radar.svg",
+        "overlays.svg",
+    ] {
+        assert!(out_dir.join(file).is_file(), "{file} written");
+    }
+    // An existing report is not replaced without --overwrite.
+    let again = precordial(&args);
+    assert!(!again.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn eval_of_every_record_needs_the_reference_data() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let dir = scratch("eval-all");
+    let out = precordial(&[
+        "eval",
+        "--models",
+        s(&models_dir()),
+        "--data",
+        s(&data.join("ludb")),
+        "--split",
+        "all",
+        "--out",
+        s(&dir.join("report")),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reference"), "{stderr}");
+    assert!(!dir.join("report").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
