@@ -2,6 +2,7 @@
 //!
 //! Errors are reported once, here, as one line on stderr with a non-zero exit code.
 
+mod ablate;
 mod bench;
 mod bench_model;
 mod clean;
@@ -39,6 +40,9 @@ enum Command {
     Eval(eval::Args),
     /// Train the encoder and the decoders C and C-h; write the models and their model card.
     Train(train::Args),
+    /// Train the alternatives to the shipped decoders (per-lead, other input normalisation) on the
+    /// same data and compare them on the held-out windows.
+    Ablate(ablate::Args),
     /// Rebuild V1, V3-V6 of a record from I, II, V2 and write all twelve leads as CSV at 100 Hz.
     Reconstruct(reconstruct::Args),
     /// Measure throughput against the reference Python tools, and the models per backend.
@@ -60,6 +64,7 @@ pub fn run() -> ExitCode {
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Reconstruct(args)) => reconstruct::run(&args),
+        Some(Command::Ablate(args)) => ablate::run(&args),
         Some(Command::Bench(command)) => bench::run(&command),
         Some(Command::Gui { paths }) => precordial::app::run_native(paths),
         None => precordial::app::run_native(Vec::new()),

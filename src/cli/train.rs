@@ -36,9 +36,10 @@ pub struct Args {
     print_config: bool,
 }
 
-struct Console;
+/// Training progress on stderr: a bar per step, a line per epoch.
+pub struct Console;
 
-fn duration(seconds: f64) -> String {
+pub fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
@@ -74,6 +75,21 @@ impl Progress for Console {
     }
 }
 
+/// A flag set by the first Ctrl-C (training loops stop after the step, keeping the best state); a
+/// second Ctrl-C exits at once.
+pub fn stop_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this step; the best state is saved (Ctrl-C again to quit now)");
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(stop)
+}
+
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = match &args.config {
         Some(path) => card::load_ron::<TrainConfig>(path)?,
@@ -86,16 +102,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let device = select_device(args.device)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: leave at once.
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after this step; the best state is saved (Ctrl-C again to quit now)");
-    })
-    .context("installing the Ctrl-C handler")?;
+    let stop = stop_on_ctrl_c()?;
     let started = std::time::Instant::now();
     let model_card = pipeline::train_all(
         &args.data,
@@ -112,15 +119,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         for (name, m) in by_model {
             let mut line = format!("  {name:>22}");
             for (lead, lm) in &m.per_lead {
-                line.push_str(&format!(
-                    "  {lead} {:.4}/{:.3}/{:.3}",
-                    lm.rmse_mv, lm.r2, lm.pearson
-                ));
+                line.push_str(&format!("  {lead} {lm}"));
             }
-            line.push_str(&format!(
-                "  mean {:.4}/{:.3}/{:.3}",
-                m.mean.rmse_mv, m.mean.r2, m.mean.pearson
-            ));
+            line.push_str(&format!("  mean {}", m.mean));
             println!("{line}");
         }
     }

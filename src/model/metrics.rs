@@ -15,6 +15,13 @@ pub struct LeadMetrics {
     pub pearson: f64,
 }
 
+/// `RMSE / R² / r` as the tables print it.
+impl std::fmt::Display for LeadMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.4}/{:.3}/{:.3}", self.rmse_mv, self.r2, self.pearson)
+    }
+}
+
 /// Metrics per target lead plus their mean.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Metrics {

@@ -8,6 +8,7 @@
 //! Not for: reading records (that is [`wfdb`](crate::wfdb)), indexing datasets
 //! ([`dataset`](crate::dataset)) or signal cleaning (`dsp`); this module only calls them.
 
+pub mod ablation;
 pub mod backend;
 pub mod card;
 pub mod data;

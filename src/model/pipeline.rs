@@ -163,20 +163,15 @@ pub fn train_all(
             InputNorm::CenteredMv => InputNorm::ZScore,
         };
         let ablation_config = config.decoder_c.clone().with_input_norm(other);
-        let (decoder, summary) = train::train_decoder(
-            "ablation_c",
-            &train_data,
-            &val_data,
-            &ablation_config,
-            &config.decoder_training,
-            &outputs,
-            config.seed,
-            d,
-            None,
-            false,
+        let run = train::DecoderTraining {
+            train: &train_data,
+            val: &val_data,
+            schedule: &config.decoder_training,
+            seed: config.seed,
+            device: d,
             stop,
-            progress,
-        )?;
+        };
+        let (decoder, summary) = run.unsaved("ablation_c", &ablation_config, &outputs, progress)?;
         stages.push(summary);
         Some((decoder, other))
     } else {

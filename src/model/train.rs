@@ -595,6 +595,42 @@ fn decoder_val_loss(
     Ok(if n == 0 { f64::NAN } else { sum / n as f64 })
 }
 
+/// What every decoder of one comparison shares: data, schedule, seed, device and the stop flag.
+pub struct DecoderTraining<'a> {
+    pub train: &'a DecoderData<'a>,
+    pub val: &'a DecoderData<'a>,
+    pub schedule: &'a DecoderTrainingConfig,
+    pub seed: u64,
+    pub device: &'a Device,
+    pub stop: &'a Arc<AtomicBool>,
+}
+
+impl DecoderTraining<'_> {
+    /// [`train_decoder`] without checkpoints, for decoders that are compared and not kept.
+    pub fn unsaved(
+        &self,
+        stage: &str,
+        model_config: &DecoderConfig,
+        outputs: &[usize],
+        progress: &mut dyn Progress,
+    ) -> Result<(Decoder, StageSummary), ModelError> {
+        train_decoder(
+            stage,
+            self.train,
+            self.val,
+            model_config,
+            self.schedule,
+            outputs,
+            self.seed,
+            self.device,
+            None,
+            false,
+            self.stop,
+            progress,
+        )
+    }
+}
+
 /// Trains one decoder on `outputs` (target-lead indices; all five for a multi-output decoder).
 #[allow(clippy::too_many_arguments)]
 pub fn train_decoder(

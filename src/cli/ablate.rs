@@ -1,0 +1,72 @@
+//! `precordial ablate`: the evidence behind the shipped decoders. Trains per-lead decoders and/or the
+//! other input normalisation on the models' own training data and compares them with the shipped
+//! decoders on the same held-out windows.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use precordial::model::DeviceChoice;
+use precordial::model::ablation::{self, AblationChoice};
+use precordial::model::backend::select_device;
+
+use super::train::{Console, duration, stop_on_ctrl_c};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The shipped models (encoder, decoders, card, training.ron).
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// The dataset folders the models were trained on (see the card's data_sources).
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Train five single-output C-h decoders.
+    #[arg(long)]
+    per_lead_ch: bool,
+    /// Train five single-output C decoders.
+    #[arg(long)]
+    per_lead_c: bool,
+    /// Train C and C-h with the other input normalisation (z-score vs centred mV).
+    #[arg(long)]
+    other_norm: bool,
+    /// Write the comparison here (Markdown and JSON); never overwritten.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let choice = AblationChoice {
+        per_lead_ch: args.per_lead_ch,
+        per_lead_c: args.per_lead_c,
+        other_norm: args.other_norm,
+    };
+    if let Some(out) = &args.out
+        && out.exists()
+    {
+        anyhow::bail!("{}: exists; choose a new folder", out.display());
+    }
+    let device = select_device(args.device)?;
+    let stop = stop_on_ctrl_c()?;
+    let started = std::time::Instant::now();
+    let report = ablation::compare(
+        &args.data,
+        &args.models,
+        choice,
+        &device,
+        &stop,
+        &mut Console,
+    )?;
+    eprintln!("compared in {}", duration(started.elapsed().as_secs_f64()));
+    let markdown = report.markdown();
+    print!("{markdown}");
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let json = serde_json::to_string_pretty(&report).context("writing the comparison")?;
+        for (name, text) in [("ablation.md", markdown), ("ablation.json", json)] {
+            let path = out.join(name);
+            precordial::output::write_file(&path, false, |w| w.write_all(text.as_bytes()))?;
+        }
+    }
+    Ok(())
+}
