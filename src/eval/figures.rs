@@ -103,18 +103,12 @@ pub fn radar_svg(rows: &[ClassRmse]) -> String {
         r#"<text x="{cx}" y="24" font-size="15" text-anchor="middle">Per-class RMSE (mV)</text>"#
     )
     .ok();
-    for ring in [0.05, 0.075, 0.10, 0.125, 0.15] {
+    const RINGS: [f64; 5] = [0.05, 0.075, 0.10, 0.125, 0.15];
+    for ring in RINGS {
         let r = radius * ring / max_mv;
         writeln!(
             svg,
             r##"<circle cx="{cx}" cy="{cy}" r="{r:.1}" fill="none" stroke="#ccc"/>"##
-        )
-        .ok();
-        writeln!(
-            svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="9" fill="#888">{ring}</text>"##,
-            cx + 3.0,
-            cy - r - 2.0
         )
         .ok();
     }
@@ -157,10 +151,21 @@ pub fn radar_svg(rows: &[ClassRmse]) -> String {
         )
         .ok();
     }
+    // Ring labels over the polygons, with a white halo, so the outlines never hide them.
+    for ring in RINGS {
+        let r = radius * ring / max_mv;
+        writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="9" fill="#888" stroke="white" stroke-width="3" paint-order="stroke">{ring}</text>"##,
+            cx + 3.0,
+            cy - r - 2.0
+        )
+        .ok();
+    }
     legend(
         &mut svg,
-        w - 110.0,
-        h - 50.0,
+        (w - 110.0, h - 50.0),
+        Stack::Column,
         &[(C_COLOUR, "C"), (CH_COLOUR, "C-h")],
     );
     svg.push_str("</svg>\n");
@@ -273,14 +278,29 @@ fn traces_svg(
         .first()
         .map(|e| series(e).iter().map(|(c, n, _)| (*c, *n)).collect())
         .unwrap_or_default();
-    legend(&mut svg, w - 110.0, 12.0, &names);
+    // One row in the header, right of the title: a column would run into the first row's panels.
+    let width: f64 = names.iter().map(|(_, name)| legend_entry_width(name)).sum();
+    legend(&mut svg, (w - width, 12.0), Stack::Row, &names);
     svg.push_str("</svg>\n");
     svg
 }
 
-fn legend(svg: &mut String, x: f64, y: f64, entries: &[(&str, &str)]) {
-    for (i, (colour, name)) in entries.iter().enumerate() {
-        let y = y + 16.0 * i as f64;
+/// How [`legend`] stacks its entries.
+#[derive(Clone, Copy)]
+enum Stack {
+    Column,
+    Row,
+}
+
+/// Width of one legend entry in a row: the line, the name (11 px text) and a gap.
+fn legend_entry_width(name: &str) -> f64 {
+    24.0 + 6.5 * name.chars().count() as f64 + 16.0
+}
+
+/// A line and a name per entry, the first at `(x, y)`.
+fn legend(svg: &mut String, (x, y): (f64, f64), stack: Stack, entries: &[(&str, &str)]) {
+    let (mut x, mut y) = (x, y);
+    for (colour, name) in entries {
         writeln!(
             svg,
             r#"<line x1="{x}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/>"#,
@@ -296,6 +316,10 @@ fn legend(svg: &mut String, x: f64, y: f64, entries: &[(&str, &str)]) {
             y + 10.0
         )
         .ok();
+        match stack {
+            Stack::Column => y += 16.0,
+            Stack::Row => x += legend_entry_width(name),
+        }
     }
 }
 
