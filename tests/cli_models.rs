@@ -192,8 +192,13 @@ fn eval_reproduces_the_model_card_on_the_held_out_split() {
         "report.md",
         "per_lead.csv",
         "affinity.svg",
+        "affinity.png",
         "radar.svg",
+        "radar.png",
         "overlays.svg",
+        "overlays.png",
+        "residuals.svg",
+        "residuals.png",
     ] {
         assert!(out_dir.join(file).is_file(), "{file} written");
     }

@@ -1,5 +1,6 @@
 //! The report's figures as standalone SVG: affinity heatmaps, the per-class radar, overlays and
-//! residuals. Plain text, no dependencies; the workbench draws the same data interactively.
+//! residuals. Plain text, no dependencies ([`super::raster`] turns them into PNG); the workbench
+//! draws the same data interactively.
 
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -10,6 +11,12 @@ const TRUTH: &str = "#222222";
 const C_COLOUR: &str = "#1f77b4";
 const CH_COLOUR: &str = "#d62728";
 
+/// "x̂ (input)" for a title. No bundled font has the combining circumflex (U+0302) that x̂ needs,
+/// so the spacing circumflex ˆ (U+02C6) is set back over the x; the offsets centre it in Ubuntu
+/// Light (x advances 0.499 em, ˆ 0.376 em with its ink centred at 0.188 em) and come close in
+/// other sans-serif faces.
+const X_HAT_INPUT: &str = r#"x<tspan dx="-0.44em">ˆ</tspan><tspan dx="0.06em"> (input)</tspan>"#;
+
 /// The affinity matrices of x̂ and ĥ side by side, values in the cells.
 pub fn affinity_pair_svg(x: &Affinity, h: &Affinity) -> String {
     let n = x.classes.len().max(h.classes.len()).max(1);
@@ -18,7 +25,7 @@ pub fn affinity_pair_svg(x: &Affinity, h: &Affinity) -> String {
     let panel_w = label_w + cell * n as f64 + 30.0;
     let height = 90.0 + cell * n as f64 + 110.0;
     let mut svg = open_svg(2.0 * panel_w, height);
-    for (k, (a, title)) in [(x, "x̂ (input)"), (h, "ĥ (embedding)")].iter().enumerate() {
+    for (k, (a, title)) in [(x, X_HAT_INPUT), (h, "ĥ (embedding)")].iter().enumerate() {
         let x0 = k as f64 * panel_w + label_w;
         let y0 = 60.0;
         writeln!(
@@ -96,18 +103,12 @@ pub fn radar_svg(rows: &[ClassRmse]) -> String {
         r#"<text x="{cx}" y="24" font-size="15" text-anchor="middle">Per-class RMSE (mV)</text>"#
     )
     .ok();
-    for ring in [0.05, 0.075, 0.10, 0.125, 0.15] {
+    const RINGS: [f64; 5] = [0.05, 0.075, 0.10, 0.125, 0.15];
+    for ring in RINGS {
         let r = radius * ring / max_mv;
         writeln!(
             svg,
             r##"<circle cx="{cx}" cy="{cy}" r="{r:.1}" fill="none" stroke="#ccc"/>"##
-        )
-        .ok();
-        writeln!(
-            svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="9" fill="#888">{ring}</text>"##,
-            cx + 3.0,
-            cy - r - 2.0
         )
         .ok();
     }
@@ -150,10 +151,21 @@ pub fn radar_svg(rows: &[ClassRmse]) -> String {
         )
         .ok();
     }
+    // Ring labels over the polygons, with a white halo, so the outlines never hide them.
+    for ring in RINGS {
+        let r = radius * ring / max_mv;
+        writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="9" fill="#888" stroke="white" stroke-width="3" paint-order="stroke">{ring}</text>"##,
+            cx + 3.0,
+            cy - r - 2.0
+        )
+        .ok();
+    }
     legend(
         &mut svg,
-        w - 110.0,
-        h - 50.0,
+        (w - 110.0, h - 50.0),
+        Stack::Column,
         &[(C_COLOUR, "C"), (CH_COLOUR, "C-h")],
     );
     svg.push_str("</svg>\n");
@@ -266,14 +278,29 @@ fn traces_svg(
         .first()
         .map(|e| series(e).iter().map(|(c, n, _)| (*c, *n)).collect())
         .unwrap_or_default();
-    legend(&mut svg, w - 110.0, 12.0, &names);
+    // One row in the header, right of the title: a column would run into the first row's panels.
+    let width: f64 = names.iter().map(|(_, name)| legend_entry_width(name)).sum();
+    legend(&mut svg, (w - width, 12.0), Stack::Row, &names);
     svg.push_str("</svg>\n");
     svg
 }
 
-fn legend(svg: &mut String, x: f64, y: f64, entries: &[(&str, &str)]) {
-    for (i, (colour, name)) in entries.iter().enumerate() {
-        let y = y + 16.0 * i as f64;
+/// How [`legend`] stacks its entries.
+#[derive(Clone, Copy)]
+enum Stack {
+    Column,
+    Row,
+}
+
+/// Width of one legend entry in a row: the line, the name (11 px text) and a gap.
+fn legend_entry_width(name: &str) -> f64 {
+    24.0 + 6.5 * name.chars().count() as f64 + 16.0
+}
+
+/// A line and a name per entry, the first at `(x, y)`.
+fn legend(svg: &mut String, (x, y): (f64, f64), stack: Stack, entries: &[(&str, &str)]) {
+    let (mut x, mut y) = (x, y);
+    for (colour, name) in entries {
         writeln!(
             svg,
             r#"<line x1="{x}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/>"#,
@@ -289,6 +316,10 @@ fn legend(svg: &mut String, x: f64, y: f64, entries: &[(&str, &str)]) {
             y + 10.0
         )
         .ok();
+        match stack {
+            Stack::Column => y += 16.0,
+            Stack::Row => x += legend_entry_width(name),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod figures;
 pub mod metrics;
 pub mod paper;
 pub mod per_class;
+pub mod raster;
 pub mod report;
 pub mod run;
 pub mod stats;
@@ -25,4 +26,7 @@ pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLeve
 pub enum EvalError {
     #[error("{0}")]
     Input(String),
+    /// A figure could not be rasterised to PNG.
+    #[error("{0}")]
+    Figure(String),
 }

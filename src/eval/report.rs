@@ -1,5 +1,5 @@
 //! The evaluation report: one serde struct holding every number, written as `report.json`,
-//! `report.md` (the paper's tables with ours beside them), CSVs and SVG figures.
+//! `report.md` (the paper's tables with ours beside them), CSVs and figures as SVG and PNG.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::output::{csv_field, write_file};
 
 use super::{
-    Affinity, ClassRmse, EvalError, LeadMetrics, LinearLead, delta_percent, figures, paper,
+    Affinity, ClassRmse, EvalError, LeadMetrics, LinearLead, delta_percent, figures, paper, raster,
 };
 
 /// Model keys used throughout the report.
@@ -97,7 +97,8 @@ impl EvalReport {
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
     }
 
-    /// Writes `report.json`, `report.md`, CSVs and SVG figures into `dir` (created if needed).
+    /// Writes `report.json`, `report.md`, CSVs and figures (SVG, and PNG at twice the size) into
+    /// `dir` (created if needed).
     /// Existing report files are replaced only with `overwrite`.
     pub fn write(&self, dir: &Path, overwrite: bool) -> Result<Vec<PathBuf>, EvalError> {
         let io = |path: &Path, err: std::io::Error| {
@@ -106,24 +107,40 @@ impl EvalReport {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| EvalError::Input(format!("report.json: {e}")))?;
-        let mut files: Vec<(&str, String)> = vec![
+        let mut files: Vec<(String, Vec<u8>)> = [
             ("report.json", json),
             ("report.md", self.markdown()),
             ("per_lead.csv", self.per_lead_csv()),
             ("per_class.csv", self.per_class_csv()),
             ("record_level.csv", self.record_level_csv()),
-        ];
+        ]
+        .into_iter()
+        .map(|(name, text)| (name.to_owned(), text.into_bytes()))
+        .collect();
+        let mut svgs: Vec<(&str, String)> = Vec::new();
         if let Some(pair) = &self.affinity {
-            files.push(("affinity_x.csv", affinity_csv(&pair.x)));
-            files.push(("affinity_h.csv", affinity_csv(&pair.h)));
-            files.push(("affinity.svg", figures::affinity_pair_svg(&pair.x, &pair.h)));
+            files.push(("affinity_x.csv".into(), affinity_csv(&pair.x).into_bytes()));
+            files.push(("affinity_h.csv".into(), affinity_csv(&pair.h).into_bytes()));
+            svgs.push(("affinity", figures::affinity_pair_svg(&pair.x, &pair.h)));
         }
         if !self.radar.is_empty() {
-            files.push(("radar.svg", figures::radar_svg(&self.radar)));
+            svgs.push(("radar", figures::radar_svg(&self.radar)));
         }
         if !self.examples.is_empty() {
-            files.push(("overlays.svg", figures::overlays_svg(&self.examples)));
-            files.push(("residuals.svg", figures::residuals_svg(&self.examples)));
+            svgs.push(("overlays", figures::overlays_svg(&self.examples)));
+            svgs.push(("residuals", figures::residuals_svg(&self.examples)));
+        }
+        // Every figure is rendered before anything is written, so a figure that fails to render
+        // leaves no partial report behind.
+        for (stem, svg) in svgs {
+            let png = raster::svg_to_png(&svg, raster::PNG_SCALE).map_err(|e| {
+                EvalError::Figure(format!(
+                    "{}: {e}",
+                    dir.join(format!("{stem}.png")).display()
+                ))
+            })?;
+            files.push((format!("{stem}.svg"), svg.into_bytes()));
+            files.push((format!("{stem}.png"), png));
         }
         if !overwrite {
             if let Some((name, _)) = files.iter().find(|(name, _)| dir.join(name).exists()) {
@@ -134,9 +151,9 @@ impl EvalReport {
             }
         }
         let mut written = Vec::new();
-        for (name, text) in files {
+        for (name, bytes) in files {
             let path = dir.join(name);
-            write_file(&path, overwrite, |out| out.write_all(text.as_bytes()))
+            write_file(&path, overwrite, |out| out.write_all(&bytes))
                 .map_err(|e| EvalError::Input(e.to_string()))?;
             written.push(path);
         }
@@ -465,10 +482,58 @@ mod tests {
             rmse_ch_mv: 0.09,
         }];
         report.radar = report.per_class.clone();
+        let affinity = Affinity {
+            classes: vec!["NORM".into(), "MI".into()],
+            counts: vec![9, 3],
+            matrix: vec![vec![0.8, 0.2], vec![0.4, 0.6]],
+            diagonal_mean: 0.7,
+            k: 10,
+        };
+        report.affinity = Some(AffinityPair {
+            x: affinity.clone(),
+            h: affinity,
+        });
+        let wave: Vec<f64> = (0..250).map(|i| (i as f64 / 10.0).sin()).collect();
+        report.examples = vec![ExampleTrace {
+            class: "NORM".into(),
+            record_id: "00001_hr".into(),
+            lead: "V1".into(),
+            truth: wave.clone(),
+            c: wave.iter().map(|v| 0.9 * v).collect(),
+            ch: wave.iter().map(|v| 0.95 * v).collect(),
+        }];
         let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
         std::fs::remove_dir_all(&dir).ok();
         let written = report.write(&dir, false).unwrap();
-        assert!(written.iter().any(|p| p.ends_with("radar.svg")));
+        let mut names: Vec<&str> = written
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "affinity.png",
+                "affinity.svg",
+                "affinity_h.csv",
+                "affinity_x.csv",
+                "overlays.png",
+                "overlays.svg",
+                "per_class.csv",
+                "per_lead.csv",
+                "radar.png",
+                "radar.svg",
+                "record_level.csv",
+                "report.json",
+                "report.md",
+                "residuals.png",
+                "residuals.svg",
+            ]
+        );
+        for figure in ["affinity", "radar", "overlays", "residuals"] {
+            let png = std::fs::read(dir.join(format!("{figure}.png"))).unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{figure}.png");
+        }
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
                 .unwrap();
@@ -482,8 +547,18 @@ mod tests {
             md.contains("| Mean | **0.200** | **0.100** | **0.090** | -10.0 |"),
             "{md}"
         );
+        // Refused as a whole: the PNGs alone are enough to stop a second report.
+        for name in &names {
+            if !name.ends_with(".png") {
+                std::fs::remove_file(dir.join(name)).unwrap();
+            }
+        }
+        let before = std::fs::read(dir.join("radar.png")).unwrap();
         assert!(report.write(&dir, false).is_err());
+        assert!(!dir.join("report.json").exists());
+        assert_eq!(std::fs::read(dir.join("radar.png")).unwrap(), before);
         assert!(report.write(&dir, true).is_ok());
+        assert!(dir.join("report.json").exists());
         std::fs::remove_dir_all(&dir).ok();
     }
 }
