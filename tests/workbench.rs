@@ -338,6 +338,11 @@ fn screenshots() {
             harness.state_mut().grid.layout = layout;
         }
         harness.run_steps(4);
+        if name == "reconstruct" {
+            // The shipped models on the record on screen.
+            harness.state_mut().run_reconstruction();
+            settle(&mut harness);
+        }
         if name == "leads_12x1" {
             // A cursor and a pair of calipers, as a user would place them.
             harness.hover_at(egui::pos2(700.0, 300.0));
