@@ -25,4 +25,7 @@ pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLeve
 pub enum EvalError {
     #[error("{0}")]
     Input(String),
+    /// The caller asked the evaluation to stop ([`run::EvalProgress::cancelled`]).
+    #[error("evaluation cancelled")]
+    Cancelled,
 }
