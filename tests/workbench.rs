@@ -460,6 +460,12 @@ fn settings_round_trip_through_ron_and_transient_state_does_not() {
         app.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
         app.cleaning.notch_hz = 60.0;
         app.theme = precordial::app::ThemeChoice::Dark;
+        app.study.eval.data_folders = "/data/ptb-xl\n/data/georgia".to_owned();
+        app.study.eval.split = precordial::app::study_panel::EvalSplit::All;
+        app.study.eval.reference_folders = "/data/training".to_owned();
+        app.study.eval.k = 7;
+        app.study.eval.out_dir = "/tmp/report".to_owned();
+        app.study.eval_status = precordial::app::study_panel::EvalStatus::Cancelled;
     }
     let text = ron::to_string(harness.state()).unwrap();
     let restored: App = ron::from_str(&text).unwrap();
@@ -467,6 +473,12 @@ fn settings_round_trip_through_ron_and_transient_state_does_not() {
     assert_eq!(restored.cleaning, harness.state().cleaning);
     assert_eq!(restored.theme, precordial::app::ThemeChoice::Dark);
     assert!(restored.loaded.is_none() && restored.entries.is_empty());
+    // The evaluation form is a setting; the run's outcome is not.
+    assert_eq!(restored.study.eval, harness.state().study.eval);
+    assert_eq!(
+        restored.study.eval_status,
+        precordial::app::study_panel::EvalStatus::Idle
+    );
     // Older or partial settings still load (missing fields take defaults).
     let partial: App = ron::from_str("(view: Browser)").unwrap();
     assert_eq!(partial.view, View::Browser);
@@ -605,8 +617,7 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
     harness.run_steps(3);
     let device = harness
         .state()
-        .reconstructor
-        .as_ref()
+        .reconstructor()
         .map(|m| m.device_name())
         .expect("the shipped models are loaded at launch");
     harness.get_by_label(&format!("Models loaded · device: {device}"));
@@ -664,6 +675,15 @@ fn a_bad_models_folder_is_reported_in_the_panel() {
     assert!(
         harness
             .get_by_label("Run reconstruction")
+            .accesskit_node()
+            .is_disabled()
+    );
+    // Nor can an evaluation run.
+    harness.get_by_label("Study").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .get_by_label("Run evaluation")
             .accesskit_node()
             .is_disabled()
     );
@@ -732,6 +752,181 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     harness.run_steps(1);
     settle(&mut harness);
     harness.get_by_label_contains("Error: /etc/hostname");
+}
+
+/// Steps frames until `done` holds (jobs run on their own threads), for at most 10 s.
+fn step_until(harness: &mut Harness<'static, App>, done: impl Fn(&Harness<'static, App>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(harness) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+    }
+    assert!(done(harness), "condition not reached in 10 s");
+}
+
+/// Equal texts, or a failure naming the first line that differs (reports are long).
+fn assert_same_text(got: &str, want: &str) {
+    if let Some((n, (a, b))) = got
+        .lines()
+        .zip(want.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        panic!("line {}: {a:?} != {b:?}", n + 1);
+    }
+    assert_eq!(got.lines().count(), want.lines().count(), "line counts");
+}
+
+/// Points the Study panel's evaluation form at the bundled samples' train split (three PTB-XL
+/// records, 36 windows: their test and val splits are empty), a run of well under a second.
+fn fill_evaluation_form(harness: &mut Harness<'static, App>, out_dir: &Path) {
+    harness.get_by_label("Study").click();
+    harness.run_steps(2);
+    let form = &mut harness.state_mut().study.eval;
+    form.data_folders = samples_dir().display().to_string();
+    form.split = precordial::app::study_panel::EvalSplit::Train;
+    form.k = 5;
+    form.out_dir = out_dir.display().to_string();
+    harness.run_steps(2);
+}
+
+/// An evaluation run from the Study panel with the shipped models: the report is shown as a loaded
+/// one, written to the output folder, and holds the numbers of `evaluate` called directly and of
+/// `precordial eval` with the same arguments. A second run into the same folder is refused.
+#[test]
+fn an_evaluation_runs_from_the_study_panel_as_precordial_eval_does() {
+    use precordial::app::study_panel::{EvalStatus, StudyResults};
+    use precordial::eval::run::{EvalConfig, evaluate};
+    let dir = std::env::temp_dir().join(format!("precordial-eval-ui-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let out_dir = dir.join("report");
+    let mut harness = harness_with(Vec::new(), false);
+    fill_evaluation_form(&mut harness, &out_dir);
+    harness.get_by_label("Run evaluation").click();
+    harness.run_steps(1);
+    assert!(harness.state().evaluation_running());
+    settle(&mut harness);
+    let status = harness.state().study.eval_status.clone();
+    assert!(
+        matches!(&status, EvalStatus::Finished(text) if text.contains("report written to")),
+        "{status:?}; notices: {:?}",
+        harness
+            .state()
+            .notices
+            .iter()
+            .map(|n| &n.text)
+            .collect::<Vec<_>>()
+    );
+    harness.get_by_label_contains("Evaluation finished; report written to");
+
+    // The same evaluation, called directly with the app's models.
+    let models = harness.state().models.clone().expect("models loaded");
+    let models_dir = harness
+        .state()
+        .models_dir_loaded
+        .clone()
+        .expect("models dir");
+    let config = EvalConfig {
+        data: vec![samples_dir()],
+        split: Some(precordial::model::data::Split::Train),
+        k: 5,
+        ..EvalConfig::default()
+    };
+    let direct = models
+        .with_models(|m| evaluate(&config, Some((m, &models_dir)), &mut |_: &str| {}))
+        .expect("direct evaluation");
+    let expected = StudyResults::from_report(&direct);
+    assert!(
+        expected
+            .summary
+            .contains("split train · 3 records · 36 windows")
+    );
+    harness.get_by_label(&expected.summary);
+    assert_eq!(harness.state().study.results.as_ref(), Some(&expected));
+    // Ours in the per-lead table: C-h's RMSE on V4.
+    let v4_ch = format!("{:.3}", direct.per_lead["V4"]["ch"].rmse_mv);
+    assert!(harness.query_all_by_label(&v4_ch).count() >= 1, "{v4_ch}");
+    // report.json is the report as serde_json writes it: equal text, equal numbers.
+    let written = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert_same_text(&written, &serde_json::to_string_pretty(&direct).unwrap());
+
+    // `precordial eval` with the same arguments writes the same report.
+    let cli_out = dir.join("cli");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_precordial"))
+        .args(["eval", "--models"])
+        .arg(&models_dir)
+        .arg("--data")
+        .arg(samples_dir())
+        .args(["--split", "train", "--k", "5", "--out"])
+        .arg(&cli_out)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli = std::fs::read_to_string(cli_out.join("report.json")).unwrap();
+    assert_same_text(&written, &cli);
+
+    // The folder now holds a report: a second run is refused, in the panel and the status bar.
+    harness.get_by_label("Run evaluation").click();
+    harness.run_steps(2);
+    assert!(!harness.state().evaluation_running());
+    harness.get_by_label_contains("Evaluation failed:");
+    harness.get_by_label_contains("Error: evaluation not started:");
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("an evaluation never replaces a report")
+            .count(),
+        2,
+        "in the panel and the status bar"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Cancel stops an evaluation: the panel says so and no report is shown or written. The test holds
+/// the models while it starts and cancels, so the job waits for them and cannot finish first.
+#[test]
+fn an_evaluation_can_be_cancelled() {
+    use precordial::app::study_panel::{EVALUATION_CANCELLED, EvalStatus};
+    let dir = std::env::temp_dir().join(format!("precordial-eval-cancel-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let out_dir = dir.join("report");
+    let mut harness = harness_with(Vec::new(), false);
+    fill_evaluation_form(&mut harness, &out_dir);
+    let models = harness.state().models.clone().expect("models loaded");
+    models.with_models(|_| {
+        harness.get_by_label("Run evaluation").click();
+        harness.run_steps(1);
+        assert!(harness.state().evaluation_running());
+        // The progress bar shows the job's stage; Run is disabled meanwhile.
+        step_until(&mut harness, |h| {
+            h.query_by_label_contains("waiting for the models")
+                .is_some()
+        });
+        assert!(
+            harness
+                .get_by_label("Run evaluation")
+                .accesskit_node()
+                .is_disabled()
+        );
+        harness.get_by_label("Cancel evaluation").click();
+        harness.run_steps(1);
+    });
+    settle(&mut harness);
+    assert_eq!(harness.state().study.eval_status, EvalStatus::Cancelled);
+    harness.get_by_label(EVALUATION_CANCELLED);
+    assert!(harness.state().study.results.is_none());
+    assert!(!out_dir.exists(), "nothing written");
+    assert!(harness.query_by_label("Cancel evaluation").is_none());
+    assert!(
+        !harness
+            .get_by_label("Run evaluation")
+            .accesskit_node()
+            .is_disabled()
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -164,7 +164,7 @@ pub struct App {
     pub spectrum: spectrum_panel::SpectrumPanel,
     #[serde(skip)]
     pub reconstruct: reconstruct_panel::ReconstructPanel,
-    #[serde(skip)]
+    /// The study panel: its evaluation form and report path are settings, its results are not.
     pub study: study_panel::StudyPanel,
     /// Set once the first record is drawn (launch-to-first-record timing).
     #[serde(skip)]
@@ -188,9 +188,11 @@ pub struct App {
     /// Jobs cancelled because newer ones replaced them (their cancellation is not news).
     #[serde(skip)]
     superseded_jobs: std::collections::HashSet<JobId>,
-    /// The trained models, once loaded (a job started at launch and by "Reload models").
+    /// The trained models, once loaded (a job started at launch and by "Reload models"); the
+    /// reconstruction job sees them as a [`LeadReconstructor`](crate::worker::reconstruct::LeadReconstructor)
+    /// ([`Self::reconstructor`]), the evaluation job as the models themselves.
     #[serde(skip)]
-    pub reconstructor: Option<Arc<dyn crate::worker::reconstruct::LeadReconstructor>>,
+    pub models: Option<Arc<crate::worker::reconstruct::LoadedModels>>,
     /// The model-loading job in flight, and what it loads.
     #[serde(skip)]
     pending_models: Option<JobId>,
@@ -202,6 +204,9 @@ pub struct App {
     pub models_error: Option<String>,
     #[serde(skip)]
     pending_reconstruct: Option<JobId>,
+    /// The evaluation started from the Study panel.
+    #[serde(skip)]
+    pending_eval: Option<JobId>,
     #[serde(skip)]
     frame_stats: Option<FrameStats>,
     /// A benchmark run neither reads nor saves the user's settings.
@@ -240,11 +245,12 @@ impl Default for App {
             clean_error: None,
             last_submitted_clean: None,
             superseded_jobs: Default::default(),
-            reconstructor: None,
+            models: None,
             pending_models: None,
             models_dir_loaded: None,
             models_error: None,
             pending_reconstruct: None,
+            pending_eval: None,
             frame_stats: None,
             benchmark_run: false,
         }
@@ -365,6 +371,73 @@ impl App {
         self.pending_models.is_some()
     }
 
+    /// The loaded models, as the reconstruction job uses them.
+    pub fn reconstructor(&self) -> Option<Arc<dyn crate::worker::reconstruct::LeadReconstructor>> {
+        self.models.as_ref().map(|models| {
+            Arc::clone(models) as Arc<dyn crate::worker::reconstruct::LeadReconstructor>
+        })
+    }
+
+    /// Where the models stand, for the panels that need them.
+    fn models_status(&self) -> reconstruct_panel::ModelsStatus {
+        use crate::worker::reconstruct::LeadReconstructor as _;
+        match (&self.models, &self.models_error) {
+            _ if self.pending_models.is_some() => reconstruct_panel::ModelsStatus::Loading,
+            (Some(models), _) => reconstruct_panel::ModelsStatus::Loaded {
+                device: models.device_name(),
+            },
+            (None, Some(reason)) => reconstruct_panel::ModelsStatus::Failed(reason.clone()),
+            (None, None) => reconstruct_panel::ModelsStatus::Absent,
+        }
+    }
+
+    /// True while an evaluation started from the Study panel runs.
+    pub fn evaluation_running(&self) -> bool {
+        self.pending_eval.is_some()
+    }
+
+    /// Starts the evaluation the Study panel's form describes, with the loaded models; a form that
+    /// does not describe a valid run is reported in the panel and the status bar.
+    pub fn run_evaluation(&mut self) {
+        if self.pending_eval.is_some() {
+            return; // one at a time: the button is disabled meanwhile
+        }
+        let (Some(models), Some(models_dir)) = (&self.models, &self.models_dir_loaded) else {
+            let reason = reconstruct_panel::NO_MODELS.to_owned();
+            self.study.eval_status = study_panel::EvalStatus::Failed(reason.clone());
+            self.notify(NoticeLevel::Warning, reason);
+            return;
+        };
+        match self.study.eval.config() {
+            Ok((config, out_dir)) => {
+                let job_id = self.worker.submit(Job::Evaluate {
+                    config,
+                    models: Arc::clone(models),
+                    models_dir: models_dir.clone(),
+                    out_dir,
+                });
+                self.pending_eval = Some(job_id);
+                self.study.eval_status = study_panel::EvalStatus::Running;
+            }
+            Err(reason) => {
+                self.study.eval_status = study_panel::EvalStatus::Failed(reason.clone());
+                self.notify(
+                    NoticeLevel::Error,
+                    format!("evaluation not started: {reason}"),
+                );
+            }
+        }
+    }
+
+    /// Asks the running evaluation to stop (it does at its next check).
+    pub fn cancel_evaluation(&mut self) {
+        if let Some(job_id) = self.pending_eval
+            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
+        {
+            handle.cancel();
+        }
+    }
+
     /// Reads a record in the worker; it is shown when it arrives.
     pub fn load_record(&mut self, path: &Path) {
         let job_id = self.worker.submit(Job::LoadRecord {
@@ -404,20 +477,29 @@ impl App {
                         }
                     }
                     Ok(JobOutput::Index { path, index }) => self.add_index(&path, *index),
-                    Ok(JobOutput::Report { path, report }) => {
+                    Ok(JobOutput::Report {
+                        path,
+                        report,
+                        write_error,
+                    }) => {
                         self.study.results = Some(study_panel::StudyResults::from_report(&report));
                         self.study.radar_classes.clear();
-                        self.notify(
-                            NoticeLevel::Info,
-                            format!("evaluation report loaded from {}", path.display()),
-                        );
+                        if self.pending_eval == Some(job_id) {
+                            self.pending_eval = None;
+                            self.finish_evaluation(path, write_error);
+                        } else if let Some(path) = path {
+                            self.notify(
+                                NoticeLevel::Info,
+                                format!("evaluation report loaded from {}", path.display()),
+                            );
+                        }
                     }
                     Ok(JobOutput::Models { dir, models }) => {
                         if self.pending_models == Some(job_id) {
                             // No notice: the Reconstruct panel shows the models and their device.
                             self.pending_models = None;
                             self.models_dir_loaded = Some(dir);
-                            self.reconstructor = Some(models);
+                            self.models = Some(models);
                             self.reconstruct.result = None;
                         } else {
                             self.superseded_jobs.remove(&job_id);
@@ -451,12 +533,18 @@ impl App {
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
                         }
+                        if self.pending_eval == Some(job_id) {
+                            // Shown in the Study panel too, beside the form that started it.
+                            self.pending_eval = None;
+                            self.study.eval_status =
+                                study_panel::EvalStatus::Failed(message.clone());
+                        }
                         if self.pending_models == Some(job_id) {
                             // Shown in the Reconstruct panel. Models from another folder would
                             // mislead: what was asked for is not loaded, so nothing is.
                             self.pending_models = None;
                             self.models_error = Some(message.clone());
-                            self.reconstructor = None;
+                            self.models = None;
                             self.reconstruct.result = None;
                         }
                         if self
@@ -482,12 +570,39 @@ impl App {
                     } else if self.pending_reconstruct == Some(job_id) {
                         self.pending_reconstruct = None;
                         self.notify(NoticeLevel::Info, "reconstruction cancelled".to_owned());
+                    } else if self.pending_eval == Some(job_id) {
+                        self.pending_eval = None;
+                        self.study.eval_status = study_panel::EvalStatus::Cancelled;
+                        self.notify(NoticeLevel::Info, "evaluation cancelled".to_owned());
                     } else if !self.superseded_jobs.remove(&job_id) {
                         self.notify(NoticeLevel::Info, "job cancelled".to_owned());
                     }
                 }
             }
         }
+    }
+
+    /// Records how an evaluation from the Study panel ended (its report is already shown).
+    fn finish_evaluation(&mut self, path: Option<PathBuf>, write_error: Option<String>) {
+        let (status, level, notice) = match (path, write_error) {
+            (_, Some(error)) => (
+                format!("Evaluation finished; its report was not written: {error}"),
+                NoticeLevel::Error,
+                format!("evaluation finished, report not written: {error}"),
+            ),
+            (Some(path), None) => (
+                format!("Evaluation finished; report written to {}", path.display()),
+                NoticeLevel::Info,
+                format!("evaluation finished, report written to {}", path.display()),
+            ),
+            (None, None) => (
+                "Evaluation finished (no output folder: the report is not saved).".to_owned(),
+                NoticeLevel::Info,
+                "evaluation finished".to_owned(),
+            ),
+        };
+        self.study.eval_status = study_panel::EvalStatus::Finished(status);
+        self.notify(level, notice);
     }
 
     /// Starts a cleaning job when the record or the parameters changed (cancelling a stale one).
@@ -613,11 +728,7 @@ impl App {
             View::Leads => self.leads_view_ui(ui),
             View::Spectrum => self.spectrum_view_ui(ui),
             View::Reconstruct => self.reconstruct_view_ui(ui),
-            View::Study => {
-                if let Some(path) = self.study.ui(ui) {
-                    self.worker.submit(Job::LoadReport { path });
-                }
-            }
+            View::Study => self.study_view_ui(ui),
             View::Settings => settings_panel::settings_ui(self, ui),
         });
 
@@ -827,15 +938,30 @@ impl App {
             .ui(ui, self.loaded.as_ref(), self.cleaned.as_ref());
     }
 
+    fn study_view_ui(&mut self, ui: &mut egui::Ui) {
+        let models = self.models_status();
+        let running = self.pending_eval.and_then(|job_id| {
+            self.worker
+                .running()
+                .iter()
+                .find(|h| h.job_id == job_id)
+                .map(|h| study_panel::EvalProgressView {
+                    fraction: h.progress(),
+                    message: h.message(),
+                })
+        });
+        match self.study.ui(ui, &models, running.as_ref()) {
+            Some(study_panel::StudyAction::LoadReport(path)) => {
+                self.worker.submit(Job::LoadReport { path });
+            }
+            Some(study_panel::StudyAction::RunEvaluation) => self.run_evaluation(),
+            Some(study_panel::StudyAction::CancelEvaluation) => self.cancel_evaluation(),
+            None => {}
+        }
+    }
+
     fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {
-        let models = match (&self.reconstructor, &self.models_error) {
-            _ if self.pending_models.is_some() => reconstruct_panel::ModelsStatus::Loading,
-            (Some(models), _) => reconstruct_panel::ModelsStatus::Loaded {
-                device: models.device_name(),
-            },
-            (None, Some(reason)) => reconstruct_panel::ModelsStatus::Failed(reason.clone()),
-            (None, None) => reconstruct_panel::ModelsStatus::Absent,
-        };
+        let models = self.models_status();
         let running = self.pending_reconstruct.and_then(|job_id| {
             self.worker
                 .running()
@@ -862,7 +988,7 @@ impl App {
 
     /// Starts a reconstruction of the record on screen (needs loaded models).
     pub fn run_reconstruction(&mut self) {
-        let (Some(loaded), Some(reconstructor)) = (&self.loaded, &self.reconstructor) else {
+        let (Some(loaded), Some(reconstructor)) = (&self.loaded, self.reconstructor()) else {
             self.notify(
                 NoticeLevel::Warning,
                 reconstruct_panel::NO_MODELS.to_owned(),
@@ -872,7 +998,7 @@ impl App {
         let job_id = self.worker.submit(Job::Reconstruct {
             record_key: self.record_key,
             record: Arc::clone(&loaded.record),
-            reconstructor: Arc::clone(reconstructor),
+            reconstructor,
         });
         self.pending_reconstruct = Some(job_id);
     }

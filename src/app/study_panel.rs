@@ -1,9 +1,19 @@
 //! The study panels: k-NN affinity heatmaps (x̂ and ĥ), the per-class RMSE radar (C vs C-h), and the
 //! per-lead metrics table with the paper's published numbers beside ours.
 //!
-//! The widgets draw plain data structs ([`AffinityMatrix`], [`ClassRmse`], [`LeadMetrics`]), to be fed
-//! by the evaluation module (issue 4) once it exists. Until an evaluation has run, only the paper's
-//! published numbers are shown, labelled as such; nothing here is invented.
+//! The widgets draw plain data structs ([`AffinityMatrix`], [`ClassRmse`], [`LeadMetrics`]), made from
+//! an evaluation report ([`StudyResults::from_report`]). Until an evaluation has run or a report is
+//! loaded, only the paper's published numbers are shown, labelled as such; nothing here is invented.
+//!
+//! An evaluation is run from the panel's form ([`EvalForm`]) as a worker job (`Job::Evaluate`), with
+//! the same engine and defaults as `precordial eval`; its report is shown exactly as a loaded one.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::reconstruct_panel::{ModelsStatus, NO_MODELS};
+use crate::eval::run::EvalConfig;
 
 /// A k-NN affinity matrix: `values[i][j]` = mean over windows of class i of the fraction of their k
 /// nearest neighbours in class j.
@@ -231,23 +241,213 @@ impl StudyResults {
     }
 }
 
-/// Shown until an evaluation report is loaded.
-pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first (`precordial eval`, which needs trained models), then load its report here: there are no affinity matrices, per-class errors or metrics of ours to show yet.";
+/// Shown until an evaluation has run or a report is loaded.
+pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first (above, with the loaded models), or load the report `precordial eval` wrote: there are no affinity matrices, per-class errors or metrics of ours to show yet.";
 
-#[derive(Default)]
+/// Shown after an evaluation was cancelled.
+pub const EVALUATION_CANCELLED: &str = "Evaluation cancelled: no report.";
+
+/// Which records an evaluation covers: one split of the patient-wise split the models were trained
+/// with, or every record (a dataset the models never saw).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EvalSplit {
+    Train,
+    Val,
+    #[default]
+    Test,
+    All,
+}
+
+impl EvalSplit {
+    pub const ALL: [Self; 4] = [Self::Train, Self::Val, Self::Test, Self::All];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Val => "val",
+            Self::Test => "test",
+            Self::All => "all",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Train => "The records the models were trained on (not a fair test).",
+            Self::Val => "The validation records (used to pick the training checkpoint).",
+            Self::Test => {
+                "The held-out records of the models' patient-wise split: the paper's test."
+            }
+            Self::All => {
+                "Every record: for a dataset the models never saw. Needs the models' training data as reference folders."
+            }
+        }
+    }
+
+    /// The library's split (`None`: every record).
+    pub fn split(self) -> Option<crate::model::data::Split> {
+        use crate::model::data::Split;
+        match self {
+            Self::Train => Some(Split::Train),
+            Self::Val => Some(Split::Val),
+            Self::Test => Some(Split::Test),
+            Self::All => None,
+        }
+    }
+}
+
+/// The "Run an evaluation" form. Saved with the settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvalForm {
+    /// Dataset folders, one per line.
+    pub data_folders: String,
+    pub split: EvalSplit,
+    /// For split `all`: the models' training data (its train split fits quality control and the
+    /// least-squares baseline), one folder per line.
+    pub reference_folders: String,
+    /// Neighbours for the class-affinity matrices.
+    pub k: usize,
+    /// Where the report is written; empty keeps it in the workbench only.
+    pub out_dir: String,
+}
+
+impl Default for EvalForm {
+    fn default() -> Self {
+        Self {
+            data_folders: String::new(),
+            split: EvalSplit::default(),
+            reference_folders: String::new(),
+            k: EvalConfig::default().k,
+            out_dir: String::new(),
+        }
+    }
+}
+
+/// The non-empty lines of a folder list, as paths.
+fn folder_lines(text: &str) -> Vec<PathBuf> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+fn check_folders(folders: &[PathBuf]) -> Result<(), String> {
+    match folders.iter().find(|folder| !folder.is_dir()) {
+        Some(missing) => Err(format!("{}: no such folder", missing.display())),
+        None => Ok(()),
+    }
+}
+
+impl EvalForm {
+    /// The evaluation the form describes (what `precordial eval` runs with the same arguments) and
+    /// the output folder, or what is wrong with the form, in words for the user.
+    pub fn config(&self) -> Result<(EvalConfig, Option<PathBuf>), String> {
+        let data = folder_lines(&self.data_folders);
+        if data.is_empty() {
+            return Err("give at least one dataset folder (one per line)".to_owned());
+        }
+        check_folders(&data)?;
+        // The reference field is shown for split `all` only, so only then does it count.
+        let reference = if self.split == EvalSplit::All {
+            folder_lines(&self.reference_folders)
+        } else {
+            Vec::new()
+        };
+        if self.split == EvalSplit::All && reference.is_empty() {
+            return Err("split all evaluates every record, so it needs the models' training data as reference folders (their train split fits quality control and the least-squares baseline, without evaluating on them)".to_owned());
+        }
+        check_folders(&reference)?;
+        if self.k == 0 {
+            return Err("k must be at least 1".to_owned());
+        }
+        let out_dir = match self.out_dir.trim() {
+            "" => None,
+            dir => {
+                let dir = PathBuf::from(dir);
+                if dir.exists() && !dir.is_dir() {
+                    return Err(format!("{}: not a folder", dir.display()));
+                }
+                if let Some(existing) = crate::worker::evaluate::existing_report(&dir) {
+                    return Err(crate::worker::evaluate::report_exists_message(&existing));
+                }
+                Some(dir)
+            }
+        };
+        let config = EvalConfig {
+            data,
+            split: self.split.split(),
+            reference,
+            k: self.k,
+            ..EvalConfig::default()
+        };
+        Ok((config, out_dir))
+    }
+}
+
+/// Where the last evaluation started from the panel stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum EvalStatus {
+    #[default]
+    Idle,
+    Running,
+    /// Done; the line says where the report went.
+    Finished(String),
+    Cancelled,
+    Failed(String),
+}
+
+/// What the user asked of the panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StudyAction {
+    /// Read a report (`report.json` or the folder holding it).
+    LoadReport(PathBuf),
+    /// Run the evaluation the form describes.
+    RunEvaluation,
+    CancelEvaluation,
+}
+
+/// A running evaluation, for the progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalProgressView {
+    pub fraction: f32,
+    pub message: String,
+}
+
+/// The panel's state. The report path and the evaluation form are saved with the settings; results
+/// and the run's status are not.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StudyPanel {
+    #[serde(skip)]
     pub results: Option<StudyResults>,
     /// Classes shown on the radar (by name); empty = all.
+    #[serde(skip)]
     pub radar_classes: Vec<String>,
     /// Path typed for the report to load.
     pub report_path: String,
+    pub eval: EvalForm,
+    #[serde(skip)]
+    pub eval_status: EvalStatus,
 }
 
 impl StudyPanel {
-    /// Draws the panel. Returns a report path the user asked to load.
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<std::path::PathBuf> {
-        let mut load = None;
+    /// Draws the panel. `models` says whether an evaluation can run; `running` is the evaluation in
+    /// progress, if any. Returns what the user asked for.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        models: &ModelsStatus,
+        running: Option<&EvalProgressView>,
+    ) -> Option<StudyAction> {
+        let mut action = None;
         ui.heading("Study the models");
+        egui::CollapsingHeader::new("Run an evaluation")
+            .default_open(true)
+            .show(ui, |ui| {
+                action = self.evaluation_form_ui(ui, models, running);
+            });
+        ui.separator();
         ui.horizontal(|ui| {
             ui.label("Evaluation report");
             ui.add(
@@ -256,7 +456,9 @@ impl StudyPanel {
                     .desired_width(380.0),
             );
             if ui.button("Load report").clicked() && !self.report_path.trim().is_empty() {
-                load = Some(std::path::PathBuf::from(self.report_path.trim()));
+                action = Some(StudyAction::LoadReport(PathBuf::from(
+                    self.report_path.trim(),
+                )));
             }
         });
         egui::ScrollArea::vertical().show(ui, |ui| {
@@ -313,7 +515,119 @@ impl StudyPanel {
             let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
             metrics_table_ui(ui, ours);
         });
-        load
+        action
+    }
+
+    /// The evaluation form, its Run button (enabled with loaded models), and the progress bar with
+    /// Cancel while an evaluation runs.
+    fn evaluation_form_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        models: &ModelsStatus,
+        running: Option<&EvalProgressView>,
+    ) -> Option<StudyAction> {
+        let mut action = None;
+        egui::Grid::new("evaluation_form")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Dataset folders").on_hover_text(
+                    "PTB-XL, Challenge 2021, CODE-15, PTB, LUDB or any WFDB folder; records are cleaned, screened and split exactly as the models were trained.",
+                );
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.eval.data_folders)
+                        .hint_text("one folder per line")
+                        .desired_rows(2)
+                        .desired_width(480.0),
+                );
+                ui.end_row();
+                ui.label("Split");
+                ui.horizontal(|ui| {
+                    for split in EvalSplit::ALL {
+                        ui.selectable_value(&mut self.eval.split, split, split.label())
+                            .on_hover_text(split.hint());
+                    }
+                });
+                ui.end_row();
+                if self.eval.split == EvalSplit::All {
+                    ui.label("Reference folders").on_hover_text(
+                        "The models' training data: its train split fits quality control and the least-squares baseline, so the evaluated records are never fitted on.",
+                    );
+                    ui.add(
+                        egui::TextEdit::multiline(&mut self.eval.reference_folders)
+                            .hint_text("the models' training data, one folder per line")
+                            .desired_rows(2)
+                            .desired_width(480.0),
+                    );
+                    ui.end_row();
+                }
+                ui.label("k")
+                    .on_hover_text("Neighbours for the k-NN class-affinity matrices.");
+                ui.add(egui::DragValue::new(&mut self.eval.k).range(1..=100));
+                ui.end_row();
+                ui.label("Output folder").on_hover_text(
+                    "Where report.json, report.md, the CSVs and figures are written, as by `precordial eval --out`. A folder that holds a report is refused: a report is never replaced.",
+                );
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.eval.out_dir)
+                        .hint_text("optional: leave empty to keep the result here only")
+                        .desired_width(480.0),
+                );
+                ui.end_row();
+            });
+        ui.horizontal(|ui| {
+            let button = ui.add_enabled(
+                matches!(models, ModelsStatus::Loaded { .. }) && running.is_none(),
+                egui::Button::new("Run evaluation"),
+            );
+            let button = match models {
+                ModelsStatus::Loaded { device } => match running {
+                    Some(_) => button.on_disabled_hover_text("An evaluation is running."),
+                    None => button.on_hover_text(format!(
+                        "Evaluate the loaded models (device {device}) as `precordial eval` does."
+                    )),
+                },
+                ModelsStatus::Loading => {
+                    button.on_disabled_hover_text("The models are still loading.")
+                }
+                ModelsStatus::Failed(reason) => {
+                    button.on_disabled_hover_text(format!("Models not loaded: {reason}"))
+                }
+                ModelsStatus::Absent => button.on_disabled_hover_text(NO_MODELS),
+            };
+            if button.clicked() {
+                action = Some(StudyAction::RunEvaluation);
+            }
+            if let Some(progress) = running {
+                ui.add(
+                    egui::ProgressBar::new(progress.fraction)
+                        .desired_width(420.0)
+                        .text(format!(
+                            "{:.0} % · {}",
+                            progress.fraction * 100.0,
+                            progress.message
+                        )),
+                );
+                if ui.button("Cancel evaluation").clicked() {
+                    action = Some(StudyAction::CancelEvaluation);
+                }
+            }
+        });
+        match &self.eval_status {
+            EvalStatus::Idle | EvalStatus::Running => {}
+            EvalStatus::Finished(text) => {
+                ui.label(text);
+            }
+            EvalStatus::Cancelled => {
+                ui.colored_label(ui.visuals().warn_fg_color, EVALUATION_CANCELLED);
+            }
+            EvalStatus::Failed(reason) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Evaluation failed: {reason}"),
+                );
+            }
+        }
+        action
     }
 }
 
@@ -549,6 +863,82 @@ pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn samples() -> String {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples").to_owned()
+    }
+
+    #[test]
+    fn the_evaluation_form_builds_what_the_cli_would_run() {
+        let form = EvalForm {
+            data_folders: format!("  {}  \n\n", samples()),
+            split: EvalSplit::Train,
+            reference_folders: "/not/used/unless/split/all".to_owned(),
+            k: 5,
+            out_dir: String::new(),
+        };
+        let (config, out_dir) = form.config().expect("valid");
+        assert_eq!(config.data, vec![PathBuf::from(samples())]);
+        assert_eq!(config.split, Some(crate::model::data::Split::Train));
+        assert!(config.reference.is_empty());
+        assert_eq!(config.k, 5);
+        assert_eq!(out_dir, None);
+        // Everything else as `precordial eval` defaults it.
+        let defaults = EvalConfig::default();
+        assert_eq!(config.bootstrap_resamples, defaults.bootstrap_resamples);
+        assert_eq!(config.permutations, defaults.permutations);
+        assert_eq!(config.seed, defaults.seed);
+        assert_eq!(config.qc_max_bad_leads, None);
+    }
+
+    #[test]
+    fn the_evaluation_form_explains_what_is_wrong() {
+        let valid = EvalForm {
+            data_folders: samples(),
+            ..EvalForm::default()
+        };
+        let error = |form: EvalForm| form.config().err().unwrap_or_default();
+        assert!(error(EvalForm::default()).contains("at least one dataset folder"));
+        assert!(
+            error(EvalForm {
+                data_folders: "/no/such/folder".to_owned(),
+                ..valid.clone()
+            })
+            .contains("/no/such/folder: no such folder")
+        );
+        assert!(
+            error(EvalForm {
+                split: EvalSplit::All,
+                ..valid.clone()
+            })
+            .contains("reference")
+        );
+        assert!(
+            error(EvalForm {
+                k: 0,
+                ..valid.clone()
+            })
+            .contains("k must be")
+        );
+        // A folder holding a report is refused before anything runs.
+        let dir = std::env::temp_dir().join(format!("precordial-form-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        std::fs::write(dir.join("report.json"), "{}").ok();
+        let refused = error(EvalForm {
+            out_dir: dir.display().to_string(),
+            ..valid.clone()
+        });
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(refused.contains("never replaces"), "{refused}");
+        let (config, _) = EvalForm {
+            split: EvalSplit::All,
+            reference_folders: samples(),
+            ..valid
+        }
+        .config()
+        .expect("split all with a reference");
+        assert_eq!((config.split, config.reference.len()), (None, 1));
+    }
 
     #[test]
     fn diagonal_mean_handles_ragged_and_empty_matrices() {

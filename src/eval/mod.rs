@@ -29,4 +29,7 @@ pub enum EvalError {
     /// A figure could not be rasterised to PNG.
     #[error("{0}")]
     Figure(String),
+    /// The caller asked the evaluation to stop ([`run::EvalProgress::cancelled`]).
+    #[error("evaluation cancelled")]
+    Cancelled,
 }

@@ -59,9 +59,21 @@ impl Default for EvalConfig {
     }
 }
 
-/// Progress reports from a running evaluation (the CLI prints them, the workbench shows them).
+/// Progress reports from a running evaluation (the CLI prints them, the workbench shows them), and
+/// the caller's way to stop it.
 pub trait EvalProgress {
+    /// What the evaluation is doing now (one line).
     fn stage(&mut self, message: &str);
+
+    /// The fraction of the run done, in [0, 1]. Approximate: the stages are weighted by their usual
+    /// cost, and data loading reports no fraction of its own.
+    fn fraction(&mut self, _done: f32) {}
+
+    /// Polled between stages and inside the long loops: `true` stops the evaluation with
+    /// [`EvalError::Cancelled`]. Data loading itself is not interrupted (it is checked when it ends).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 impl<F: FnMut(&str)> EvalProgress for F {
@@ -70,8 +82,42 @@ impl<F: FnMut(&str)> EvalProgress for F {
     }
 }
 
+/// Where each stage starts, as a fraction of the whole run (see [`EvalProgress::fraction`]).
+mod at {
+    pub const REFERENCE: f32 = 0.0;
+    pub const DATA: f32 = 0.05;
+    pub const DATA_AFTER_REFERENCE: f32 = 0.2;
+    pub const BASELINE: f32 = 0.4;
+    pub const RECONSTRUCT: f32 = 0.45;
+    pub const WINDOWS: f32 = 0.55;
+    pub const RECORDS: f32 = 0.65;
+    pub const AFFINITY: f32 = 0.85;
+}
+
+/// Stops with [`EvalError::Cancelled`] when the caller asked.
+fn check_cancel(progress: &dyn EvalProgress) -> Result<(), EvalError> {
+    if progress.cancelled() {
+        Err(EvalError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// Starts a stage: checks for cancel, then reports the fraction and the message.
+fn begin_stage(
+    progress: &mut dyn EvalProgress,
+    fraction: f32,
+    message: &str,
+) -> Result<(), EvalError> {
+    check_cancel(progress)?;
+    progress.fraction(fraction);
+    progress.stage(message);
+    Ok(())
+}
+
 /// Runs the evaluation. `models` is `None` when no trained models are available: the report
-/// then holds the least-squares baseline and the input-space affinity only.
+/// then holds the least-squares baseline and the input-space affinity only. Stops with
+/// [`EvalError::Cancelled`] when `progress` says so.
 pub fn evaluate(
     config: &EvalConfig,
     models: Option<(&Reconstructor, &Path)>,
@@ -100,13 +146,23 @@ pub fn evaluate(
     let reference = if config.reference.is_empty() {
         None
     } else {
-        progress.stage("reference data: fitting quality control and the least-squares baseline");
+        begin_stage(
+            progress,
+            at::REFERENCE,
+            "reference data: fitting quality control and the least-squares baseline",
+        )?;
         let reference = data::assemble(&config.reference, qc_max_bad_leads, &mut |m: &str| {
             progress.stage(m)
         })
         .map_err(|e| EvalError::Input(e.to_string()))?;
         Some(reference)
     };
+    check_cancel(progress)?;
+    progress.fraction(if reference.is_some() {
+        at::DATA_AFTER_REFERENCE
+    } else {
+        at::DATA
+    });
     let options = AssembleOptions {
         qc_max_bad_leads,
         ludb: config.ludb,
@@ -152,14 +208,22 @@ pub fn evaluate(
         ));
     }
 
-    progress.stage("least squares: fitting on the training split");
+    begin_stage(
+        progress,
+        at::BASELINE,
+        "least squares: fitting on the training split",
+    )?;
     let baseline = fit_baseline(reference.as_ref().map_or(&data.train, |r| &r.train))?;
     for (lead, fit) in TARGET_LEADS.iter().zip(&baseline) {
         report.baseline.insert((*lead).to_owned(), *fit);
     }
 
     // Window level (Table I), per class and examples.
-    progress.stage(&format!("{} windows: reconstructing", set.len()));
+    begin_stage(
+        progress,
+        at::RECONSTRUCT,
+        &format!("{} windows: reconstructing", set.len()),
+    )?;
     let predictions_c = models
         .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::C))
         .transpose()
@@ -170,7 +234,14 @@ pub fn evaluate(
         .map_err(|e| EvalError::Input(e.to_string()))?;
     let mut per_lead: BTreeMap<(usize, &str), MetricsAccumulator> = BTreeMap::new();
     let mut per_class = PerClassAccumulator::default();
+    check_cancel(progress)?;
+    progress.fraction(at::WINDOWS);
     for w in 0..set.len() {
+        if w % 256 == 255 {
+            check_cancel(progress)?;
+            progress
+                .fraction(at::WINDOWS + (at::RECORDS - at::WINDOWS) * w as f32 / set.len() as f32);
+        }
         let x = set.x_of(w);
         let y = set.y_of(w);
         let inputs: [Vec<f64>; 3] =
@@ -223,18 +294,29 @@ pub fn evaluate(
     }
 
     // Record level (Table II): non-overlapping windows reassembled into whole records.
-    progress.stage("record level: reassembling whole records");
-    let (record_level, p_value) = record_level(&data, config, &baseline, models.map(|(m, _)| m))?;
+    begin_stage(
+        progress,
+        at::RECORDS,
+        "record level: reassembling whole records",
+    )?;
+    let (record_level, p_value) =
+        record_level(&data, config, &baseline, models.map(|(m, _)| m), progress)?;
     report.record_level = record_level;
     report.record_level_p_value = p_value;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
-    progress.stage(&format!(
-        "class affinity over {} windows (k = {})",
-        set.len(),
-        config.k
-    ));
+    begin_stage(
+        progress,
+        at::AFFINITY,
+        &format!(
+            "class affinity over {} windows (k = {})",
+            set.len(),
+            config.k
+        ),
+    )?;
     report.affinity = affinity(set, &data.label_names, config.k, models.map(|(m, _)| m))?;
+    check_cancel(progress)?;
+    progress.fraction(1.0);
     Ok(report)
 }
 
@@ -312,14 +394,21 @@ fn record_level(
     config: &EvalConfig,
     baseline: &[super::LinearLead; 5],
     models: Option<&Reconstructor>,
+    progress: &mut dyn EvalProgress,
 ) -> Result<RecordLevelResult, EvalError> {
     // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
     let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
-    for record in data
+    let records: Vec<&data::LoadedRecord> = data
         .records
         .iter()
         .filter(|r| config.split.is_none_or(|split| r.split == split))
-    {
+        .collect();
+    for (done, record) in records.iter().enumerate() {
+        // Each record runs both models: the costly loop of this stage.
+        check_cancel(progress)?;
+        progress.fraction(
+            at::RECORDS + (at::AFFINITY - at::RECORDS) * done as f32 / records.len() as f32,
+        );
         let len = record.leads[0].len();
         if evaluation_starts(len).is_empty() {
             continue;
@@ -502,4 +591,78 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the stages and fractions; asks to stop once `cancel_after` stages were reported.
+    #[derive(Default)]
+    struct Recorder {
+        stages: Vec<String>,
+        fractions: Vec<f32>,
+        cancel_after: Option<usize>,
+    }
+
+    impl EvalProgress for Recorder {
+        fn stage(&mut self, message: &str) {
+            self.stages.push(message.to_owned());
+        }
+        fn fraction(&mut self, done: f32) {
+            self.fractions.push(done);
+        }
+        fn cancelled(&self) -> bool {
+            self.cancel_after.is_some_and(|n| self.stages.len() >= n)
+        }
+    }
+
+    /// The bundled samples' train split (three PTB-XL records), without models: the baseline only.
+    fn samples_config() -> EvalConfig {
+        EvalConfig {
+            data: vec![PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/assets/samples"
+            ))],
+            split: Some(Split::Train),
+            bootstrap_resamples: 50,
+            permutations: 50,
+            ..EvalConfig::default()
+        }
+    }
+
+    #[test]
+    fn progress_rises_to_one_through_the_stages() {
+        let mut progress = Recorder::default();
+        let report = evaluate(&samples_config(), None, &mut progress).expect("evaluates");
+        assert!(report.per_lead.contains_key("V4"));
+        assert!(
+            progress
+                .stages
+                .iter()
+                .any(|s| s.starts_with("least squares"))
+        );
+        assert!(
+            progress.fractions.windows(2).all(|w| w[0] <= w[1]),
+            "{:?}",
+            progress.fractions
+        );
+        assert_eq!(progress.fractions.last(), Some(&1.0));
+    }
+
+    #[test]
+    fn a_cancel_stops_the_evaluation() {
+        for cancel_after in [0, 1, 2, 3] {
+            let mut progress = Recorder {
+                cancel_after: Some(cancel_after),
+                ..Recorder::default()
+            };
+            let outcome = evaluate(&samples_config(), None, &mut progress);
+            assert!(
+                matches!(outcome, Err(EvalError::Cancelled)),
+                "cancel after {cancel_after} stages: {outcome:?}"
+            );
+            assert!(progress.fractions.last().is_none_or(|&f| f < 1.0));
+        }
+    }
 }

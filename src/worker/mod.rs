@@ -1,18 +1,19 @@
-//! Background jobs: the workbench's heavy work (reading records, indexing folders, later cleaning,
+//! Background jobs: the workbench's heavy work (reading records, indexing folders, cleaning,
 //! reconstruction and evaluation) runs here, never on the UI thread.
 //!
 //! A [`Worker`] runs each submitted [`Job`] on its own thread. Every job gets a [`JobHandle`] with a
-//! shared progress value (0..=1) and a cancel flag that the job polls; results come back as
+//! shared progress value (0..=1), a stage message and a cancel flag that the job polls; results come back as
 //! [`JobEvent`]s over a crossbeam channel that the UI drains once per frame with [`Worker::poll`].
 //! An optional waker (the UI's "request repaint") is called whenever an event is sent.
 //!
 //! Not for: anything that draws. This module knows nothing of egui.
 
+pub mod evaluate;
 pub mod reconstruct;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -53,6 +54,15 @@ pub enum Job {
         dir: PathBuf,
         device: crate::model::DeviceChoice,
     },
+    /// Evaluate the models on a dataset split, as `precordial eval` does (see [`evaluate`]); the
+    /// report is written to `out_dir` when given (never over an existing report).
+    Evaluate {
+        config: crate::eval::run::EvalConfig,
+        models: Arc<reconstruct::LoadedModels>,
+        /// The folder the models were loaded from (their card and training configuration).
+        models_dir: PathBuf,
+        out_dir: Option<PathBuf>,
+    },
 }
 
 impl Job {
@@ -66,6 +76,10 @@ impl Job {
             Self::Reconstruct { .. } => "Reconstructing V1, V3–V6".to_owned(),
             Self::LoadReport { path } => format!("Reading {}", path.display()),
             Self::LoadModels { dir, .. } => format!("Loading models from {}", dir.display()),
+            Self::Evaluate { config, .. } => match config.split {
+                Some(split) => format!("Evaluating the {} split", split.name()),
+                None => "Evaluating every record".to_owned(),
+            },
         }
     }
 }
@@ -87,9 +101,14 @@ pub enum JobOutput {
         dir: PathBuf,
         models: Arc<reconstruct::LoadedModels>,
     },
+    /// An evaluation report, read from disk or just computed.
     Report {
-        path: PathBuf,
+        /// Where the report is on disk: the file read, or the `report.json` an evaluation wrote;
+        /// `None` for an evaluation kept in memory only.
+        path: Option<PathBuf>,
         report: Box<crate::eval::EvalReport>,
+        /// Why an evaluation's report could not be written (the report itself is still good).
+        write_error: Option<String>,
     },
 }
 
@@ -187,6 +206,8 @@ pub struct JobShared {
     /// Progress in [0, 1], stored as `f32` bits.
     progress_bits: AtomicU32,
     cancel_requested: AtomicBool,
+    /// What the job is doing now (empty until it says).
+    message: Mutex<String>,
 }
 
 /// The UI's view of one running job.
@@ -200,6 +221,15 @@ pub struct JobHandle {
 impl JobHandle {
     pub fn progress(&self) -> f32 {
         f32::from_bits(self.shared.progress_bits.load(Ordering::Relaxed))
+    }
+
+    /// The job's latest stage message (empty when it reports none).
+    pub fn message(&self) -> String {
+        self.shared
+            .message
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn cancel(&self) {
@@ -227,6 +257,22 @@ impl JobContext {
         self.shared
             .progress_bits
             .store(fraction.to_bits(), Ordering::Relaxed);
+        if let Some(waker) = &self.waker {
+            waker();
+        }
+    }
+
+    /// Says what the job is doing now (shown beside its progress).
+    pub fn set_message(&self, message: &str) {
+        {
+            let mut current = self
+                .shared
+                .message
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            current.clear();
+            current.push_str(message);
+        }
         if let Some(waker) = &self.waker {
             waker();
         }
@@ -400,8 +446,9 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             let report: crate::eval::EvalReport = serde_json::from_str(&text)
                 .map_err(|err| format!("{}: not an evaluation report: {err}", file.display()))?;
             Ok(Some(JobOutput::Report {
-                path: file,
+                path: Some(file),
                 report: Box::new(report),
+                write_error: None,
             }))
         }
         Job::Reconstruct {
@@ -409,6 +456,12 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             record,
             reconstructor,
         } => reconstruct::run(record_key, &record, &reconstructor, context),
+        Job::Evaluate {
+            config,
+            models,
+            models_dir,
+            out_dir,
+        } => evaluate::run(&config, &models, &models_dir, out_dir.as_deref(), context),
         Job::LoadModels { dir, device } => {
             context.set_progress(0.1);
             let models = reconstruct::LoadedModels::load(&dir, device)?;

@@ -42,6 +42,17 @@ impl LoadedModels {
             models: Mutex::new(models),
         })
     }
+
+    /// Runs `f` with the models, holding them for its duration (other jobs using them wait): for
+    /// work that needs the [`Reconstructor`] itself, such as an evaluation.
+    pub fn with_models<R>(&self, f: impl FnOnce(&Reconstructor) -> R) -> R {
+        // A panic in another job poisons the lock but leaves the weights intact: keep going.
+        let models = self
+            .models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&models)
+    }
 }
 
 impl std::fmt::Debug for LoadedModels {
@@ -62,14 +73,11 @@ impl LeadReconstructor for LoadedModels {
         inputs: [&[f64]; 3],
         variant: ModelVariant,
     ) -> Result<[Vec<f64>; 5], String> {
-        // A panic in another job poisons the lock but leaves the weights intact: keep going.
-        let models = self
-            .models
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        models
-            .reconstruct(inputs, variant)
-            .map_err(|err| err.to_string())
+        self.with_models(|models| {
+            models
+                .reconstruct(inputs, variant)
+                .map_err(|err| err.to_string())
+        })
     }
 }
 
