@@ -1,8 +1,9 @@
 //! `precordial eval`: the paper's evaluation of the shipped (or any) models on a dataset split.
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
-use precordial::eval::run::{EvalConfig, evaluate};
+use precordial::eval::run::{EvalConfig, EvalProgress, evaluate};
 use precordial::model::data::Split;
 use precordial::model::{DeviceChoice, Reconstructor};
 
@@ -32,8 +33,9 @@ pub struct Args {
     /// Neighbours for the class-affinity matrices.
     #[arg(long, default_value_t = 10)]
     k: usize,
-    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
-    device: DeviceArg,
+    /// auto (a hardware GPU if present, else the CPU), gpu or cpu.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
     /// Replace an existing report in `--out`.
     #[arg(long)]
     overwrite: bool,
@@ -47,20 +49,50 @@ enum SplitArg {
     All,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum DeviceArg {
-    Auto,
-    Gpu,
-    Cpu,
+/// Stage lines with the elapsed time on stderr; on a terminal, also a progress bar redrawn in place.
+struct Console {
+    started: std::time::Instant,
+    bar: bool,
+    stage: String,
+}
+
+impl Console {
+    fn clear_bar(&self) {
+        if self.bar {
+            eprint!("\r{:80}\r", "");
+        }
+    }
+}
+
+impl EvalProgress for Console {
+    fn stage(&mut self, message: &str) {
+        self.clear_bar();
+        eprintln!(
+            "[{:>6.1} s] {message}",
+            self.started.elapsed().as_secs_f64()
+        );
+        self.stage = message.chars().take(40).collect();
+    }
+
+    fn fraction(&mut self, done: f32) {
+        if !self.bar {
+            return;
+        }
+        let width = 30;
+        let filled = ((done.clamp(0.0, 1.0) * width as f32) as usize).min(width);
+        eprint!(
+            "\r[{}{}] {:>3.0} % {:<40}",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            done * 100.0,
+            self.stage
+        );
+        std::io::stderr().flush().ok();
+    }
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let device = match args.device {
-        DeviceArg::Auto => DeviceChoice::Auto,
-        DeviceArg::Gpu => DeviceChoice::Gpu,
-        DeviceArg::Cpu => DeviceChoice::Cpu,
-    };
-    let models = Reconstructor::load(&args.models, device)?;
+    let models = Reconstructor::load(&args.models, args.device)?;
     eprintln!(
         "models: {} on {}",
         args.models.display(),
@@ -80,10 +112,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         ..EvalConfig::default()
     };
     let started = std::time::Instant::now();
-    let mut progress = |message: &str| {
-        eprintln!("[{:>6.1} s] {message}", started.elapsed().as_secs_f64());
+    let mut progress = Console {
+        started,
+        bar: std::io::stderr().is_terminal(),
+        stage: String::new(),
     };
     let report = evaluate(&config, Some((&models, &args.models)), &mut progress)?;
+    progress.clear_bar();
     let written = report.write(&args.out, args.overwrite)?;
     eprintln!(
         "[{:>6.1} s] wrote {} files to {}",

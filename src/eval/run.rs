@@ -66,11 +66,11 @@ pub trait EvalProgress {
     fn stage(&mut self, message: &str);
 
     /// The fraction of the run done, in [0, 1]. Approximate: the stages are weighted by their usual
-    /// cost, and data loading reports no fraction of its own.
+    /// cost; data loading advances record by record.
     fn fraction(&mut self, _done: f32) {}
 
-    /// Polled between stages and inside the long loops: `true` stops the evaluation with
-    /// [`EvalError::Cancelled`]. Data loading itself is not interrupted (it is checked when it ends).
+    /// Polled between stages, once per record while loading, and inside the long loops: `true`
+    /// stops the evaluation with [`EvalError::Cancelled`].
     fn cancelled(&self) -> bool {
         false
     }
@@ -79,6 +79,36 @@ pub trait EvalProgress {
 impl<F: FnMut(&str)> EvalProgress for F {
     fn stage(&mut self, message: &str) {
         self(message)
+    }
+}
+
+/// Data loading as a span [from, to) of the evaluation's progress, stoppable by its cancel.
+struct Loading<'a> {
+    progress: &'a mut dyn EvalProgress,
+    from: f32,
+    to: f32,
+}
+
+impl data::AssembleProgress for Loading<'_> {
+    fn message(&mut self, text: &str) {
+        self.progress.stage(text);
+    }
+    fn records(&mut self, done: usize, total: usize) {
+        if total > 0 {
+            let done = done as f32 / total as f32;
+            self.progress
+                .fraction(self.from + (self.to - self.from) * done);
+        }
+    }
+    fn stop_requested(&self) -> bool {
+        self.progress.cancelled()
+    }
+}
+
+fn assembly_error(err: crate::model::ModelError) -> EvalError {
+    match err {
+        crate::model::ModelError::Stopped => EvalError::Cancelled,
+        other => EvalError::Input(other.to_string()),
     }
 }
 
@@ -151,10 +181,17 @@ pub fn evaluate(
             at::REFERENCE,
             "reference data: fitting quality control and the least-squares baseline",
         )?;
-        let reference = data::assemble(&config.reference, qc_max_bad_leads, &mut |m: &str| {
-            progress.stage(m)
-        })
-        .map_err(|e| EvalError::Input(e.to_string()))?;
+        let options = AssembleOptions {
+            qc_max_bad_leads,
+            ..AssembleOptions::default()
+        };
+        let mut loading = Loading {
+            progress: &mut *progress,
+            from: at::REFERENCE,
+            to: at::DATA_AFTER_REFERENCE,
+        };
+        let reference = data::assemble_with(&config.reference, &options, &mut loading)
+            .map_err(assembly_error)?;
         Some(reference)
     };
     check_cancel(progress)?;
@@ -168,8 +205,16 @@ pub fn evaluate(
         ludb: config.ludb,
         qc: reference.as_ref().and_then(|r| r.qc.clone()),
     };
-    let data = data::assemble_with(&config.data, &options, &mut |m: &str| progress.stage(m))
-        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let mut loading = Loading {
+        progress: &mut *progress,
+        from: if reference.is_some() {
+            at::DATA_AFTER_REFERENCE
+        } else {
+            at::DATA
+        },
+        to: at::BASELINE,
+    };
+    let data = data::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
     let all_windows;
     let set = match config.split {
         Some(split) => data.split(split),
@@ -664,5 +709,23 @@ mod tests {
             );
             assert!(progress.fractions.last().is_none_or(|&f| f < 1.0));
         }
+    }
+
+    #[test]
+    fn a_cancel_stops_data_loading_at_the_next_record() {
+        // The first message comes from indexing the folder; the cancel is seen before any record
+        // is read.
+        let mut progress = Recorder {
+            cancel_after: Some(1),
+            ..Recorder::default()
+        };
+        let outcome = evaluate(&samples_config(), None, &mut progress);
+        assert!(matches!(outcome, Err(EvalError::Cancelled)), "{outcome:?}");
+        assert_eq!(progress.stages.len(), 1, "{:?}", progress.stages);
+        assert!(
+            progress.stages[0].contains("records"),
+            "{:?}",
+            progress.stages
+        );
     }
 }

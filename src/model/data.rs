@@ -446,6 +446,25 @@ impl TrainingData {
     }
 }
 
+/// What [`assemble_with`] tells its caller, and how the caller stops it. Any `FnMut(&str)` is one
+/// (messages only, never stops).
+pub trait AssembleProgress {
+    /// One line about what is happening.
+    fn message(&mut self, text: &str);
+    /// `done` of `total` records read and cleaned (the slow part on a large dataset).
+    fn records(&mut self, _done: usize, _total: usize) {}
+    /// Polled once per record: `true` stops assembly with [`ModelError::Stopped`].
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+impl<F: FnMut(&str)> AssembleProgress for F {
+    fn message(&mut self, text: &str) {
+        self(text)
+    }
+}
+
 /// Options of [`assemble_with`].
 #[derive(Clone, Debug, Default)]
 pub struct AssembleOptions {
@@ -467,7 +486,7 @@ pub fn assemble(
         qc_max_bad_leads,
         ..AssembleOptions::default()
     };
-    assemble_with(folders, &options, progress)
+    assemble_with(folders, &options, &mut |m: &str| progress(m))
 }
 
 /// [`assemble`] with explicit options: given QC bounds (from the models' training data) let a
@@ -475,7 +494,7 @@ pub fn assemble(
 pub fn assemble_with(
     folders: &[PathBuf],
     options: &AssembleOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn AssembleProgress,
 ) -> Result<TrainingData, ModelError> {
     let qc_max_bad_leads = options.qc_max_bad_leads;
     let mut data = TrainingData::default();
@@ -483,7 +502,7 @@ pub fn assemble_with(
     for folder in folders {
         let index = dataset::open_folder(folder).map_err(|e| ModelError::Data(e.to_string()))?;
         data.index_problems += index.problems.len();
-        progress(&format!(
+        progress.message(&format!(
             "{}: {} records ({}), {} index problems",
             folder.display(),
             index.len(),
@@ -494,6 +513,10 @@ pub fn assemble_with(
     }
     let mut n_done = 0;
     for entry in &entries {
+        if progress.stop_requested() {
+            return Err(ModelError::Stopped);
+        }
+        progress.records(n_done, entries.len());
         n_done += 1;
         if entry.dataset == DatasetKind::Ludb && options.ludb == LudbScaling::Skip {
             data.screening.ludb_skipped += 1;
@@ -503,9 +526,10 @@ pub fn assemble_with(
             data.records.push(record);
         }
         if n_done % 50 == 0 {
-            progress(&format!("loaded {n_done}/{} records", entries.len()));
+            progress.message(&format!("loaded {n_done}/{} records", entries.len()));
         }
     }
+    progress.records(entries.len(), entries.len());
     // Label vocabulary: superclasses first, then other codes by frequency (64 bits at most).
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for record in &data.records {

@@ -31,6 +31,9 @@ pub enum ModelError {
     Data(String),
     #[error("tensor: {0}")]
     Tensor(String),
+    /// The caller asked the work to stop.
+    #[error("stopped on request")]
+    Stopped,
 }
 
 impl ModelError {
