@@ -338,6 +338,22 @@ fn screenshots() {
             harness.state_mut().grid.layout = layout;
         }
         harness.run_steps(4);
+        if name == "study" {
+            // The shipped models on the held-out split of their training data.
+            let folders: Vec<String> = [
+                "challenge-2021",
+                "code15",
+                "ptbdb",
+                "ecg-arrhythmia",
+                "ptb-xl",
+            ]
+            .iter()
+            .map(|d| shared_data().join(d).display().to_string())
+            .collect();
+            harness.state_mut().study.eval.data_folders = folders.join("\n");
+            harness.state_mut().run_evaluation();
+            settle(&mut harness);
+        }
         if name == "reconstruct" {
             // The shipped models on the record on screen.
             harness.state_mut().run_reconstruction();

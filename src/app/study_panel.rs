@@ -631,6 +631,18 @@ impl StudyPanel {
     }
 }
 
+/// `name` in at most `max_chars` characters (at least 3), ending in "…" when cut.
+fn shorten(name: &str, max_chars: usize) -> String {
+    let max_chars = max_chars.max(3);
+    if name.chars().count() <= max_chars {
+        name.to_owned()
+    } else {
+        let mut short: String = name.chars().take(max_chars - 1).collect();
+        short.push('…');
+        short
+    }
+}
+
 /// Draws an affinity matrix as a heatmap with class names, counts and the diagonal mean; hovering a
 /// cell shows its value.
 pub fn heatmap_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
@@ -656,17 +668,24 @@ pub fn heatmap_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
     let origin = rect.left_top() + egui::vec2(label_width_in_ui, 20.0);
     for (i, name) in matrix.class_names.iter().enumerate() {
         let count = matrix.counts.get(i).copied().unwrap_or(0);
+        // Long names (SNOMED codes, Challenge labels) are shortened to their space; hovering a
+        // cell shows them whole.
+        let count_text = format!(" (n={count})");
+        let row_chars = (label_width_in_ui / 6.2) as usize;
         painter.text(
             egui::pos2(rect.left(), origin.y + (i as f32 + 0.5) * cell_in_ui),
             egui::Align2::LEFT_CENTER,
-            format!("{name} (n={count})"),
+            format!(
+                "{}{count_text}",
+                shorten(name, row_chars.saturating_sub(count_text.len()))
+            ),
             egui::FontId::proportional(11.0),
             text_colour,
         );
         painter.text(
             egui::pos2(origin.x + (i as f32 + 0.5) * cell_in_ui, rect.top() + 10.0),
             egui::Align2::CENTER_CENTER,
-            name,
+            shorten(name, (cell_in_ui / 5.5) as usize),
             egui::FontId::proportional(10.0),
             text_colour,
         );
@@ -866,6 +885,14 @@ mod tests {
 
     fn samples() -> String {
         concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples").to_owned()
+    }
+
+    #[test]
+    fn long_class_names_are_shortened_with_an_ellipsis() {
+        assert_eq!(shorten("NORM", 8), "NORM");
+        assert_eq!(shorten("chagas_negative", 8), "chagas_…");
+        assert_eq!(shorten("chagas_negative", 8).chars().count(), 8);
+        assert_eq!(shorten("426177001", 0), "42…");
     }
 
     #[test]
