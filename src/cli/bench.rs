@@ -56,6 +56,10 @@ pub enum Command {
         rows: usize,
         #[arg(long, default_value_t = 10)]
         repeat: usize,
+        /// Write the synthetic table (and scp_statements.csv) into this new folder and stop: the start
+        /// of a PTB-XL-sized folder (`benches/make_ptbxl_scale.py` adds the records).
+        #[arg(long)]
+        write_table: Option<PathBuf>,
     },
     /// The workbench's own CPU time per frame (UI code + tessellation, headless, no GPU).
     Gui {
@@ -94,7 +98,20 @@ pub fn run(command: &Command) -> anyhow::Result<()> {
         Command::Index {
             ptbxl,
             rows,
+            write_table: Some(out),
+            ..
+        } => {
+            if out.exists() {
+                anyhow::bail!("{}: exists; choose a new folder", out.display());
+            }
+            precordial::dataset::ptbxl::write_synthetic_folder(ptbxl, out, *rows)?;
+            Ok(())
+        }
+        Command::Index {
+            ptbxl,
+            rows,
             repeat,
+            write_table: None,
         } => bench_index(ptbxl, *rows, (*repeat).max(1)),
         Command::Gui { paths, frames } => bench_gui(paths, (*frames).max(1)),
         Command::Affinity { windows, dim, k } => bench_affinity(*windows, *dim, *k),
