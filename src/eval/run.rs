@@ -234,6 +234,28 @@ pub fn evaluate(
         data: summary(&data, config, set, models),
         ..EvalReport::default()
     };
+    // SNOMED CT codes (Challenge labels) read as the Challenge's abbreviations; the report lists them.
+    let class_names: Vec<String> = data
+        .label_names
+        .iter()
+        .map(|code| class_display_name(code))
+        .collect();
+    let renamed: Vec<String> = data
+        .label_names
+        .iter()
+        .zip(&class_names)
+        .filter(|(code, name)| code != name)
+        .map(|(code, name)| {
+            let full = crate::dataset::challenge::snomed_label(code).name;
+            format!("{name} = {full} (SNOMED CT {code})")
+        })
+        .collect();
+    if !renamed.is_empty() {
+        report
+            .data
+            .notes
+            .push(format!("Classes: {}.", renamed.join("; ")));
+    }
     if let Some(reference) = &reference {
         report.data.notes.push(format!(
             "Quality control and the least-squares baseline were fitted on the train split of {} ({} windows), not on the evaluated data.",
@@ -316,7 +338,7 @@ pub fn evaluate(
             }
         }
         if models.is_some() {
-            let classes = window_classes(set.labels[w], &data.label_names);
+            let classes = window_classes(set.labels[w], &class_names);
             per_class.push(
                 classes.iter().map(String::as_str),
                 (5 * WINDOW) as u64,
@@ -359,7 +381,7 @@ pub fn evaluate(
             config.k
         ),
     )?;
-    report.affinity = affinity(set, &data.label_names, config.k, models.map(|(m, _)| m))?;
+    report.affinity = affinity(set, &class_names, config.k, models.map(|(m, _)| m))?;
     check_cancel(progress)?;
     progress.fraction(1.0);
     Ok(report)
@@ -589,7 +611,7 @@ fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<
         for lead in [0, 1, 3] {
             let at = (w * 5 + lead) * WINDOW;
             out.push(ExampleTrace {
-                class: data.label_names.get(class).cloned().unwrap_or_default(),
+                class: class_display_name(data.label_names.get(class).map_or("", String::as_str)),
                 record_id: record_id.clone(),
                 lead: TARGET_LEADS[lead].to_owned(),
                 truth: to_f64(&set.y_of(w)[lead * WINDOW..(lead + 1) * WINDOW]),
@@ -599,6 +621,16 @@ fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<
         }
     }
     out
+}
+
+/// The name a class is shown by: a SNOMED CT code's Challenge abbreviation (`SB` for 426177001),
+/// anything else as it is.
+fn class_display_name(code: &str) -> String {
+    match crate::dataset::challenge::dx_table().get(code) {
+        Some(info) if !info.abbreviation.is_empty() => info.abbreviation.clone(),
+        Some(info) if !info.name.is_empty() => info.name.clone(),
+        _ => code.to_owned(),
+    }
 }
 
 fn window_classes(bits: u64, names: &[String]) -> Vec<String> {
