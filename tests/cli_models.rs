@@ -231,3 +231,40 @@ fn eval_of_every_record_needs_the_reference_data() {
     assert!(!dir.join("report").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Damaged or missing models: one line naming the file and the problem, before any GPU is probed.
+#[test]
+fn damaged_models_get_one_clear_line() {
+    let dir = scratch("damaged");
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for entry in std::fs::read_dir(models_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(models.join("decoder_ch.safetensors"), b"not weights").unwrap();
+    let record = sample("HR09739");
+    let csv = dir.join("out.csv");
+    for (models_arg, expected) in [
+        (s(&models).to_owned(), "decoder_ch.safetensors: SHA-256"),
+        (
+            s(&dir.join("no-such-folder")).to_owned(),
+            "card.json: No such file",
+        ),
+    ] {
+        let out = precordial(&[
+            "reconstruct",
+            s(&record),
+            "--models",
+            &models_arg,
+            "--csv",
+            s(&csv),
+        ]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!csv.exists());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

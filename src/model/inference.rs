@@ -57,6 +57,10 @@ impl Reconstructor {
     pub fn load(models_dir: &Path, device: DeviceChoice) -> Result<Self, ModelError> {
         let started = Instant::now();
         let card = ModelCard::read(models_dir)?;
+        // Every file against its hash first: a damaged folder is reported before any GPU is probed.
+        for name in card.sha256.keys() {
+            card.verify(models_dir, name)?;
+        }
         let selected = select_device(device)?;
         let d = &selected.device;
 
