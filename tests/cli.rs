@@ -2,27 +2,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn precordial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precordial"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// A fresh scratch folder per test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("precordial-cli-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::{precordial, s};
 
 /// Runs, expects failure, and returns the single stderr line.
 fn fails_with(args: &[&str]) -> String {
@@ -40,7 +20,7 @@ fn fails_with(args: &[&str]) -> String {
 
 #[test]
 fn bad_input_gets_one_clear_line() {
-    let dir = scratch("bad");
+    let dir = common::scratch("cli", "bad");
     let missing = dir.join("nothing");
     let err = fails_with(&["inspect", s(&missing)]);
     assert!(
@@ -89,7 +69,7 @@ fn export_writes_physical_values_and_never_overwrites() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let dir = scratch("export");
+    let dir = common::scratch("cli", "export");
     let record = data.join("ptb-xl/records100/00000/00001_lr");
     let csv = dir.join("out.csv");
     let out = precordial(&[
@@ -156,7 +136,7 @@ fn export_writes_physical_values_and_never_overwrites() {
 
 #[test]
 fn export_marks_invalid_samples_nan() {
-    let dir = scratch("nan");
+    let dir = common::scratch("cli", "nan");
     // Format 16: -32768 is the invalid-sample marker.
     std::fs::write(dir.join("n.hea"), "n 1 100 3\nn.dat 16 100 16 0 5 0 0 II\n").unwrap();
     let samples: Vec<u8> = [5i16, -32768, 105]

@@ -2,21 +2,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-fn precordial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precordial"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("precordial-clean-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use common::precordial;
 
 #[test]
 fn clean_writes_ten_seconds_at_100_hz_or_the_full_record() {
@@ -41,7 +27,7 @@ fn clean_writes_ten_seconds_at_100_hz_or_the_full_record() {
             .all(|l| l.split(',').count() == 3 && !l.contains("NaN"))
     );
 
-    let dir = scratch("full");
+    let dir = common::scratch("clean", "full");
     let cfg = dir.join("full.ron");
     std::fs::write(&cfg, "(length: Full, notch_hz: 60.0)").expect("config written");
     let out = precordial(&[
@@ -70,7 +56,7 @@ fn bad_clean_configs_get_one_clear_line() {
     };
     let record = data.join("ptb-xl/records100/00000/00001_lr");
     let record = record.to_str().expect("utf-8 path");
-    let dir = scratch("bad");
+    let dir = common::scratch("clean", "bad");
     for (ron, expected) in [
         (
             "(bandpass_low_hz: -0.5)",

@@ -2,26 +2,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn precordial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_precordial"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("precordial-models-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::{precordial, s};
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
@@ -35,7 +18,7 @@ fn sample(name: &str) -> PathBuf {
 
 #[test]
 fn reconstruct_writes_twelve_leads_and_refuses_records_without_the_inputs() {
-    let dir = scratch("reconstruct");
+    let dir = common::scratch("models", "reconstruct");
     let csv = dir.join("HR09739.csv");
     let out = precordial(&[
         "reconstruct",
@@ -113,7 +96,7 @@ fn eval_reproduces_the_model_card_on_the_held_out_split() {
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models_dir().join("card.json")).unwrap())
             .unwrap();
-    let dir = scratch("eval");
+    let dir = common::scratch("models", "eval");
     let out_dir = dir.join("report");
     let mut args: Vec<String> = vec![
         "eval".into(),
@@ -213,7 +196,7 @@ fn eval_of_every_record_needs_the_reference_data() {
     let Some(data) = common::shared_data() else {
         return;
     };
-    let dir = scratch("eval-all");
+    let dir = common::scratch("models", "eval-all");
     let out = precordial(&[
         "eval",
         "--models",
@@ -235,7 +218,7 @@ fn eval_of_every_record_needs_the_reference_data() {
 /// Damaged or missing models: one line naming the file and the problem, before any GPU is probed.
 #[test]
 fn damaged_models_get_one_clear_line() {
-    let dir = scratch("damaged");
+    let dir = common::scratch("models", "damaged");
     let models = dir.join("models");
     std::fs::create_dir_all(&models).unwrap();
     for entry in std::fs::read_dir(models_dir()).unwrap() {

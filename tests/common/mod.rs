@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The shared data folder (`$PRECORDIAL_DATA`, else `../shared/data` beside the crate).
 ///
@@ -41,4 +42,26 @@ pub fn scipy_reference() -> serde_json::Value {
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Runs the `precordial` binary built for these tests.
+pub fn precordial(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_precordial"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh, empty scratch folder for one test (`group` keeps test files apart).
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("precordial-{group}-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// A path as the `&str` a command line takes.
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
 }
