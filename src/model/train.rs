@@ -289,6 +289,30 @@ fn checkpoint_path(dir: &Path, stage: &str) -> std::path::PathBuf {
     dir.join("checkpoints").join(format!("{stage}.safetensors"))
 }
 
+/// Loads a stage's last checkpoint into `model`, when one exists (`--resume`).
+fn resume_stage<M: burn::module::Module>(
+    model: &mut M,
+    checkpoint_dir: Option<&Path>,
+    stage: &str,
+    progress: &mut dyn Progress,
+) -> Result<(), ModelError> {
+    if let Some(dir) = checkpoint_dir {
+        let path = checkpoint_path(dir, stage);
+        if path.is_file() {
+            super::card::load_weights(model, &path)?;
+            progress.message(&format!("resumed {stage} from {}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// AdamW with decoupled weight decay and gradient-norm clipping, as every stage trains.
+fn adamw(weight_decay: f64, grad_clip_norm: f64) -> AdamWConfig {
+    AdamWConfig::new()
+        .with_weight_decay(weight_decay as f32)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(grad_clip_norm as f32)))
+}
+
 /// Trains the encoder with the supervised contrastive loss. Returns the best state (by validation
 /// loss) on the inference device.
 #[allow(clippy::too_many_arguments)]
@@ -307,20 +331,11 @@ pub fn train_encoder(
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
     let mut model = model_config.init(&ad_device);
-    if resume && let Some(dir) = checkpoint_dir {
-        let path = checkpoint_path(dir, stage);
-        if path.is_file() {
-            super::card::load_weights(&mut model, &path)?;
-            progress.message(&format!("resumed the encoder from {}", path.display()));
-        }
+    if resume {
+        resume_stage(&mut model, checkpoint_dir, stage, progress)?;
     }
     let mut rng = Rng::new(seed);
-    let mut optimizer = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(
-            config.grad_clip_norm as f32,
-        )))
-        .init();
+    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
 
     let classes_of = |set: &WindowSet| -> Vec<(usize, Vec<usize>)> {
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -657,19 +672,10 @@ pub fn train_decoder(
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
     let mut model = model_config.init(&ad_device);
-    if resume && let Some(dir) = checkpoint_dir {
-        let path = checkpoint_path(dir, stage);
-        if path.is_file() {
-            super::card::load_weights(&mut model, &path)?;
-            progress.message(&format!("resumed {stage} from {}", path.display()));
-        }
+    if resume {
+        resume_stage(&mut model, checkpoint_dir, stage, progress)?;
     }
-    let mut optimizer = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(
-            config.grad_clip_norm as f32,
-        )))
-        .init();
+    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
     let mut rng = Rng::new(seed ^ stable_stage_seed(stage));
     let with_h = model_config.with_embedding;
     let norm = model_config.input_norm;
