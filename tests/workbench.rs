@@ -1226,3 +1226,59 @@ fn training_never_writes_into_a_non_empty_folder() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Cancel stops a training after its current step: the panel says so, the stage's best state is in
+/// checkpoints/ and no model card is written.
+#[test]
+fn a_training_can_be_cancelled() {
+    use precordial::app::train_panel::{TRAINING_CANCELLED, TrainStatus};
+    use precordial::model::train::EncoderTrainingConfig;
+    let data = shared_data().join("challenge-2021/ptb-xl");
+    if !data.is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "shared data missing in CI: {}",
+            data.display()
+        );
+        eprintln!("SKIP: {} not found", data.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("precordial-train-cancel-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("long.ron");
+    // Far more encoder epochs than the test waits for.
+    let config = tiny_training_config().with_encoder_training(
+        EncoderTrainingConfig::new()
+            .with_epochs(1000)
+            .with_per_class(2)
+            .with_warmup_epochs(1)
+            .with_steps_per_epoch(2),
+    );
+    precordial::model::card::save_ron(&config, &config_path).unwrap();
+    let out = dir.join("models");
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().device = precordial::model::DeviceChoice::Cpu;
+    fill_training_form(&mut harness, &data, &out, &config_path);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |h| {
+        !h.state().study.train.reports().is_empty()
+    });
+    assert!(
+        harness
+            .get_by_label("Start training")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label("Cancel training").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    assert_eq!(harness.state().study.train.status, TrainStatus::Cancelled);
+    harness.get_by_label(TRAINING_CANCELLED);
+    assert!(harness.query_by_label("Cancel training").is_none());
+    assert!(harness.state().study.train.reports().len() < 1000);
+    assert!(out.join("checkpoints").is_dir());
+    assert!(!out.join("card.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
