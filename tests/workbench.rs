@@ -1082,3 +1082,203 @@ fn a_dropped_header_is_opened() {
             .any(|p| p.ends_with("00001_lr.hea"))
     );
 }
+
+/// A training configuration small enough to run in about a second on the CPU: a 4/8/128-channel
+/// encoder and 8-wide decoders, two epochs per stage.
+fn tiny_training_config() -> precordial::model::train::TrainConfig {
+    use precordial::model::decoder::DecoderConfig;
+    use precordial::model::encoder::EncoderConfig;
+    use precordial::model::train::{DecoderTrainingConfig, EncoderTrainingConfig, TrainConfig};
+    let decoder = DecoderConfig::new()
+        .with_d_model(8)
+        .with_hidden(8)
+        .with_outputs(5);
+    TrainConfig::new()
+        .with_encoder(
+            EncoderConfig::new()
+                .with_stem_channels(4)
+                .with_block_channels(vec![8, 128]),
+        )
+        .with_decoder_c(decoder.clone().with_with_embedding(false))
+        .with_decoder_ch(decoder)
+        .with_encoder_training(
+            EncoderTrainingConfig::new()
+                .with_epochs(2)
+                .with_per_class(2)
+                .with_warmup_epochs(1)
+                .with_steps_per_epoch(2),
+        )
+        .with_decoder_training(
+            DecoderTrainingConfig::new()
+                .with_epochs(2)
+                .with_batch_size(8),
+        )
+}
+
+/// Opens the Study view's "Train models" section and fills its form.
+fn fill_training_form(harness: &mut Harness<'static, App>, data: &Path, out: &Path, config: &Path) {
+    harness.get_by_label("Study").click();
+    harness.run_steps(2);
+    harness.get_by_label("Train models").click();
+    harness.run_steps(2);
+    let form = &mut harness.state_mut().study.train.form;
+    form.data_folders = data.display().to_string();
+    form.out_dir = out.display().to_string();
+    form.config_path = config.display().to_string();
+    harness.run_steps(2);
+}
+
+/// Training from the Study panel on the Challenge PTB-XL subset (27 records: the bundled samples
+/// have no validation windows) with a tiny configuration read from a RON file: every stage's epochs
+/// reach the loss curves, the folder holds a model card, and "Use these models" loads them.
+#[test]
+fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
+    use precordial::app::train_panel::{TrainStatus, loss_curves};
+    let data = shared_data().join("challenge-2021/ptb-xl");
+    if !data.is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "shared data missing in CI: {}",
+            data.display()
+        );
+        eprintln!("SKIP: {} not found", data.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("precordial-train-ui-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("tiny.ron");
+    precordial::model::card::save_ron(&tiny_training_config(), &config_path).unwrap();
+    let out = dir.join("models");
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().device = precordial::model::DeviceChoice::Cpu;
+    fill_training_form(&mut harness, &data, &out, &config_path);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().training_running());
+    settle(&mut harness);
+    let status = harness.state().study.train.status.clone();
+    assert!(
+        matches!(&status, TrainStatus::Finished { dir, .. } if dir == &out),
+        "{status:?}"
+    );
+    harness.get_by_label_contains("Training finished; models written to");
+    assert!(out.join("card.json").is_file());
+
+    // Two epochs per stage, each with a finite train and validation loss, drawn as six curves.
+    let reports = harness.state().study.train.reports();
+    for stage in ["encoder", "decoder_c", "decoder_ch"] {
+        let of_stage: Vec<_> = reports.iter().filter(|r| r.stage == stage).collect();
+        assert_eq!(of_stage.len(), 2, "{stage}: {reports:?}");
+        assert!(
+            of_stage
+                .iter()
+                .all(|r| r.train_loss.is_finite() && r.val_loss.is_finite())
+        );
+    }
+    let curves = loss_curves(&reports);
+    assert_eq!(curves.len(), 6);
+    assert!(curves.iter().all(|c| c.points.len() == 2));
+    for curve in &curves {
+        harness.get_by_label(&curve.name);
+    }
+
+    harness.get_by_label("Use these models").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.models_error, None);
+    assert!(app.reconstructor().is_some());
+    assert_eq!(app.models_dir_loaded.as_deref(), Some(out.as_path()));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An output folder that holds anything is refused before the job starts, in the panel and the
+/// status bar, and nothing in it is touched.
+#[test]
+fn training_never_writes_into_a_non_empty_folder() {
+    let dir = std::env::temp_dir().join(format!("precordial-train-refused-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("card.json"), "not mine to replace").unwrap();
+    let mut harness = harness_with(Vec::new(), false);
+    fill_training_form(&mut harness, &samples_dir(), &dir, Path::new(""));
+    harness.get_by_label("Start training").click();
+    harness.run_steps(2);
+    assert!(!harness.state().training_running());
+    harness.get_by_label_contains("Training failed:");
+    harness.get_by_label_contains("Error: training not started:");
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("exists and is not empty")
+            .count(),
+        2,
+        "in the panel and the status bar"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["card.json"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("card.json")).unwrap(),
+        "not mine to replace"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Cancel stops a training after its current step: the panel says so, the stage's best state is in
+/// checkpoints/ and no model card is written.
+#[test]
+fn a_training_can_be_cancelled() {
+    use precordial::app::train_panel::{TRAINING_CANCELLED, TrainStatus};
+    use precordial::model::train::EncoderTrainingConfig;
+    let data = shared_data().join("challenge-2021/ptb-xl");
+    if !data.is_dir() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "shared data missing in CI: {}",
+            data.display()
+        );
+        eprintln!("SKIP: {} not found", data.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("precordial-train-cancel-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("long.ron");
+    // Far more encoder epochs than the test waits for.
+    let config = tiny_training_config().with_encoder_training(
+        EncoderTrainingConfig::new()
+            .with_epochs(1000)
+            .with_per_class(2)
+            .with_warmup_epochs(1)
+            .with_steps_per_epoch(2),
+    );
+    precordial::model::card::save_ron(&config, &config_path).unwrap();
+    let out = dir.join("models");
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().device = precordial::model::DeviceChoice::Cpu;
+    fill_training_form(&mut harness, &data, &out, &config_path);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |h| {
+        !h.state().study.train.reports().is_empty()
+    });
+    assert!(
+        harness
+            .get_by_label("Start training")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label("Cancel training").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    assert_eq!(harness.state().study.train.status, TrainStatus::Cancelled);
+    harness.get_by_label(TRAINING_CANCELLED);
+    assert!(harness.query_by_label("Cancel training").is_none());
+    assert!(harness.state().study.train.reports().len() < 1000);
+    assert!(out.join("checkpoints").is_dir());
+    assert!(!out.join("card.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

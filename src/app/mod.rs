@@ -19,6 +19,7 @@ pub mod reconstruct_panel;
 mod settings_panel;
 mod spectrum_panel;
 pub mod study_panel;
+pub mod train_panel;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -207,6 +208,9 @@ pub struct App {
     /// The evaluation started from the Study panel.
     #[serde(skip)]
     pending_eval: Option<JobId>,
+    /// The training started from the Study panel.
+    #[serde(skip)]
+    pending_train: Option<JobId>,
     #[serde(skip)]
     frame_stats: Option<FrameStats>,
     /// A benchmark run neither reads nor saves the user's settings.
@@ -251,6 +255,7 @@ impl Default for App {
             models_error: None,
             pending_reconstruct: None,
             pending_eval: None,
+            pending_train: None,
             frame_stats: None,
             benchmark_run: false,
         }
@@ -438,6 +443,55 @@ impl App {
         }
     }
 
+    /// True while a training started from the Study panel runs.
+    pub fn training_running(&self) -> bool {
+        self.pending_train.is_some()
+    }
+
+    /// Starts the training the Study panel's "Train models" form describes, on the app's model
+    /// device; a form that does not describe a valid run is reported in the panel and the status bar.
+    pub fn start_training(&mut self) {
+        if self.pending_train.is_some() {
+            return; // one at a time: the button is disabled meanwhile
+        }
+        match self.study.train.form.request() {
+            Ok(request) => {
+                let epochs = self.study.train.new_log();
+                let job_id = self.worker.submit(Job::Train {
+                    data: request.data,
+                    out: request.out,
+                    config: Box::new(request.config),
+                    device: self.device,
+                    epochs,
+                });
+                self.pending_train = Some(job_id);
+                self.study.train.status = train_panel::TrainStatus::Running;
+            }
+            Err(reason) => {
+                self.study.train.status = train_panel::TrainStatus::Failed(reason.clone());
+                self.notify(
+                    NoticeLevel::Error,
+                    format!("training not started: {reason}"),
+                );
+            }
+        }
+    }
+
+    /// Asks the running training to stop (after its current step, keeping the best state).
+    pub fn cancel_training(&mut self) {
+        if let Some(job_id) = self.pending_train
+            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
+        {
+            handle.cancel();
+        }
+    }
+
+    /// Makes `dir` (a folder just trained) the models folder and loads it.
+    pub fn use_trained_models(&mut self, dir: PathBuf) {
+        self.models_dir = dir;
+        self.load_models();
+    }
+
     /// Reads a record in the worker; it is shown when it arrives.
     pub fn load_record(&mut self, path: &Path) {
         let job_id = self.worker.submit(Job::LoadRecord {
@@ -505,6 +559,17 @@ impl App {
                             self.superseded_jobs.remove(&job_id);
                         }
                     }
+                    Ok(JobOutput::Trained { dir, summary }) => {
+                        if self.pending_train == Some(job_id) {
+                            self.pending_train = None;
+                        }
+                        self.notify(
+                            NoticeLevel::Info,
+                            format!("training finished, models written to {}", dir.display()),
+                        );
+                        self.study.train.status =
+                            train_panel::TrainStatus::Finished { dir, summary };
+                    }
                     Ok(JobOutput::Reconstruction(result)) => {
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
@@ -538,6 +603,12 @@ impl App {
                             self.pending_eval = None;
                             self.study.eval_status =
                                 study_panel::EvalStatus::Failed(message.clone());
+                        }
+                        if self.pending_train == Some(job_id) {
+                            // Shown in the Study panel too, beside the form that started it.
+                            self.pending_train = None;
+                            self.study.train.status =
+                                train_panel::TrainStatus::Failed(message.clone());
                         }
                         if self.pending_models == Some(job_id) {
                             // Shown in the Reconstruct panel. Models from another folder would
@@ -574,6 +645,10 @@ impl App {
                         self.pending_eval = None;
                         self.study.eval_status = study_panel::EvalStatus::Cancelled;
                         self.notify(NoticeLevel::Info, "evaluation cancelled".to_owned());
+                    } else if self.pending_train == Some(job_id) {
+                        self.pending_train = None;
+                        self.study.train.status = train_panel::TrainStatus::Cancelled;
+                        self.notify(NoticeLevel::Info, "training cancelled".to_owned());
                     } else if !self.superseded_jobs.remove(&job_id) {
                         self.notify(NoticeLevel::Info, "job cancelled".to_owned());
                     }
@@ -950,12 +1025,33 @@ impl App {
                     message: h.message(),
                 })
         });
-        match self.study.ui(ui, &models, running.as_ref()) {
+        let training = self.pending_train.and_then(|job_id| {
+            self.worker
+                .running()
+                .iter()
+                .find(|h| h.job_id == job_id)
+                .map(|h| study_panel::EvalProgressView {
+                    fraction: h.progress(),
+                    message: h.message(),
+                })
+        });
+        match self.study.ui(
+            ui,
+            &models,
+            running.as_ref(),
+            self.device,
+            training.as_ref(),
+        ) {
             Some(study_panel::StudyAction::LoadReport(path)) => {
                 self.worker.submit(Job::LoadReport { path });
             }
             Some(study_panel::StudyAction::RunEvaluation) => self.run_evaluation(),
             Some(study_panel::StudyAction::CancelEvaluation) => self.cancel_evaluation(),
+            Some(study_panel::StudyAction::Train(action)) => match action {
+                train_panel::TrainAction::Start => self.start_training(),
+                train_panel::TrainAction::Cancel => self.cancel_training(),
+                train_panel::TrainAction::UseModels(dir) => self.use_trained_models(dir),
+            },
             None => {}
         }
     }

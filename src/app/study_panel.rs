@@ -405,6 +405,8 @@ pub enum StudyAction {
     /// Run the evaluation the form describes.
     RunEvaluation,
     CancelEvaluation,
+    /// Start, cancel or use a training (the "Train models" section).
+    Train(super::train_panel::TrainAction),
 }
 
 /// A running evaluation, for the progress bar.
@@ -429,16 +431,21 @@ pub struct StudyPanel {
     pub eval: EvalForm,
     #[serde(skip)]
     pub eval_status: EvalStatus,
+    /// The "Train models" section (its form is saved with the settings).
+    pub train: super::train_panel::TrainPanel,
 }
 
 impl StudyPanel {
     /// Draws the panel. `models` says whether an evaluation can run; `running` is the evaluation in
-    /// progress, if any. Returns what the user asked for.
+    /// progress, if any; `device` and `training` are the models' device and the training in
+    /// progress, for the "Train models" section. Returns what the user asked for.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         models: &ModelsStatus,
         running: Option<&EvalProgressView>,
+        device: crate::model::DeviceChoice,
+        training: Option<&EvalProgressView>,
     ) -> Option<StudyAction> {
         let mut action = None;
         ui.heading("Study the models");
@@ -446,6 +453,13 @@ impl StudyPanel {
             .default_open(true)
             .show(ui, |ui| {
                 action = self.evaluation_form_ui(ui, models, running);
+            });
+        egui::CollapsingHeader::new("Train models")
+            .default_open(false)
+            .show(ui, |ui| {
+                if let Some(train) = self.train.ui(ui, device, training) {
+                    action = Some(StudyAction::Train(train));
+                }
             });
         ui.separator();
         ui.horizontal(|ui| {

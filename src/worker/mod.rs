@@ -1,5 +1,5 @@
 //! Background jobs: the workbench's heavy work (reading records, indexing folders, cleaning,
-//! reconstruction and evaluation) runs here, never on the UI thread.
+//! reconstruction, evaluation and training) runs here, never on the UI thread.
 //!
 //! A [`Worker`] runs each submitted [`Job`] on its own thread. Every job gets a [`JobHandle`] with a
 //! shared progress value (0..=1), a stage message and a cancel flag that the job polls; results come back as
@@ -10,6 +10,7 @@
 
 pub mod evaluate;
 pub mod reconstruct;
+pub mod train;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -63,6 +64,15 @@ pub enum Job {
         models_dir: PathBuf,
         out_dir: Option<PathBuf>,
     },
+    /// Train the encoder and decoders C and C-h, as `precordial train` does (see [`train`]), into
+    /// `out`, which must be new or empty; each epoch's report is appended to `epochs`.
+    Train {
+        data: Vec<PathBuf>,
+        out: PathBuf,
+        config: Box<crate::model::train::TrainConfig>,
+        device: crate::model::DeviceChoice,
+        epochs: train::EpochLog,
+    },
 }
 
 impl Job {
@@ -80,6 +90,7 @@ impl Job {
                 Some(split) => format!("Evaluating the {} split", split.name()),
                 None => "Evaluating every record".to_owned(),
             },
+            Self::Train { out, .. } => format!("Training models into {}", out.display()),
         }
     }
 }
@@ -109,6 +120,11 @@ pub enum JobOutput {
         report: Box<crate::eval::EvalReport>,
         /// Why an evaluation's report could not be written (the report itself is still good).
         write_error: Option<String>,
+    },
+    /// A training run finished: the models folder it wrote and a one-line summary of its card.
+    Trained {
+        dir: PathBuf,
+        summary: String,
     },
 }
 
@@ -462,6 +478,13 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             models_dir,
             out_dir,
         } => evaluate::run(&config, &models, &models_dir, out_dir.as_deref(), context),
+        Job::Train {
+            data,
+            out,
+            config,
+            device,
+            epochs,
+        } => train::run(&data, &out, &config, device, &epochs, context),
         Job::LoadModels { dir, device } => {
             context.set_progress(0.1);
             let models = reconstruct::LoadedModels::load(&dir, device)?;
