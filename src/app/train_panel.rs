@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::study_panel::EvalProgressView;
 use crate::model::DeviceChoice;
 use crate::model::train::{EpochReport, TrainConfig};
-use crate::worker::train::{EpochLog, STAGES, default_config, refuse_existing};
+use crate::worker::train::{EpochLog, STAGES, refuse_existing};
 
 /// Shown after Cancel: what was kept.
 pub const TRAINING_CANCELLED: &str = "Training cancelled; the best state of the running stage is kept in the output folder's checkpoints/ (`precordial train --resume` continues it).";
@@ -61,7 +61,7 @@ impl TrainForm {
         };
         refuse_existing(&out)?;
         let config = match self.config_path.trim() {
-            "" => default_config(),
+            "" => crate::model::train::TrainConfig::new(),
             path => crate::model::card::load_ron::<TrainConfig>(std::path::Path::new(path))
                 .map_err(|err| err.to_string())?,
         };

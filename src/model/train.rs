@@ -78,11 +78,11 @@ pub struct DecoderTrainingConfig {
 pub struct TrainConfig {
     #[config(default = "EncoderConfig::new()")]
     pub encoder: EncoderConfig,
-    /// Decoder C (x̂ only).
-    #[config(default = "DecoderConfig::new().with_with_embedding(false)")]
+    /// Decoder C (x̂ only), all five target leads (the layout this version saves).
+    #[config(default = "DecoderConfig::new().with_with_embedding(false).with_outputs(5)")]
     pub decoder_c: DecoderConfig,
-    /// Decoder C-h (x̂ and ĥ).
-    #[config(default = "DecoderConfig::new()")]
+    /// Decoder C-h (x̂ and ĥ), all five target leads.
+    #[config(default = "DecoderConfig::new().with_outputs(5)")]
     pub decoder_ch: DecoderConfig,
     #[config(default = "EncoderTrainingConfig::new()")]
     pub encoder_training: EncoderTrainingConfig,

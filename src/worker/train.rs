@@ -45,15 +45,6 @@ pub fn refuse_existing(out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The config's decoders as this version saves them: the defaults' single-output decoders become the
-/// five-output ones (V1, V3–V6) that [`train_all`] requires.
-pub fn default_config() -> TrainConfig {
-    let config = TrainConfig::new();
-    let decoder_c = config.decoder_c.clone().with_outputs(5);
-    let decoder_ch = config.decoder_ch.clone().with_outputs(5);
-    config.with_decoder_c(decoder_c).with_decoder_ch(decoder_ch)
-}
-
 /// Forwards training progress into the job's shared state and the epoch log.
 struct JobProgress<'a> {
     context: &'a JobContext,
@@ -214,7 +205,7 @@ mod tests {
         assert!(err.contains("exists and is not empty"), "{err}");
         assert!(refuse_existing(&dir.join("card.json")).is_err(), "a file");
         std::fs::remove_dir_all(&dir).ok();
-        assert!(default_config().validate().is_ok());
-        assert_eq!(default_config().decoder_ch.outputs, 5);
+        assert!(TrainConfig::new().validate().is_ok());
+        assert_eq!(TrainConfig::new().decoder_ch.outputs, 5);
     }
 }
