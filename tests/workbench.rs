@@ -674,8 +674,7 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
 #[test]
 fn a_bad_models_folder_is_reported_in_the_panel() {
     let mut harness = harness_with(Vec::new(), false);
-    let empty = std::env::temp_dir().join(format!("precordial-no-models-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
+    let empty = fresh_dir("no-models");
     harness.state_mut().models_dir = empty.clone();
     harness.state_mut().load_models();
     settle(&mut harness);
@@ -1128,12 +1127,9 @@ fn fill_training_form(harness: &mut Harness<'static, App>, data: &Path, out: &Pa
     harness.run_steps(2);
 }
 
-/// Training from the Study panel on the Challenge PTB-XL subset (27 records: the bundled samples
-/// have no validation windows) with a tiny configuration read from a RON file: every stage's epochs
-/// reach the loss curves, the folder holds a model card, and "Use these models" loads them.
-#[test]
-fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
-    use precordial::app::train_panel::{TrainStatus, loss_curves};
+/// The Challenge PTB-XL subset (27 records) the training tests use; `None` (a loud skip) outside CI
+/// when the shared data is missing, a failure in CI.
+fn training_data() -> Option<PathBuf> {
     let data = shared_data().join("challenge-2021/ptb-xl");
     if !data.is_dir() {
         assert!(
@@ -1142,11 +1138,29 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
             data.display()
         );
         eprintln!("SKIP: {} not found", data.display());
-        return;
+        return None;
     }
-    let dir = std::env::temp_dir().join(format!("precordial-train-ui-{}", std::process::id()));
+    Some(data)
+}
+
+/// An empty scratch folder for one test.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precordial-{name}-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Training from the Study panel on the Challenge PTB-XL subset (27 records: the bundled samples
+/// have no validation windows) with a tiny configuration read from a RON file: every stage's epochs
+/// reach the loss curves, the folder holds a model card, and "Use these models" loads them.
+#[test]
+fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
+    use precordial::app::train_panel::{TrainStatus, loss_curves};
+    let Some(data) = training_data() else {
+        return;
+    };
+    let dir = fresh_dir("train-ui");
     let config_path = dir.join("tiny.ron");
     precordial::model::card::save_ron(&tiny_training_config(), &config_path).unwrap();
     let out = dir.join("models");
@@ -1197,9 +1211,7 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
 /// status bar, and nothing in it is touched.
 #[test]
 fn training_never_writes_into_a_non_empty_folder() {
-    let dir = std::env::temp_dir().join(format!("precordial-train-refused-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("train-refused");
     std::fs::write(dir.join("card.json"), "not mine to replace").unwrap();
     let mut harness = harness_with(Vec::new(), false);
     fill_training_form(&mut harness, &samples_dir(), &dir, Path::new(""));
@@ -1233,19 +1245,10 @@ fn training_never_writes_into_a_non_empty_folder() {
 fn a_training_can_be_cancelled() {
     use precordial::app::train_panel::{TRAINING_CANCELLED, TrainStatus};
     use precordial::model::train::EncoderTrainingConfig;
-    let data = shared_data().join("challenge-2021/ptb-xl");
-    if !data.is_dir() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "shared data missing in CI: {}",
-            data.display()
-        );
-        eprintln!("SKIP: {} not found", data.display());
+    let Some(data) = training_data() else {
         return;
-    }
-    let dir = std::env::temp_dir().join(format!("precordial-train-cancel-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
+    };
+    let dir = fresh_dir("train-cancel");
     let config_path = dir.join("long.ron");
     // Far more encoder epochs than the test waits for.
     let config = tiny_training_config().with_encoder_training(

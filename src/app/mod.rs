@@ -436,10 +436,8 @@ impl App {
 
     /// Asks the running evaluation to stop (it does at its next check).
     pub fn cancel_evaluation(&mut self) {
-        if let Some(job_id) = self.pending_eval
-            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
-        {
-            handle.cancel();
+        if let Some(job_id) = self.pending_eval {
+            self.worker.cancel(job_id);
         }
     }
 
@@ -479,10 +477,8 @@ impl App {
 
     /// Asks the running training to stop (after its current step, keeping the best state).
     pub fn cancel_training(&mut self) {
-        if let Some(job_id) = self.pending_train
-            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
-        {
-            handle.cancel();
+        if let Some(job_id) = self.pending_train {
+            self.worker.cancel(job_id);
         }
     }
 
@@ -694,9 +690,8 @@ impl App {
             return; // running, done, or failed with exactly these parameters
         }
         if let Some((job_id, _, _)) = self.pending_clean.take()
-            && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
+            && self.worker.cancel(job_id)
         {
-            handle.cancel();
             self.superseded_jobs.insert(job_id);
         }
         let job_id = self.worker.submit(Job::Clean {
@@ -1015,26 +1010,16 @@ impl App {
 
     fn study_view_ui(&mut self, ui: &mut egui::Ui) {
         let models = self.models_status();
-        let running = self.pending_eval.and_then(|job_id| {
-            self.worker
-                .running()
-                .iter()
-                .find(|h| h.job_id == job_id)
-                .map(|h| study_panel::EvalProgressView {
+        let progress_of = |job: Option<JobId>| {
+            job.and_then(|job_id| self.worker.handle(job_id)).map(|h| {
+                study_panel::EvalProgressView {
                     fraction: h.progress(),
                     message: h.message(),
-                })
-        });
-        let training = self.pending_train.and_then(|job_id| {
-            self.worker
-                .running()
-                .iter()
-                .find(|h| h.job_id == job_id)
-                .map(|h| study_panel::EvalProgressView {
-                    fraction: h.progress(),
-                    message: h.message(),
-                })
-        });
+                }
+            })
+        };
+        let running = progress_of(self.pending_eval);
+        let training = progress_of(self.pending_train);
         match self.study.ui(
             ui,
             &models,
@@ -1058,13 +1043,10 @@ impl App {
 
     fn reconstruct_view_ui(&mut self, ui: &mut egui::Ui) {
         let models = self.models_status();
-        let running = self.pending_reconstruct.and_then(|job_id| {
-            self.worker
-                .running()
-                .iter()
-                .find(|h| h.job_id == job_id)
-                .map(|h| h.progress())
-        });
+        let running = self
+            .pending_reconstruct
+            .and_then(|job_id| self.worker.handle(job_id))
+            .map(|h| h.progress());
         let action =
             self.reconstruct
                 .ui(ui, self.loaded.as_ref(), &self.models_dir, &models, running);
@@ -1072,10 +1054,8 @@ impl App {
             Some(reconstruct_panel::ReconstructAction::Run) => self.run_reconstruction(),
             Some(reconstruct_panel::ReconstructAction::ReloadModels) => self.load_models(),
             Some(reconstruct_panel::ReconstructAction::Cancel) => {
-                if let Some(job_id) = self.pending_reconstruct
-                    && let Some(handle) = self.worker.running().iter().find(|h| h.job_id == job_id)
-                {
-                    handle.cancel();
+                if let Some(job_id) = self.pending_reconstruct {
+                    self.worker.cancel(job_id);
                 }
             }
             None => {}

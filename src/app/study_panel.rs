@@ -409,11 +409,24 @@ pub enum StudyAction {
     Train(super::train_panel::TrainAction),
 }
 
-/// A running evaluation, for the progress bar.
+/// A running evaluation (or training), for the progress bar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvalProgressView {
     pub fraction: f32,
     pub message: String,
+}
+
+impl EvalProgressView {
+    /// The job's progress bar with its stage, and a Cancel button labelled `cancel`; true when
+    /// clicked.
+    pub fn bar_ui(&self, ui: &mut egui::Ui, cancel: &str) -> bool {
+        ui.add(
+            egui::ProgressBar::new(self.fraction)
+                .desired_width(420.0)
+                .text(format!("{:.0} % · {}", self.fraction * 100.0, self.message)),
+        );
+        ui.button(cancel).clicked()
+    }
 }
 
 /// The panel's state. The report path and the evaluation form are saved with the settings; results
@@ -611,19 +624,10 @@ impl StudyPanel {
             if button.clicked() {
                 action = Some(StudyAction::RunEvaluation);
             }
-            if let Some(progress) = running {
-                ui.add(
-                    egui::ProgressBar::new(progress.fraction)
-                        .desired_width(420.0)
-                        .text(format!(
-                            "{:.0} % · {}",
-                            progress.fraction * 100.0,
-                            progress.message
-                        )),
-                );
-                if ui.button("Cancel evaluation").clicked() {
-                    action = Some(StudyAction::CancelEvaluation);
-                }
+            if let Some(progress) = running
+                && progress.bar_ui(ui, "Cancel evaluation")
+            {
+                action = Some(StudyAction::CancelEvaluation);
             }
         });
         match &self.eval_status {

@@ -174,16 +174,7 @@ impl TrainPanel {
         let mut action = self.form_ui(ui, device, running);
         if let Some(progress) = running {
             ui.horizontal(|ui| {
-                ui.add(
-                    egui::ProgressBar::new(progress.fraction)
-                        .desired_width(420.0)
-                        .text(format!(
-                            "{:.0} % · {}",
-                            progress.fraction * 100.0,
-                            progress.message
-                        )),
-                );
-                if ui.button("Cancel training").clicked() {
+                if progress.bar_ui(ui, "Cancel training") {
                     action = Some(TrainAction::Cancel);
                 }
             });

@@ -404,6 +404,16 @@ impl Worker {
     }
 
     /// Cancels every running job (each stops at its next check).
+    /// The handle of a job still running.
+    pub fn handle(&self, job_id: JobId) -> Option<&JobHandle> {
+        self.running.iter().find(|h| h.job_id == job_id)
+    }
+
+    /// Asks one running job to stop; false when it is no longer running.
+    pub fn cancel(&self, job_id: JobId) -> bool {
+        self.handle(job_id).map(JobHandle::cancel).is_some()
+    }
+
     pub fn cancel_all(&self) {
         for handle in &self.running {
             handle.cancel();
