@@ -89,12 +89,8 @@ fn export_writes_physical_values_and_never_overwrites() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(&csv).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("I,II,V2"));
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let (header, rows) = common::read_signals_csv(&csv);
+    assert_eq!(header, "I,II,V2");
     assert_eq!(rows.len(), 100, "1 s at 100 Hz");
     // Same values as the library reads, to the last bit.
     let rec = precordial::wfdb::Record::read(&record).unwrap();

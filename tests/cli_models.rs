@@ -35,12 +35,8 @@ fn reconstruct_writes_twelve_leads_and_refuses_records_without_the_inputs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(&csv).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6"));
-    let rows: Vec<Vec<f64>> = lines
-        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let (header, rows) = common::read_signals_csv(&csv);
+    assert_eq!(header, "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
     assert_eq!(rows.len(), 1000, "10 s at 100 Hz");
     assert!(rows.iter().flatten().all(|v| v.is_finite()));
     // The reconstructed leads are not copies of an input and carry signal.

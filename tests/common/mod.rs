@@ -65,3 +65,14 @@ pub fn scratch(group: &str, name: &str) -> PathBuf {
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
+
+/// A signals CSV as `export`, `clean` and `reconstruct` write it: the header line and the rows.
+pub fn read_signals_csv(path: &Path) -> (String, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_owned();
+    let rows = lines
+        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    (header, rows)
+}
