@@ -57,15 +57,22 @@ impl Reconstructor {
     pub fn load(models_dir: &Path, device: DeviceChoice) -> Result<Self, ModelError> {
         let started = Instant::now();
         let card = ModelCard::read(models_dir)?;
-        // Every file against its hash first: a damaged folder is reported before any GPU is probed.
-        for name in card.sha256.keys() {
+        // Every file the models need, against its hash, before any GPU is probed (a damaged folder
+        // is reported first); each is read once more below, not hashed again.
+        for name in [
+            card::ENCODER_CONFIG,
+            card::ENCODER_WEIGHTS,
+            card::DECODER_C_CONFIG,
+            card::DECODER_C_WEIGHTS,
+            card::DECODER_CH_CONFIG,
+            card::DECODER_CH_WEIGHTS,
+        ] {
             card.verify(models_dir, name)?;
         }
         let selected = select_device(device)?;
         let d = &selected.device;
 
-        let encoder_config: EncoderConfig =
-            card::load_ron(&card.verify(models_dir, card::ENCODER_CONFIG)?)?;
+        let encoder_config: EncoderConfig = card::load_ron(&models_dir.join(card::ENCODER_CONFIG))?;
         encoder_config
             .validate()
             .map_err(|message| ModelError::Config {
@@ -73,13 +80,10 @@ impl Reconstructor {
                 message,
             })?;
         let mut encoder = encoder_config.init(d);
-        card::load_weights(
-            &mut encoder,
-            &card.verify(models_dir, card::ENCODER_WEIGHTS)?,
-        )?;
+        card::load_weights(&mut encoder, &models_dir.join(card::ENCODER_WEIGHTS))?;
 
         let load_decoder = |config_name: &str, weights_name: &str, with_h: bool| {
-            let config_path = card.verify(models_dir, config_name)?;
+            let config_path = models_dir.join(config_name);
             let config: DecoderConfig = card::load_ron(&config_path)?;
             config.validate().map_err(|message| ModelError::Config {
                 path: config_path.clone(),
@@ -97,7 +101,7 @@ impl Reconstructor {
                 });
             }
             let mut decoder = config.init(d);
-            card::load_weights(&mut decoder, &card.verify(models_dir, weights_name)?)?;
+            card::load_weights(&mut decoder, &models_dir.join(weights_name))?;
             Ok::<_, ModelError>((decoder, config.input_norm))
         };
         let (decoder_c, norm_c) =
