@@ -263,24 +263,24 @@ fn bench_clean(
     }
     // SciPy runs first so both sides time exactly the same records.
     let scipy = python.then(|| python_clean(&headers, repeat));
-    if let Some(Ok((_, _, _, failed))) = &scipy {
-        if !failed.is_empty() {
-            println!(
-                "             (WFDB Python could not read {} of {} records; both sides leave them out)",
-                failed.len(),
-                headers.len()
-            );
-            let mut index = 0;
-            headers.retain(|_| {
-                index += 1;
-                !failed.contains(&(index - 1))
-            });
-            let mut index = 0;
-            records.retain(|_| {
-                index += 1;
-                !failed.contains(&(index - 1))
-            });
-        }
+    if let Some(Ok((_, _, _, failed))) = &scipy
+        && !failed.is_empty()
+    {
+        println!(
+            "             (WFDB Python could not read {} of {} records; both sides leave them out)",
+            failed.len(),
+            headers.len()
+        );
+        let mut index = 0;
+        headers.retain(|_| {
+            index += 1;
+            !failed.contains(&(index - 1))
+        });
+        let mut index = 0;
+        records.retain(|_| {
+            index += 1;
+            !failed.contains(&(index - 1))
+        });
     }
     let timing = clean_timing(&records, &cfg, repeat)
         .map_err(|(index, err)| anyhow::anyhow!("{}: {err}", headers[index].display()))?;

@@ -156,12 +156,12 @@ impl CleanConfig {
                 self.baseline_window_s
             ));
         }
-        if let OutputLength::Fixed(n) = self.length {
-            if n == 0 || n > MAX_OUTPUT_SAMPLES {
-                return bad(format!(
-                    "length must be between 1 and {MAX_OUTPUT_SAMPLES} samples, got {n}"
-                ));
-            }
+        if let OutputLength::Fixed(n) = self.length
+            && (n == 0 || n > MAX_OUTPUT_SAMPLES)
+        {
+            return bad(format!(
+                "length must be between 1 and {MAX_OUTPUT_SAMPLES} samples, got {n}"
+            ));
         }
         Ok(())
     }
@@ -244,13 +244,13 @@ pub fn clean_leads(
     fs_in_hz: f64,
     cfg: &CleanConfig,
 ) -> Result<Vec<Vec<f64>>, DspError> {
-    if let Some(first) = leads.first() {
-        if let Some(other) = leads.iter().find(|l| l.len() != first.len()) {
-            return Err(DspError::LengthMismatch {
-                first: first.len(),
-                other: other.len(),
-            });
-        }
+    if let Some(first) = leads.first()
+        && let Some(other) = leads.iter().find(|l| l.len() != first.len())
+    {
+        return Err(DspError::LengthMismatch {
+            first: first.len(),
+            other: other.len(),
+        });
     }
     leads.iter().map(|l| clean_lead(l, fs_in_hz, cfg)).collect()
 }

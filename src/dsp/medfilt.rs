@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 /// Non-finite samples are ordered by IEEE total order (NaN above +inf) rather than rejected, so the
 /// function never fails on data; callers that care should check finiteness first.
 pub fn medfilt(x: &[f64], window: usize) -> Result<Vec<f64>, DspError> {
-    if window == 0 || window % 2 == 0 {
+    if window == 0 || window.is_multiple_of(2) {
         return Err(DspError::InvalidArgument(format!(
             "median window must be a positive odd number of samples, got {window}"
         )));
@@ -192,7 +192,7 @@ pub fn baseline_window(fs_hz: f64, window_s: f64) -> Result<usize, DspError> {
         )));
     }
     let samples = samples as usize;
-    Ok(if samples % 2 == 0 {
+    Ok(if samples.is_multiple_of(2) {
         samples + 1
     } else {
         samples

@@ -32,10 +32,10 @@ pub fn sliding_starts(len: usize, window: usize, hop: usize) -> Result<Vec<usize
 /// the last sample (0, 256, 512, 744 for 1000 samples).
 pub fn evaluation_starts(len: usize, window: usize) -> Result<Vec<usize>, DspError> {
     let mut starts = sliding_starts(len, window, window)?;
-    if let Some(&last) = starts.last() {
-        if last + window < len {
-            starts.push(len - window);
-        }
+    if let Some(&last) = starts.last()
+        && last + window < len
+    {
+        starts.push(len - window);
     }
     Ok(starts)
 }

@@ -72,7 +72,7 @@ pub fn welch(x: &[f64], fs_hz: f64, nperseg: usize) -> Result<Psd, DspError> {
         for (k, bin) in per_bin.iter_mut().enumerate() {
             let c = buffer[k];
             let mut p = (c.re * c.re + c.im * c.im) * scale;
-            let is_nyquist = nfft % 2 == 0 && k == nfft / 2;
+            let is_nyquist = nfft.is_multiple_of(2) && k == nfft / 2;
             if k != 0 && !is_nyquist {
                 p *= 2.0;
             }

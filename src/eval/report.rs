@@ -142,13 +142,13 @@ impl EvalReport {
             files.push((format!("{stem}.svg"), svg.into_bytes()));
             files.push((format!("{stem}.png"), png));
         }
-        if !overwrite {
-            if let Some((name, _)) = files.iter().find(|(name, _)| dir.join(name).exists()) {
-                return Err(EvalError::Input(format!(
-                    "{}: exists (pass --overwrite to replace the report)",
-                    dir.join(name).display()
-                )));
-            }
+        if !overwrite
+            && let Some((name, _)) = files.iter().find(|(name, _)| dir.join(name).exists())
+        {
+            return Err(EvalError::Input(format!(
+                "{}: exists (pass --overwrite to replace the report)",
+                dir.join(name).display()
+            )));
         }
         let mut written = Vec::new();
         for (name, bytes) in files {
