@@ -5,8 +5,11 @@
 //! a min-heap). Each step *replaces* the oldest sample with the newest in place, so the heap sizes
 //! never change and a step costs O(log w): the whole filter is O(n log w), allocation-free after
 //! setup. Windows up to [`SORTED_WINDOW_MAX`] samples (the 61-sample baseline window among them) use
-//! a sorted array instead: two binary searches and a short memmove per step, O(n·w) in theory but
-//! about twice as fast in practice at these sizes. Both give exactly the same medians.
+//! a sorted array instead: two searches and a short memmove per step, O(n·w) in theory but about
+//! twice as fast in practice at these sizes. On CPUs with AVX-512, windows up to 63 samples keep
+//! that sorted array in eight registers and update it by a merge that needs no search, about four
+//! times faster again (measured: 91 against 357 µs for the twelve leads of a PTB-XL record). All
+//! give exactly the same medians.
 
 use super::DspError;
 use std::cmp::Ordering;
@@ -108,6 +111,11 @@ fn lower_bounds(a: &[i64], key1: i64, key2: i64) -> (usize, usize) {
 /// counting (`vpcmpgtq` over the whole window, no dependent loads); otherwise by binary search.
 fn medfilt_sorted(x: &[f64], window: usize) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
+    if window <= avx512::MAX_WINDOW && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { avx512::medfilt(x, window) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { medfilt_sorted_avx2(x, window) };
@@ -173,6 +181,100 @@ fn medfilt_sorted_with(
         out.push(from_total_key(sorted[half]));
     }
     out
+}
+
+/// The running median with the whole sorted window in eight AVX-512 registers (64 keys), for windows
+/// up to 63 samples: the 61-sample baseline window at 100 Hz is the case that matters.
+///
+/// Replacing `old` by `new` in a sorted array is a merge that needs no positions: when `old < new`,
+/// every element from `old`'s first copy on becomes `max(a[j], min(a[j + 1], new))` (the run up to
+/// `new` moves down one place and `new` drops into the gap), and symmetrically when `old > new`. So
+/// a step is five vector instructions per register, no searches, no stores, no memmove; the median is
+/// read from a fixed lane because the window is padded with `i64::MIN` keys below and `i64::MAX`
+/// keys above so its middle always sits at index 31. Padding keys equal to real ones (a NaN with a
+/// full payload) are harmless: equal keys are interchangeable.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{from_total_key, total_key};
+    use std::arch::x86_64::*;
+
+    pub const MAX_WINDOW: usize = 63;
+    const MIDDLE: usize = 31;
+
+    /// `x` non-empty, `window` odd, 1 < `window` ≤ [`MAX_WINDOW`].
+    #[target_feature(enable = "avx512f")]
+    pub fn medfilt(x: &[f64], window: usize) -> Vec<f64> {
+        let n = x.len();
+        let half = window / 2;
+        // Keys of the zero-padded signal: position p of the padded stream is sample p - half.
+        let zero = total_key(0.0);
+        let mut keys = vec![zero; n + 2 * half];
+        for (k, &v) in keys[half..half + n].iter_mut().zip(x) {
+            *k = total_key(v);
+        }
+        let below = MIDDLE - half;
+        let mut start = [i64::MAX; 64];
+        start[..below].fill(i64::MIN);
+        start[below..below + window].copy_from_slice(&keys[..window]);
+        start.sort_unstable();
+        // SAFETY: each offset leaves 8 i64 values to read inside `start`.
+        let load = |at: usize| unsafe { _mm512_loadu_si512(start[at..at + 8].as_ptr().cast()) };
+        // Eight named registers rather than an array, so that nothing leaves the registers.
+        let (mut a0, mut a1, mut a2, mut a3) = (load(0), load(8), load(16), load(24));
+        let (mut a4, mut a5, mut a6, mut a7) = (load(32), load(40), load(48), load(56));
+        let top = _mm512_set1_epi64(i64::MAX);
+        let bottom = _mm512_set1_epi64(i64::MIN);
+        // Written in place, not pushed: a possible reallocation call inside the loop would make
+        // LLVM keep every register on the stack (all vector registers are caller-saved).
+        let mut out = vec![0.0; n];
+        out[0] = middle(a3);
+        let steps = keys.iter().zip(&keys[window..]).zip(&mut out[1..]);
+        for ((&old, &new), median) in steps {
+            let (old_v, new_v) = (_mm512_set1_epi64(old), _mm512_set1_epi64(new));
+            if old < new {
+                // From `old`'s first copy on: a[j] ← max(a[j], min(a[j + 1], new)), in ascending
+                // order so each register still sees its successor's old contents.
+                let up = |cur: __m512i, next: __m512i| {
+                    let shifted = _mm512_alignr_epi64::<1>(next, cur);
+                    let merged = _mm512_max_epi64(cur, _mm512_min_epi64(shifted, new_v));
+                    _mm512_mask_blend_epi64(_mm512_cmplt_epi64_mask(cur, old_v), merged, cur)
+                };
+                a0 = up(a0, a1);
+                a1 = up(a1, a2);
+                a2 = up(a2, a3);
+                a3 = up(a3, a4);
+                a4 = up(a4, a5);
+                a5 = up(a5, a6);
+                a6 = up(a6, a7);
+                a7 = up(a7, top);
+            } else if old > new {
+                // Up to `old`'s last copy: a[j] ← min(a[j], max(a[j − 1], new)), descending.
+                let down = |cur: __m512i, prev: __m512i| {
+                    let shifted = _mm512_alignr_epi64::<7>(cur, prev);
+                    let merged = _mm512_min_epi64(cur, _mm512_max_epi64(shifted, new_v));
+                    _mm512_mask_blend_epi64(_mm512_cmpgt_epi64_mask(cur, old_v), merged, cur)
+                };
+                a7 = down(a7, a6);
+                a6 = down(a6, a5);
+                a5 = down(a5, a4);
+                a4 = down(a4, a3);
+                a3 = down(a3, a2);
+                a2 = down(a2, a1);
+                a1 = down(a1, a0);
+                a0 = down(a0, bottom);
+            }
+            *median = middle(a3);
+        }
+        out
+    }
+
+    /// The key at index [`MIDDLE`] = 31: lane 7 of the fourth register.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn middle(a3: __m512i) -> f64 {
+        let upper = _mm512_extracti64x4_epi64::<1>(a3);
+        from_total_key(_mm256_extract_epi64::<3>(upper))
+    }
 }
 
 /// `x − medfilt(x, w)` where `w = round(window_s · fs_hz)`, made odd by adding one when even
@@ -360,6 +462,57 @@ mod tests {
             );
         }
         assert_eq!(medfilt(&x[..2], 5).unwrap_or_default(), naive(&x[..2], 5));
+    }
+
+    /// Each kernel on its own (the public function only reaches the one this CPU prefers), on data
+    /// full of ties, signed zeros, infinities and NaNs, compared bit for bit.
+    #[test]
+    fn every_kernel_matches_the_definition_on_awkward_data() {
+        let specials = [
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            0.0,
+        ];
+        let mut state = 99u64;
+        let x: Vec<f64> = (0..300)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = (state >> 33) as usize;
+                if r.is_multiple_of(17) {
+                    specials[(r / 17) % specials.len()]
+                } else {
+                    (r % 9) as f64 - 4.0
+                }
+            })
+            .collect();
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        for w in (3..=65).step_by(2).chain([101, 255]) {
+            for len in [1, 2, w / 2, w, x.len()] {
+                let x = &x[..len.clamp(1, x.len())];
+                let want = bits(naive(x, w));
+                assert_eq!(
+                    bits(medfilt_sorted_with(x, w, lower_bounds)),
+                    want,
+                    "search {w}"
+                );
+                assert_eq!(
+                    bits(medfilt_sorted_with(x, w, count_below)),
+                    want,
+                    "count {w}"
+                );
+                assert_eq!(bits(medfilt_heaps(x, w)), want, "heaps {w}");
+                #[cfg(target_arch = "x86_64")]
+                if w <= avx512::MAX_WINDOW && std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F, checked just above.
+                    assert_eq!(bits(unsafe { avx512::medfilt(x, w) }), want, "avx512 {w}");
+                }
+            }
+        }
     }
 
     #[test]
