@@ -512,35 +512,34 @@ pub fn lfilter(
         }
         None => vec![0.0; order],
     };
-    let mut y = vec![0.0; x.len()];
-    lfilter_in_place(&b, &a, x.iter().copied(), &mut y, &mut z);
+    let mut y = x.to_vec();
+    lfilter_in_place(&b, &a, y.iter_mut(), &mut z);
     Ok((y, z))
 }
 
-/// The kernel of [`lfilter`] on normalised, equal-length coefficients. Common orders run on
-/// fixed-size arrays (no bounds checks, state in registers); the arithmetic is the same either way.
-fn lfilter_in_place(
+/// The kernel of [`lfilter`] on normalised, equal-length coefficients, in place over `samples`
+/// (forward or reversed: each output depends only on its own input and the state). Common orders
+/// run on fixed-size arrays (no bounds checks, state in registers); the arithmetic is the same.
+fn lfilter_in_place<'a>(
     b: &[f64],
     a: &[f64],
-    x: impl Iterator<Item = f64>,
-    y: &mut [f64],
+    samples: impl Iterator<Item = &'a mut f64>,
     z: &mut [f64],
 ) {
     match z.len() {
-        2 => lfilter_fixed::<2, 3>(b, a, x, y, z),
-        4 => lfilter_fixed::<4, 5>(b, a, x, y, z),
-        6 => lfilter_fixed::<6, 7>(b, a, x, y, z),
-        8 => lfilter_fixed::<8, 9>(b, a, x, y, z),
-        _ => lfilter_dyn(b, a, x, y, z),
+        2 => lfilter_fixed::<2, 3>(b, a, samples, z),
+        4 => lfilter_fixed::<4, 5>(b, a, samples, z),
+        6 => lfilter_fixed::<6, 7>(b, a, samples, z),
+        8 => lfilter_fixed::<8, 9>(b, a, samples, z),
+        _ => lfilter_dyn(b, a, samples, z),
     }
 }
 
 /// Direct form II transposed of order `N` (`M = N + 1` coefficients), as SciPy's C kernel.
-fn lfilter_fixed<const N: usize, const M: usize>(
+fn lfilter_fixed<'a, const N: usize, const M: usize>(
     b: &[f64],
     a: &[f64],
-    x: impl Iterator<Item = f64>,
-    y: &mut [f64],
+    samples: impl Iterator<Item = &'a mut f64>,
     z: &mut [f64],
 ) {
     let (Ok(b), Ok(a), Ok(state)) = (
@@ -548,25 +547,32 @@ fn lfilter_fixed<const N: usize, const M: usize>(
         <[f64; M]>::try_from(a),
         <[f64; N]>::try_from(&*z),
     ) else {
-        return lfilter_dyn(b, a, x, y, z);
+        return lfilter_dyn(b, a, samples, z);
     };
     let mut s = state;
-    for (xn, yn) in x.zip(y.iter_mut()) {
+    for v in samples {
+        let xn = *v;
         let out = s[0] + b[0] * xn;
         for n in 0..N - 1 {
             s[n] = s[n + 1] + xn * b[n + 1] - out * a[n + 1];
         }
         s[N - 1] = xn * b[N] - out * a[N];
-        *yn = out;
+        *v = out;
     }
     z.copy_from_slice(&s);
 }
 
-fn lfilter_dyn(b: &[f64], a: &[f64], x: impl Iterator<Item = f64>, y: &mut [f64], z: &mut [f64]) {
+fn lfilter_dyn<'a>(
+    b: &[f64],
+    a: &[f64],
+    samples: impl Iterator<Item = &'a mut f64>,
+    z: &mut [f64],
+) {
     let order = z.len();
-    for (xn, yn) in x.zip(y.iter_mut()) {
+    for v in samples {
+        let xn = *v;
         if order == 0 {
-            *yn = xn * b[0];
+            *v = xn * b[0];
             continue;
         }
         let out = z[0] + b[0] * xn;
@@ -574,7 +580,7 @@ fn lfilter_dyn(b: &[f64], a: &[f64], x: impl Iterator<Item = f64>, y: &mut [f64]
             z[n] = z[n + 1] + xn * b[n + 1] - out * a[n + 1];
         }
         z[order - 1] = xn * b[order] - out * a[order];
-        *yn = out;
+        *v = out;
     }
 }
 
@@ -626,35 +632,84 @@ fn odd_ext(x: &[f64], edge: usize) -> Vec<f64> {
 /// Zero-phase forward-backward filtering, exactly as `scipy.signal.filtfilt(b, a, x)` with its
 /// defaults: odd extension of `3 · max(len(a), len(b))` samples, state from [`lfilter_zi`].
 pub fn filtfilt(b: &[f64], a: &[f64], x: &[f64]) -> Result<Vec<f64>, DspError> {
-    let edge = 3 * a.len().max(b.len());
-    if x.len() <= edge {
-        return Err(DspError::TooShort {
-            len: x.len(),
-            needed: edge,
-            what: "filtfilt padding",
-        });
+    ZeroPhase::ba(b, a)?.apply(x)
+}
+
+/// A zero-phase filter designed once and applied to many signals (the leads of a record): the
+/// normalised coefficients, the steady-state initial conditions and the edge padding of
+/// [`filtfilt`] or [`sosfiltfilt`], computed up front.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZeroPhase {
+    /// `filtfilt` on (b, a).
+    Ba {
+        b: Vec<f64>,
+        a: Vec<f64>,
+        zi: Vec<f64>,
+        edge: usize,
+    },
+    /// `sosfiltfilt` on second-order sections.
+    Sos {
+        sos: Vec<Section>,
+        zi: Vec<[f64; 2]>,
+        edge: usize,
+    },
+}
+
+impl ZeroPhase {
+    /// [`filtfilt`]'s filter.
+    pub fn ba(b: &[f64], a: &[f64]) -> Result<Self, DspError> {
+        let edge = 3 * a.len().max(b.len());
+        let zi = lfilter_zi(b, a)?;
+        let (b, a) = normalise(b, a)?;
+        Ok(Self::Ba { b, a, zi, edge })
     }
-    let zi = lfilter_zi(b, a)?;
-    let (bn, an) = normalise(b, a)?;
-    let ext = odd_ext(x, edge);
-    let mut forward = vec![0.0; ext.len()];
-    let mut state: Vec<f64> = zi.iter().map(|v| v * ext[0]).collect();
-    lfilter_in_place(&bn, &an, ext.iter().copied(), &mut forward, &mut state);
-    let y0 = forward[forward.len() - 1];
-    let mut backward = vec![0.0; ext.len()];
-    let mut state: Vec<f64> = zi.iter().map(|v| v * y0).collect();
-    lfilter_in_place(
-        &bn,
-        &an,
-        forward.iter().rev().copied(),
-        &mut backward,
-        &mut state,
-    );
-    Ok(backward[edge..ext.len() - edge]
-        .iter()
-        .rev()
-        .copied()
-        .collect())
+
+    /// [`sosfiltfilt`]'s filter: odd extension of `3 · (2·n_sections + 1 − min(#b2 = 0, #a2 = 0))`.
+    pub fn sos(sos: &[Section]) -> Result<Self, DspError> {
+        validate_sos(sos)?;
+        let zero_b2 = sos.iter().filter(|s| s[2] == 0.0).count();
+        let zero_a2 = sos.iter().filter(|s| s[5] == 0.0).count();
+        let ntaps = 2 * sos.len() + 1 - zero_b2.min(zero_a2);
+        Ok(Self::Sos {
+            sos: sos.to_vec(),
+            zi: sosfilt_zi(sos)?,
+            edge: 3 * ntaps,
+        })
+    }
+
+    /// Filters `x` forward and backward over its odd extension, in one buffer.
+    pub fn apply(&self, x: &[f64]) -> Result<Vec<f64>, DspError> {
+        let (edge, what) = match self {
+            Self::Ba { edge, .. } => (*edge, "filtfilt padding"),
+            Self::Sos { edge, .. } => (*edge, "sosfiltfilt padding"),
+        };
+        if x.len() <= edge {
+            return Err(DspError::TooShort {
+                len: x.len(),
+                needed: edge,
+                what,
+            });
+        }
+        let mut ext = odd_ext(x, edge);
+        // Each pass starts in the steady state for the value it meets first.
+        match self {
+            Self::Ba { b, a, zi, .. } => {
+                let scaled = |v: f64| zi.iter().map(|z| z * v).collect::<Vec<f64>>();
+                let mut state = scaled(ext[0]);
+                lfilter_in_place(b, a, ext.iter_mut(), &mut state);
+                let mut state = scaled(ext[ext.len() - 1]);
+                lfilter_in_place(b, a, ext.iter_mut().rev(), &mut state);
+            }
+            Self::Sos { sos, zi, .. } => {
+                let scaled = |v: f64| zi.iter().map(|z| [z[0] * v, z[1] * v]).collect::<Vec<_>>();
+                let mut state = scaled(ext[0]);
+                sosfilt_in_place(sos, ext.iter_mut(), &mut state);
+                let mut state = scaled(ext[ext.len() - 1]);
+                sosfilt_in_place(sos, ext.iter_mut().rev(), &mut state);
+            }
+        }
+        Ok(ext[edge..ext.len() - edge].to_vec())
+    }
 }
 
 fn validate_sos(sos: &[Section]) -> Result<(), DspError> {
@@ -690,12 +745,16 @@ pub fn sosfilt(
         None => vec![[0.0; 2]; sos.len()],
     };
     let mut y = x.to_vec();
-    sosfilt_in_place(sos, &mut y, &mut z);
+    sosfilt_in_place(sos, y.iter_mut(), &mut z);
     Ok((y, z))
 }
 
-fn sosfilt_in_place(sos: &[Section], x: &mut [f64], z: &mut [[f64; 2]]) {
-    for v in x.iter_mut() {
+fn sosfilt_in_place<'a>(
+    sos: &[Section],
+    samples: impl Iterator<Item = &'a mut f64>,
+    z: &mut [[f64; 2]],
+) {
+    for v in samples {
         let mut cur = *v;
         for (s, zs) in sos.iter().zip(z.iter_mut()) {
             let new = s[0] * cur + zs[0];
@@ -727,29 +786,7 @@ pub fn sosfilt_zi(sos: &[Section]) -> Result<Vec<[f64; 2]>, DspError> {
 /// Zero-phase filtering with second-order sections, exactly as `scipy.signal.sosfiltfilt(sos, x)`:
 /// odd extension of `3 · (2·n_sections + 1 − min(#b2 = 0, #a2 = 0))` samples.
 pub fn sosfiltfilt(sos: &[Section], x: &[f64]) -> Result<Vec<f64>, DspError> {
-    validate_sos(sos)?;
-    let zero_b2 = sos.iter().filter(|s| s[2] == 0.0).count();
-    let zero_a2 = sos.iter().filter(|s| s[5] == 0.0).count();
-    let ntaps = 2 * sos.len() + 1 - zero_b2.min(zero_a2);
-    let edge = 3 * ntaps;
-    if x.len() <= edge {
-        return Err(DspError::TooShort {
-            len: x.len(),
-            needed: edge,
-            what: "sosfiltfilt padding",
-        });
-    }
-    let zi = sosfilt_zi(sos)?;
-    let mut ext = odd_ext(x, edge);
-    let x0 = ext[0];
-    let mut state: Vec<[f64; 2]> = zi.iter().map(|z| [z[0] * x0, z[1] * x0]).collect();
-    sosfilt_in_place(sos, &mut ext, &mut state);
-    ext.reverse();
-    let y0 = ext[0];
-    let mut state: Vec<[f64; 2]> = zi.iter().map(|z| [z[0] * y0, z[1] * y0]).collect();
-    sosfilt_in_place(sos, &mut ext, &mut state);
-    let n = ext.len();
-    Ok(ext[edge..n - edge].iter().rev().copied().collect())
+    ZeroPhase::sos(sos)?.apply(x)
 }
 
 #[cfg(test)]
