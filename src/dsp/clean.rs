@@ -278,6 +278,47 @@ impl CleanPlan {
         Ok(y)
     }
 
+    /// Cleans leads of one length, filtering them side by side ([`ZeroPhase::apply_many`]); the
+    /// same result as [`clean`](Self::clean) on each.
+    pub fn clean_many(&self, leads: &[&[f64]]) -> Result<Vec<Vec<f64>>, DspError> {
+        let cfg = &self.cfg;
+        for lead in leads {
+            cfg.check_length(lead.len(), self.fs_in_hz)?;
+        }
+        let resample = |x: &[f64]| resample::resample_poly(x, self.up, self.down);
+        let mut ys = if cfg.filter_at_native_rate {
+            let filtered =
+                self.notch_and_bandpass_many(leads.iter().map(|l| l.to_vec()).collect())?;
+            filtered
+                .iter()
+                .map(|y| resample(y))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            let resampled = leads
+                .iter()
+                .map(|l| resample(l))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.notch_and_bandpass_many(resampled)?
+        };
+        for y in &mut ys {
+            if cfg.baseline_enabled {
+                *y = medfilt::remove_baseline(y, cfg.target_fs_hz, cfg.baseline_window_s)?;
+            }
+            if let OutputLength::Fixed(n) = cfg.length {
+                y.resize(n, 0.0);
+            }
+        }
+        Ok(ys)
+    }
+
+    fn notch_and_bandpass_many(&self, mut ys: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, DspError> {
+        for filter in self.notch.iter().chain(&self.bandpass) {
+            let slices: Vec<&[f64]> = ys.iter().map(Vec::as_slice).collect();
+            ys = filter.apply_many(&slices)?;
+        }
+        Ok(ys)
+    }
+
     fn notch_and_bandpass(&self, mut y: Vec<f64>) -> Result<Vec<f64>, DspError> {
         for filter in self.notch.iter().chain(&self.bandpass) {
             y = filter.apply(&y)?;
@@ -305,8 +346,7 @@ pub fn clean_leads(
             other: other.len(),
         });
     }
-    let plan = CleanPlan::new(cfg, fs_in_hz)?;
-    leads.iter().map(|l| plan.clean(l)).collect()
+    CleanPlan::new(cfg, fs_in_hz)?.clean_many(leads)
 }
 
 #[cfg(test)]
@@ -363,6 +403,34 @@ mod tests {
         );
         assert!(CleanConfig::from_ron("(target_fs_hz: -1.0)").is_err());
         assert!(CleanConfig::from_ron("(nonsense").is_err());
+    }
+
+    #[test]
+    fn a_record_cleans_as_its_leads_one_by_one() {
+        let leads: Vec<Vec<f64>> = (0..6)
+            .map(|k| {
+                (0..2500)
+                    .map(|i| ((i * (k + 1)) as f64 * 0.01).sin() + 0.3 * (i as f64 * 0.001).cos())
+                    .collect()
+            })
+            .collect();
+        let slices: Vec<&[f64]> = leads.iter().map(Vec::as_slice).collect();
+        for cfg in [
+            CleanConfig::default(),
+            CleanConfig {
+                filter_at_native_rate: true,
+                length: OutputLength::Full,
+                ..CleanConfig::default()
+            },
+        ] {
+            let together = clean_leads(&slices, 500.0, &cfg).unwrap_or_default();
+            let alone: Vec<Vec<f64>> = slices
+                .iter()
+                .map(|l| clean_lead(l, 500.0, &cfg).unwrap_or_default())
+                .collect();
+            assert_eq!(together.len(), 6);
+            assert_eq!(together, alone);
+        }
     }
 
     #[test]
