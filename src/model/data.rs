@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{INPUT_LEADS, ModelError, TARGET_LEADS, WINDOW};
 use crate::dataset::{self, DatasetKind, RecordEntry};
-use crate::dsp::clean::{CleanConfig, OutputLength, clean_lead};
+use crate::dsp::clean::{CleanConfig, OutputLength, clean_leads};
 use crate::wfdb::Record;
 
 /// Lead order of a loaded record: the three inputs then the five targets.
@@ -84,15 +84,27 @@ fn to_mv(signal: &[f64], unit: Option<&str>) -> Vec<f64> {
 /// notch below Nyquist only, Butterworth 0.5–45 Hz `filtfilt`, 0.6 s median baseline), keeping the
 /// whole record. Non-finite samples are replaced by 0 first.
 pub fn clean_lead_100hz(signal: &[f64], fs_hz: f64) -> Result<Vec<f64>, ModelError> {
-    let x: Vec<f64> = signal
+    let mut cleaned = clean_leads_100hz(&[signal], fs_hz)?;
+    Ok(cleaned.pop().unwrap_or_default())
+}
+
+/// [`clean_lead_100hz`] for leads of one record (one length), cleaned together: the filters are
+/// designed once and run over several leads at a time, with the same result.
+pub fn clean_leads_100hz(signals: &[&[f64]], fs_hz: f64) -> Result<Vec<Vec<f64>>, ModelError> {
+    let finite: Vec<Vec<f64>> = signals
         .iter()
-        .map(|v| if v.is_finite() { *v } else { 0.0 })
+        .map(|s| {
+            s.iter()
+                .map(|v| if v.is_finite() { *v } else { 0.0 })
+                .collect()
+        })
         .collect();
+    let slices: Vec<&[f64]> = finite.iter().map(Vec::as_slice).collect();
     let config = CleanConfig {
         length: OutputLength::Full,
         ..CleanConfig::default()
     };
-    clean_lead(&x, fs_hz, &config).map_err(|e| ModelError::Data(format!("cleaning: {e}")))
+    clean_leads(&slices, fs_hz, &config).map_err(|e| ModelError::Data(format!("cleaning: {e}")))
 }
 
 /// A record's lead by name, in mV, cleaned at 100 Hz over the whole record (`None` when absent):
@@ -237,31 +249,41 @@ pub fn load_record_scaled(
             _ => signal,
         }
     };
-    let mut leads = Vec::with_capacity(8);
+    let mut indices = Vec::with_capacity(ALL_LEADS.len() + 1);
     for name in ALL_LEADS {
         let Some(index) = record.signal_index(name) else {
             screening.missing_leads += 1;
             return Ok(None);
         };
-        let signal = record.signal(index).unwrap_or(&[]);
-        let unit = units.get(index).copied().flatten();
-        let mut cleaned = clean_lead_100hz(&rescale(index, to_mv(signal, unit)), fs_hz)?;
-        cleaned.truncate(MAX_SAMPLES);
-        leads.push(cleaned);
+        indices.push(index);
     }
+    // Lead III, when recorded, only to check the limb leads against each other.
+    let has_iii = record
+        .signal_index("III")
+        .inspect(|&i| indices.push(i))
+        .is_some();
+    let in_mv: Vec<Vec<f64>> = indices
+        .iter()
+        .map(|&index| {
+            let unit = units.get(index).copied().flatten();
+            rescale(index, to_mv(record.signal(index).unwrap_or(&[]), unit))
+        })
+        .collect();
+    let slices: Vec<&[f64]> = in_mv.iter().map(Vec::as_slice).collect();
+    let mut leads = clean_leads_100hz(&slices, fs_hz)?;
+    for lead in &mut leads {
+        lead.truncate(MAX_SAMPLES);
+    }
+    let iii = if has_iii { leads.pop() } else { None };
     if leads[0].len() < WINDOW {
         screening.too_short += 1;
         return Ok(None);
     }
-    if let Some(index) = record.signal_index("III") {
-        let unit = units.get(index).copied().flatten();
-        let iii_mv = rescale(index, to_mv(record.signal(index).unwrap_or(&[]), unit));
-        let mut iii = clean_lead_100hz(&iii_mv, fs_hz)?;
-        iii.truncate(MAX_SAMPLES);
-        if limb_mismatch_mv(&leads[0], &leads[1], &iii) > LIMB_TOLERANCE_MV {
-            screening.limb_inconsistent += 1;
-            return Ok(None);
-        }
+    if let Some(iii) = iii
+        && limb_mismatch_mv(&leads[0], &leads[1], &iii) > LIMB_TOLERANCE_MV
+    {
+        screening.limb_inconsistent += 1;
+        return Ok(None);
     }
     Ok(Some(LoadedRecord {
         record_id: format!("{}:{}", entry.dataset.name(), entry.record_id),
