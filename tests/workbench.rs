@@ -287,6 +287,25 @@ fn a_long_record_is_navigated_from_the_overview() {
     );
 }
 
+/// Renders the window and writes it to `screenshots/<name>.png`.
+fn write_screenshot(harness: &mut Harness<'static, App>, name: &str) {
+    let Ok(image) = harness.render() else {
+        println!("SKIP writing {name}: render failed");
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    precordial::app::export::write_png_rgba(
+        image.width() as usize,
+        image.height() as usize,
+        image.as_raw(),
+        &path,
+    )
+    .unwrap();
+    println!("wrote {}", path.display());
+}
+
 /// Renders each main view; compares the 12-lead views with their committed snapshots
 /// (`tests/snapshots/`), and with PRECORDIAL_SCREENSHOTS=1 writes `screenshots/<view>.png`.
 /// Skipped (with a SKIP line) without a wgpu adapter.
@@ -364,30 +383,17 @@ fn screenshots() {
             harness.hover_at(egui::pos2(700.0, 300.0));
             harness.run_steps(2);
         }
-        let image = match harness.render() {
-            Ok(image) => image,
-            Err(err) => {
-                println!("SKIP {name}: render failed: {err}");
-                continue;
-            }
-        };
+        if let Err(err) = harness.render() {
+            println!("SKIP {name}: render failed: {err}");
+            continue;
+        }
         if name.starts_with("leads") {
             // Rendered snapshot against the committed reference (tests/snapshots/); create or
             // refresh it with UPDATE_SNAPSHOTS=1.
             harness.snapshot(name);
         }
         if write {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
-            std::fs::create_dir_all(&dir).unwrap();
-            let path = dir.join(format!("{name}.png"));
-            precordial::app::export::write_png_rgba(
-                image.width() as usize,
-                image.height() as usize,
-                image.as_raw(),
-                &path,
-            )
-            .unwrap();
-            println!("wrote {}", path.display());
+            write_screenshot(&mut harness, name);
         }
     }
     // Export PNG goes through egui's screenshot command, which the wgpu test renderer answers.
@@ -413,16 +419,8 @@ fn screenshots() {
     harness.state_mut().view = View::Leads;
     harness.state_mut().grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
     harness.run_steps(4);
-    if write && let Ok(image) = harness.render() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots/leads_dark.png");
-        precordial::app::export::write_png_rgba(
-            image.width() as usize,
-            image.height() as usize,
-            image.as_raw(),
-            &path,
-        )
-        .unwrap();
-        println!("wrote {}", path.display());
+    if write {
+        write_screenshot(&mut harness, "leads_dark");
     }
     harness.state_mut().theme = precordial::app::ThemeChoice::Light;
     // A 30-minute record: the overview strip above the paper.
@@ -433,16 +431,8 @@ fn screenshots() {
         harness.state_mut().grid.layout = precordial::app::LeadLayout::TwelveByOne;
         harness.state_mut().leads_view.start_in_seconds = 600.0;
         harness.run_steps(4);
-        if write && let Ok(image) = harness.render() {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots/long_record.png");
-            precordial::app::export::write_png_rgba(
-                image.width() as usize,
-                image.height() as usize,
-                image.as_raw(),
-                &path,
-            )
-            .unwrap();
-            println!("wrote {}", path.display());
+        if write {
+            write_screenshot(&mut harness, "long_record");
         }
     }
 }
