@@ -261,25 +261,11 @@ impl CleanPlan {
 
     /// Cleans one lead: resample, notch, band-pass, baseline, trim/pad.
     pub fn clean(&self, x: &[f64]) -> Result<Vec<f64>, DspError> {
-        let cfg = &self.cfg;
-        cfg.check_length(x.len(), self.fs_in_hz)?;
-        let mut y = if cfg.filter_at_native_rate {
-            let filtered = self.notch_and_bandpass(x.to_vec())?;
-            resample::resample_poly(&filtered, self.up, self.down)?
-        } else {
-            self.notch_and_bandpass(resample::resample_poly(x, self.up, self.down)?)?
-        };
-        if cfg.baseline_enabled {
-            y = medfilt::remove_baseline(&y, cfg.target_fs_hz, cfg.baseline_window_s)?;
-        }
-        if let OutputLength::Fixed(n) = cfg.length {
-            y.resize(n, 0.0);
-        }
-        Ok(y)
+        Ok(self.clean_many(&[x])?.pop().unwrap_or_default())
     }
 
-    /// Cleans leads of one length, filtering them side by side ([`ZeroPhase::apply_many`]); the
-    /// same result as [`clean`](Self::clean) on each.
+    /// Cleans leads of one length, filtering them side by side ([`ZeroPhase::apply_many`]) with
+    /// the result of cleaning each alone, bit for bit.
     pub fn clean_many(&self, leads: &[&[f64]]) -> Result<Vec<Vec<f64>>, DspError> {
         let cfg = &self.cfg;
         for lead in leads {
@@ -287,8 +273,7 @@ impl CleanPlan {
         }
         let resample = |x: &[f64]| resample::resample_poly(x, self.up, self.down);
         let mut ys = if cfg.filter_at_native_rate {
-            let filtered =
-                self.notch_and_bandpass_many(leads.iter().map(|l| l.to_vec()).collect())?;
+            let filtered = self.notch_and_bandpass(leads.iter().map(|l| l.to_vec()).collect())?;
             filtered
                 .iter()
                 .map(|y| resample(y))
@@ -298,7 +283,7 @@ impl CleanPlan {
                 .iter()
                 .map(|l| resample(l))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.notch_and_bandpass_many(resampled)?
+            self.notch_and_bandpass(resampled)?
         };
         for y in &mut ys {
             if cfg.baseline_enabled {
@@ -311,19 +296,12 @@ impl CleanPlan {
         Ok(ys)
     }
 
-    fn notch_and_bandpass_many(&self, mut ys: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, DspError> {
+    fn notch_and_bandpass(&self, mut ys: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, DspError> {
         for filter in self.notch.iter().chain(&self.bandpass) {
             let slices: Vec<&[f64]> = ys.iter().map(Vec::as_slice).collect();
             ys = filter.apply_many(&slices)?;
         }
         Ok(ys)
-    }
-
-    fn notch_and_bandpass(&self, mut y: Vec<f64>) -> Result<Vec<f64>, DspError> {
-        for filter in self.notch.iter().chain(&self.bandpass) {
-            y = filter.apply(&y)?;
-        }
-        Ok(y)
     }
 }
 
