@@ -680,9 +680,7 @@ impl ZeroPhase {
     /// Filters `x` forward and backward over its odd extension, in one buffer.
     pub fn apply(&self, x: &[f64]) -> Result<Vec<f64>, DspError> {
         self.apply_checked_len(x)?;
-        let edge = match self {
-            Self::Ba { edge, .. } | Self::Sos { edge, .. } => *edge,
-        };
+        let edge = self.edge();
         let mut ext = odd_ext(x, edge);
         // Each pass starts in the steady state for the value it meets first.
         match self {
@@ -747,16 +745,22 @@ impl ZeroPhase {
         Ok(out)
     }
 
+    /// Samples of odd extension at each end.
+    fn edge(&self) -> usize {
+        match self {
+            Self::Ba { edge, .. } | Self::Sos { edge, .. } => *edge,
+        }
+    }
+
     fn apply_checked_len(&self, x: &[f64]) -> Result<(), DspError> {
-        let (edge, what) = match self {
-            Self::Ba { edge, .. } => (*edge, "filtfilt padding"),
-            Self::Sos { edge, .. } => (*edge, "sosfiltfilt padding"),
-        };
-        if x.len() <= edge {
+        if x.len() <= self.edge() {
             return Err(DspError::TooShort {
                 len: x.len(),
-                needed: edge,
-                what,
+                needed: self.edge(),
+                what: match self {
+                    Self::Ba { .. } => "filtfilt padding",
+                    Self::Sos { .. } => "sosfiltfilt padding",
+                },
             });
         }
         Ok(())
