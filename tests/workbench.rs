@@ -14,6 +14,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use precordial::app::{App, View};
 
+mod common;
+
 const WINDOW_SIZE: egui::Vec2 = egui::vec2(1600.0, 1000.0);
 
 /// The shared data folder (`../shared/data` beside the clone, or `$PRECORDIAL_DATA`).
@@ -1120,17 +1122,7 @@ fn fill_training_form(harness: &mut Harness<'static, App>, data: &Path, out: &Pa
 /// The Challenge PTB-XL subset (27 records) the training tests use; `None` (a loud skip) outside CI
 /// when the shared data is missing, a failure in CI.
 fn training_data() -> Option<PathBuf> {
-    let data = shared_data().join("challenge-2021/ptb-xl");
-    if !data.is_dir() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "shared data missing in CI: {}",
-            data.display()
-        );
-        eprintln!("SKIP: {} not found", data.display());
-        return None;
-    }
-    Some(data)
+    common::shared_data().map(|data| data.join("challenge-2021/ptb-xl"))
 }
 
 /// An empty scratch folder for one test.
