@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use super::folder::ScannedHeader;
+use super::scan::ScannedHeader;
 use super::{DatasetKind, Label, LabelScheme, RecordEntry, Sex, Superclass, parse_age_years};
 
 /// The PhysioNet/CinC Challenge 2021 diagnosis table (SNOMED CT code, name, abbreviation, scored flag;

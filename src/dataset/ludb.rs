@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::CsvTable;
-use super::folder::{self, ScannedHeader};
+use super::scan::{self, ScannedHeader};
 use super::{
     DatasetError, DatasetIndex, DatasetKind, Label, LabelScheme, RecordEntry, Sex, Superclass,
     parse_age_years,
@@ -90,7 +90,7 @@ fn clean_diagnosis(text: &str) -> &str {
 pub fn open(root: impl AsRef<Path>) -> Result<DatasetIndex, DatasetError> {
     let root = root.as_ref();
     let rows = read_csv(&root.join(LUDB_CSV))?;
-    let scan = folder::read_headers(root)?;
+    let scan = scan::read_headers(root)?;
     let records = scan
         .headers
         .iter()

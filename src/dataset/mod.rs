@@ -21,6 +21,7 @@ pub mod labels;
 pub mod ludb;
 pub mod ptbdb;
 pub mod ptbxl;
+pub mod scan;
 
 mod error;
 
@@ -303,7 +304,7 @@ pub fn index_record(header_path: impl AsRef<Path>) -> Result<RecordEntry, Datase
     // Keep the patient folder (PTB's `patientNNN/`) in view by indexing relative to the grandparent.
     let root = folder.parent().map(Path::to_path_buf).unwrap_or_default();
     let scanned = folder::ScannedHeader {
-        relative_name: folder::relative_name(&root, &path),
+        relative_name: scan::relative_name(&root, &path),
         path,
         header,
     };

@@ -2,7 +2,7 @@
 //! lower case + Frank leads vx vy vz). The label is the header's `# Reason for admission:`; the patient id
 //! is the `patientNNN` folder. The method's cross-dataset test set, never trained on.
 
-use super::folder::ScannedHeader;
+use super::scan::ScannedHeader;
 use super::{DatasetKind, Label, LabelScheme, RecordEntry, Sex, Superclass, parse_age_years};
 
 /// True for a `patientNNN` folder name.
