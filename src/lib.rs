@@ -8,17 +8,24 @@
 //!   into one record model, with labels and patient-wise splits; signals load lazily.
 //! - [`dsp`]: cleaning exactly as SciPy does it (filters, median baseline, polyphase resampling),
 //!   windows and quality control, R-peaks, spectra.
-//! - [`eval`]: the paper's metrics, k-NN class affinity, per-class errors, reports and figures.
+//! - [`metrics`]: the paper's metrics and the least-squares baseline, one implementation for the
+//!   model card, the evaluation and the workbench.
+//! - [`model`]: the encoder and decoders (burn), their training, model cards and inference.
+//! - [`eval`]: k-NN class affinity, per-class errors, uncertainty, reports and figures.
 //! - [`output`]: CSV and files written atomically, never overwriting unasked.
+//! - [`progress`]: how long work reports progress and is stopped, for the CLI and the worker alike.
 //! - [`worker`]: background jobs (crossbeam channels, progress, cancel) so the UI thread never blocks.
 //! - [`app`]: the workbench window (eframe/egui), a thin shell over the modules above.
-//! - `model`: reconstruction models (added when built).
+//! - [`rng`]: the seeded generator behind training's randomness and evaluation's resampling.
 
 pub mod app;
 pub mod dataset;
 pub mod dsp;
 pub mod eval;
+pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod progress;
+pub mod rng;
 pub mod wfdb;
 pub mod worker;

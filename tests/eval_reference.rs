@@ -1,6 +1,9 @@
 //! The eval module against NumPy, SciPy and scikit-learn (`tests/fixtures/gen_eval_fixtures.py`).
 
-use precordial::eval::{knn_affinity, lead_metrics};
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
+use precordial::eval::knn_affinity;
+use precordial::metrics::lead_metrics;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -446,15 +446,23 @@ fn exports_signals_as_csv() {
     std::fs::create_dir_all(&dir).unwrap();
     harness.state_mut().export_folder = dir.clone();
     harness.get_by_label("Export CSV").click();
-    harness.run_steps(3);
+    settle(&mut harness);
     harness.get_by_label_contains("signals written to");
-    let text = std::fs::read_to_string(dir.join("HR09739_signals.csv")).unwrap();
+    let first = dir.join("HR09739_signals.csv");
+    let text = std::fs::read_to_string(&first).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
         Some("time_s,I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6")
     );
     assert_eq!(lines.count(), 5000);
+    // A second export goes beside the first; the first is left as it was.
+    std::fs::write(&first, "kept").unwrap();
+    harness.get_by_label("Export CSV").click();
+    settle(&mut harness);
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "kept");
+    let second = std::fs::read_to_string(dir.join("HR09739_signals-2.csv")).unwrap();
+    assert_eq!(second.lines().count(), 5001);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -509,12 +517,7 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
                 let index = loaded.lead_index(name).unwrap();
                 let truth = cleaned.leads[index].as_ref().unwrap().clone();
                 let half: Vec<f64> = truth.iter().map(|v| v * 0.5).collect();
-                LeadComparison {
-                    lead: (*name).to_owned(),
-                    truth_mv: truth.clone(),
-                    c_mv: Some(half),
-                    ch_mv: Some(truth),
-                }
+                LeadComparison::new((*name).to_owned(), truth.clone(), Some(half), Some(truth))
             })
             .collect();
         ReconstructionResult {
@@ -560,12 +563,16 @@ fn the_study_widgets_draw_matrices_and_radar() {
             class_names: names.clone(),
             counts: vec![1; 5],
             values: identity.clone(),
+            diagonal_mean: 1.0,
+            k: 10,
         }),
         affinity_h: Some(AffinityMatrix {
             title: "ĥ".to_owned(),
             class_names: names.clone(),
             counts: vec![1; 5],
             values: identity,
+            diagonal_mean: 1.0,
+            k: 10,
         }),
         class_rmse: names
             .iter()
@@ -650,13 +657,12 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
     assert!(!result.r_peaks_in_samples.is_empty());
     // Real models, real record: C-h follows the recorded V4 (the test split reaches r = 0.88 on average).
     let v4 = &result.leads[2];
-    let ch = v4.ch_mv.as_ref().expect("C-h ran");
-    let metrics = precordial::app::reconstruct_panel::lead_metrics(&v4.truth_mv, ch)
-        .expect("metrics of a 10 s lead");
+    assert!(v4.ch_mv.is_some(), "C-h ran");
+    let metrics = v4.metrics_ch.expect("metrics of a 10 s lead");
     assert!(
-        metrics.pearson_r > 0.6,
+        metrics.pearson > 0.6,
         "V4 C-h Pearson r {}",
-        metrics.pearson_r
+        metrics.pearson
     );
     harness.get_by_label(&format!("Device: {device}"));
     assert_eq!(harness.get_all_by_label_contains("C-h: RMSE").count(), 5);
@@ -700,7 +706,8 @@ fn a_bad_models_folder_is_reported_in_the_panel() {
 /// A report as `precordial eval` writes it (report.json), loaded through the worker.
 #[test]
 fn an_evaluation_report_is_loaded_into_the_study_panel() {
-    use precordial::eval::{EvalReport, LeadMetrics};
+    use precordial::eval::EvalReport;
+    use precordial::metrics::LeadMetrics;
     let mut report = EvalReport::default();
     report.data.datasets = vec!["ptb-xl".to_owned()];
     report.data.split = "test".to_owned();

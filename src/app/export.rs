@@ -1,41 +1,13 @@
-//! Exports: the current record's signals as CSV, the current window as PNG.
+//! Exports the current window as PNG (the signals' CSV is a worker job, `Job::ExportCsv`).
 //!
 //! The PNG comes from egui's screenshot command: the integration hands the rendered frame to a callback,
 //! which encodes and writes it on its own thread and reports back over a channel.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::{Notice, NoticeLevel};
-use crate::wfdb::Record;
-
-/// Writes every signal in physical units, one row per sample: `time_s,<lead>...`.
-pub fn write_signals_csv(record: &Record, path: &Path) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut out = std::io::BufWriter::new(file);
-    let names = record.signal_names();
-    write!(out, "time_s")?;
-    for name in &names {
-        write!(out, ",{}", name.replace(',', ";"))?;
-    }
-    writeln!(out)?;
-    let fs_hz = record.fs_hz();
-    let signals: Vec<&[f64]> = record.signals().collect();
-    for i in 0..record.n_samples() {
-        let t_in_seconds = if fs_hz > 0.0 { i as f64 / fs_hz } else { 0.0 };
-        write!(out, "{t_in_seconds:.6}")?;
-        for signal in &signals {
-            match signal.get(i) {
-                Some(value) if value.is_finite() => write!(out, ",{value}")?,
-                _ => write!(out, ",")?,
-            }
-        }
-        writeln!(out)?;
-    }
-    out.flush()
-}
 
 /// Encodes an RGBA image as PNG.
 pub fn write_png(image: &egui::ColorImage, path: &Path) -> Result<(), String> {

@@ -2,9 +2,9 @@
 //!
 //! [`App`] holds the state: persisted settings (serde + RON through eframe's storage) and transient
 //! fields (`#[serde(skip)]`: the loaded record, the dataset list, the worker). Each panel lives in its
-//! own file and draws from prepared state; heavy work (reading, indexing, cleaning, later
-//! reconstruction) is submitted to the [`worker`](crate::worker) and its results are picked up in
-//! [`App::poll_worker`] at the start of each frame.
+//! own file and draws from prepared state; heavy work (reading, indexing, cleaning, reconstruction,
+//! evaluation, training, exports) is submitted to the [`worker`](crate::worker) and its results are
+//! picked up in [`App::poll_worker`] at the start of each frame.
 //!
 //! Not for: signal processing or model code (those are library modules the panels call through jobs).
 
@@ -566,6 +566,10 @@ impl App {
                         self.study.train.status =
                             train_panel::TrainStatus::Finished { dir, summary };
                     }
+                    Ok(JobOutput::Written { path, what }) => self.notify(
+                        NoticeLevel::Info,
+                        format!("{what} written to {}", path.display()),
+                    ),
                     Ok(JobOutput::Reconstruction(result)) => {
                         if self.pending_reconstruct == Some(job_id) {
                             self.pending_reconstruct = None;
@@ -1079,22 +1083,17 @@ impl App {
         self.pending_reconstruct = Some(job_id);
     }
 
+    /// Exports the record's signals as CSV in a worker job (never over an existing file).
     pub fn export_csv(&mut self) {
         match &self.loaded {
             Some(loaded) => {
                 let path = self
                     .export_folder
                     .join(format!("{}_signals.csv", loaded.name));
-                match export::write_signals_csv(&loaded.record, &path) {
-                    Ok(()) => self.notify(
-                        NoticeLevel::Info,
-                        format!("signals written to {}", path.display()),
-                    ),
-                    Err(err) => self.notify(
-                        NoticeLevel::Error,
-                        format!("could not write {}: {err}", path.display()),
-                    ),
-                }
+                self.worker.submit(Job::ExportCsv {
+                    record: Arc::clone(&loaded.record),
+                    path,
+                });
             }
             None => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
         }

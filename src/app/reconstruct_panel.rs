@@ -11,44 +11,10 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::LoadedRecord;
 use super::ecg_grid::decimate_min_max;
-use super::study_panel::LeadMetrics;
+use crate::metrics::LeadMetrics;
 pub use crate::worker::reconstruct::{
     INPUT_LEADS, LeadComparison, LeadReconstructor, ReconstructionResult, TARGET_LEADS,
 };
-
-/// RMSE (mV), R² and Pearson r of `estimate` against `truth` over their common length; non-finite
-/// pairs are skipped. `None` when fewer than two pairs remain; R² and r are NaN for constant truth.
-pub fn lead_metrics(truth: &[f64], estimate: &[f64]) -> Option<LeadMetrics> {
-    let pairs: Vec<(f64, f64)> = truth
-        .iter()
-        .zip(estimate)
-        .filter(|(t, e)| t.is_finite() && e.is_finite())
-        .map(|(&t, &e)| (t, e))
-        .collect();
-    let n = pairs.len();
-    if n < 2 {
-        return None;
-    }
-    let n_f = n as f64;
-    let mean_t = pairs.iter().map(|p| p.0).sum::<f64>() / n_f;
-    let mean_e = pairs.iter().map(|p| p.1).sum::<f64>() / n_f;
-    let sse: f64 = pairs.iter().map(|(t, e)| (t - e).powi(2)).sum();
-    let sst: f64 = pairs.iter().map(|(t, _)| (t - mean_t).powi(2)).sum();
-    let see: f64 = pairs.iter().map(|(_, e)| (e - mean_e).powi(2)).sum();
-    let cov: f64 = pairs.iter().map(|(t, e)| (t - mean_t) * (e - mean_e)).sum();
-    let rmse_mv = (sse / n_f).sqrt();
-    let r2 = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
-    let pearson_r = if sst > 0.0 && see > 0.0 {
-        cov / (sst.sqrt() * see.sqrt())
-    } else {
-        f64::NAN
-    };
-    Some(LeadMetrics {
-        rmse_mv,
-        r2,
-        pearson_r,
-    })
-}
 
 /// Which traces the comparison shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +40,11 @@ const COLOUR_TRUTH: egui::Color32 = egui::Color32::from_rgb(40, 40, 40);
 const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
 const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
 
-fn format_metrics(metrics: Option<LeadMetrics>) -> String {
+fn format_metrics(metrics: Option<&LeadMetrics>) -> String {
     match metrics {
         Some(m) => format!(
             "RMSE {:.3} mV · R² {:.3} · r {:.3}",
-            m.rmse_mv, m.r2, m.pearson_r
+            m.rmse_mv, m.r2, m.pearson
         ),
         None => "–".to_owned(),
     }
@@ -113,18 +79,11 @@ pub fn comparison_ui(
     };
     let plot_height = ((ui.available_height() * 0.6) / result.leads.len().max(1) as f32).max(60.0);
     for lead in &result.leads {
-        let metrics_c = lead
-            .c_mv
-            .as_deref()
-            .and_then(|c| lead_metrics(&lead.truth_mv, c));
-        let metrics_ch = lead
-            .ch_mv
-            .as_deref()
-            .and_then(|ch| lead_metrics(&lead.truth_mv, ch));
         ui.horizontal(|ui| {
             ui.strong(&lead.lead);
-            ui.colored_label(COLOUR_C, format!("C: {}", format_metrics(metrics_c)));
-            ui.colored_label(COLOUR_CH, format!("C-h: {}", format_metrics(metrics_ch)));
+            let (c, ch) = (lead.metrics_c.as_ref(), lead.metrics_ch.as_ref());
+            ui.colored_label(COLOUR_C, format!("C: {}", format_metrics(c)));
+            ui.colored_label(COLOUR_CH, format!("C-h: {}", format_metrics(ch)));
         });
         Plot::new(format!("comparison_{}", lead.lead))
             .height(plot_height)
@@ -264,14 +223,11 @@ impl ReconstructPanel {
         ui.heading("Reconstruct V1, V3–V6 from I, II, V2").on_hover_text(
             "C: a convolutional decoder from the three input leads alone. C-h: the same decoder conditioned on a pathology-aware embedding h learned by supervised contrastive training (Youssef & Singla, 2026).",
         );
-        let model_files = count_model_files(models_dir);
+        // What the folder holds is the loading job's finding (below), not a directory listing
+        // redone every frame on the UI thread.
         ui.horizontal(|ui| {
             ui.label("Models folder:");
             ui.monospace(models_dir.display().to_string());
-            ui.label(match model_files {
-                Some(0) | None => "(empty or missing)".to_owned(),
-                Some(n) => format!("({n} file(s))"),
-            });
         });
         let models_ready = matches!(models, ModelsStatus::Loaded { .. });
         let can_run = models_ready
@@ -383,35 +339,5 @@ impl ReconstructPanel {
             }
         });
         action
-    }
-}
-
-/// Number of files in the models folder (`None` when it does not exist).
-fn count_model_files(models_dir: &Path) -> Option<usize> {
-    let entries = std::fs::read_dir(models_dir).ok()?;
-    Some(
-        entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.path().is_file())
-            .count(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metrics_of_a_perfect_and_a_shifted_estimate() {
-        let truth: Vec<f64> = (0..100).map(|i| (i as f64 * 0.1).sin()).collect();
-        let perfect = lead_metrics(&truth, &truth).unwrap();
-        assert!(perfect.rmse_mv < 1e-12 && (perfect.r2 - 1.0).abs() < 1e-12);
-        assert!((perfect.pearson_r - 1.0).abs() < 1e-12);
-        let shifted: Vec<f64> = truth.iter().map(|v| v + 0.1).collect();
-        let m = lead_metrics(&truth, &shifted).unwrap();
-        assert!((m.rmse_mv - 0.1).abs() < 1e-12);
-        assert!((m.pearson_r - 1.0).abs() < 1e-9 && m.r2 < 1.0);
-        assert!(lead_metrics(&[1.0], &[1.0]).is_none());
-        assert!(lead_metrics(&[1.0, 1.0], &[1.0, 2.0]).unwrap().r2.is_nan());
     }
 }

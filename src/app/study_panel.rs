@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::reconstruct_panel::{ModelsStatus, NO_MODELS};
+use crate::eval::paper;
 use crate::eval::run::EvalConfig;
+use crate::metrics::LeadMetrics;
 
 /// A k-NN affinity matrix: `values[i][j]` = mean over windows of class i of the fraction of their k
 /// nearest neighbours in class j.
@@ -25,20 +27,10 @@ pub struct AffinityMatrix {
     /// Test windows per class.
     pub counts: Vec<usize>,
     pub values: Vec<Vec<f64>>,
-}
-
-impl AffinityMatrix {
-    /// Mean of the diagonal ("intra-class consistency"); `None` for an empty matrix.
-    pub fn diagonal_mean(&self) -> Option<f64> {
-        let n = self.class_names.len().min(self.values.len());
-        if n == 0 {
-            return None;
-        }
-        let sum: f64 = (0..n)
-            .filter_map(|i| self.values.get(i).and_then(|row| row.get(i)))
-            .sum();
-        Some(sum / n as f64)
-    }
+    /// Mean of the diagonal ("intra-class consistency"), as the evaluation computed it.
+    pub diagonal_mean: f64,
+    /// Neighbours per window.
+    pub k: usize,
 }
 
 /// Per-class RMSE of the two models.
@@ -50,97 +42,6 @@ pub struct ClassRmse {
     pub rmse_c_mv: f64,
     pub rmse_ch_mv: f64,
 }
-
-/// Metrics of one target lead for one model.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LeadMetrics {
-    pub rmse_mv: f64,
-    pub r2: f64,
-    pub pearson_r: f64,
-}
-
-/// The paper's published per-lead results (PTB-XL, patient-independent), from METHOD.md:
-/// (lead, C, C-h).
-pub const PAPER_RESULTS: [(&str, LeadMetrics, LeadMetrics); 6] = [
-    (
-        "V1",
-        LeadMetrics {
-            rmse_mv: 0.063,
-            r2: 0.754,
-            pearson_r: 0.940,
-        },
-        LeadMetrics {
-            rmse_mv: 0.052,
-            r2: 0.839,
-            pearson_r: 0.951,
-        },
-    ),
-    (
-        "V3",
-        LeadMetrics {
-            rmse_mv: 0.115,
-            r2: 0.670,
-            pearson_r: 0.913,
-        },
-        LeadMetrics {
-            rmse_mv: 0.101,
-            r2: 0.744,
-            pearson_r: 0.926,
-        },
-    ),
-    (
-        "V4",
-        LeadMetrics {
-            rmse_mv: 0.118,
-            r2: 0.605,
-            pearson_r: 0.893,
-        },
-        LeadMetrics {
-            rmse_mv: 0.108,
-            r2: 0.687,
-            pearson_r: 0.906,
-        },
-    ),
-    (
-        "V5",
-        LeadMetrics {
-            rmse_mv: 0.094,
-            r2: 0.684,
-            pearson_r: 0.922,
-        },
-        LeadMetrics {
-            rmse_mv: 0.084,
-            r2: 0.717,
-            pearson_r: 0.931,
-        },
-    ),
-    (
-        "V6",
-        LeadMetrics {
-            rmse_mv: 0.071,
-            r2: 0.699,
-            pearson_r: 0.935,
-        },
-        LeadMetrics {
-            rmse_mv: 0.063,
-            r2: 0.760,
-            pearson_r: 0.944,
-        },
-    ),
-    (
-        "Mean",
-        LeadMetrics {
-            rmse_mv: 0.092,
-            r2: 0.683,
-            pearson_r: 0.921,
-        },
-        LeadMetrics {
-            rmse_mv: 0.082,
-            r2: 0.749,
-            pearson_r: 0.932,
-        },
-    ),
-];
 
 /// Radar rings, mV (as in the paper's figure).
 pub const RADAR_RINGS_MV: [f64; 5] = [0.05, 0.075, 0.10, 0.125, 0.15];
@@ -169,37 +70,32 @@ impl StudyResults {
     /// The widgets' view of a `precordial eval` report.
     pub fn from_report(report: &crate::eval::EvalReport) -> Self {
         use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
-        let convert = |m: &crate::eval::LeadMetrics| LeadMetrics {
-            rmse_mv: m.rmse_mv,
-            r2: m.r2,
-            pearson_r: m.pearson,
-        };
         let matrix = |title: &str, a: &crate::eval::Affinity| AffinityMatrix {
             title: title.to_owned(),
             class_names: a.classes.clone(),
             counts: a.counts.clone(),
             values: a.matrix.clone(),
+            diagonal_mean: a.diagonal_mean,
+            k: a.k,
         };
         let mut lead_metrics: Vec<LeadRow> = report
             .per_lead
             .iter()
             .map(|(lead, models)| LeadRow {
                 lead: lead.clone(),
-                least_squares: models.get(LEAST_SQUARES).map(convert),
-                c: models.get(MODEL_C).map(convert),
-                ch: models.get(MODEL_CH).map(convert),
+                least_squares: models.get(LEAST_SQUARES).copied(),
+                c: models.get(MODEL_C).copied(),
+                ch: models.get(MODEL_CH).copied(),
             })
             .collect();
         if !lead_metrics.is_empty() {
             let mean = |model: &str| {
-                let f = |pick: fn(&crate::eval::LeadMetrics) -> f64| {
-                    report.mean_over_leads(model, pick)
-                };
-                Some(LeadMetrics {
-                    rmse_mv: f(|m| m.rmse_mv)?,
-                    r2: f(|m| m.r2)?,
-                    pearson_r: f(|m| m.pearson)?,
-                })
+                let of_model: Vec<&LeadMetrics> = report
+                    .per_lead
+                    .values()
+                    .filter_map(|models| models.get(model))
+                    .collect();
+                (!of_model.is_empty()).then(|| LeadMetrics::mean(of_model.iter().copied()))
             };
             lead_metrics.push(LeadRow {
                 lead: "Mean".to_owned(),
@@ -499,7 +395,7 @@ impl StudyPanel {
             }
             ui.separator();
             ui.heading("k-NN affinity").on_hover_text(
-                "For each test window, its k = 10 nearest neighbours by cosine similarity: A[i][j] is the mean fraction of a class-i window's neighbours that are of class j. A strong diagonal means the representation groups windows by diagnosis.",
+                "For each test window, its k nearest neighbours by cosine similarity: A[i][j] is the mean fraction of a class-i window's neighbours that are of class j. A strong diagonal means the representation groups windows by diagnosis.",
             );
             match &self.results {
                 Some(results) => {
@@ -513,7 +409,8 @@ impl StudyPanel {
                     });
                 }
                 None => {
-                    ui.label("(no evaluation yet) — published diagonal means: 0.083 for the inputs, 0.837 for the embeddings ĥ.");
+                    let (x, h) = paper::AFFINITY_DIAGONAL;
+                    ui.label(format!("(no evaluation yet) — published diagonal means (k = {}): {x:.3} for the inputs, {h:.3} for the embeddings ĥ.", paper::AFFINITY_K));
                 }
             }
             ui.separator();
@@ -665,10 +562,14 @@ fn shorten(name: &str, max_chars: usize) -> String {
 /// cell shows its value.
 pub fn heatmap_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
     let n = matrix.class_names.len();
-    ui.label(match matrix.diagonal_mean() {
-        Some(mean) => format!("{} — diagonal mean {mean:.3}", matrix.title),
-        None => matrix.title.clone(),
-    });
+    ui.label(format!(
+        "{} — diagonal mean {:.3}",
+        matrix.title, matrix.diagonal_mean
+    ))
+    .on_hover_text(format!(
+        "Unweighted mean over classes of the diagonal; k = {} neighbours per window.",
+        matrix.k
+    ));
     if n == 0 {
         ui.label("(empty)");
         return;
@@ -864,7 +765,7 @@ pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
             (|m: &LeadMetrics| m.rmse_mv) as fn(&LeadMetrics) -> f64,
         ),
         ("R²", |m: &LeadMetrics| m.r2),
-        ("Pearson r", |m: &LeadMetrics| m.pearson_r),
+        ("Pearson r", |m: &LeadMetrics| m.pearson),
     ] {
         ui.label(egui::RichText::new(title).strong());
         egui::Grid::new(format!("metrics_table_{title}"))
@@ -881,7 +782,7 @@ pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
                     ui.strong(header);
                 }
                 ui.end_row();
-                for (lead, paper_c, paper_ch) in PAPER_RESULTS {
+                for (lead, paper_c, paper_ch) in paper::table_i_metrics() {
                     ui.label(lead);
                     ui.label(format!("{:.3}", metric(&paper_c)));
                     ui.label(format!("{:.3}", metric(&paper_ch)));
@@ -983,23 +884,5 @@ mod tests {
         .config()
         .expect("split all with a reference");
         assert_eq!((config.split, config.reference.len()), (None, 1));
-    }
-
-    #[test]
-    fn diagonal_mean_handles_ragged_and_empty_matrices() {
-        let matrix = AffinityMatrix {
-            title: "x".into(),
-            class_names: vec!["A".into(), "B".into()],
-            counts: vec![1, 2],
-            values: vec![vec![0.5, 0.5], vec![0.25]],
-        };
-        assert_eq!(matrix.diagonal_mean(), Some(0.25));
-        let empty = AffinityMatrix {
-            title: "e".into(),
-            class_names: vec![],
-            counts: vec![],
-            values: vec![],
-        };
-        assert_eq!(empty.diagonal_mean(), None);
     }
 }

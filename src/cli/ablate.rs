@@ -9,7 +9,7 @@ use precordial::model::DeviceChoice;
 use precordial::model::ablation::{self, AblationChoice};
 use precordial::model::backend::select_device;
 
-use super::train::{Console, duration, stop_on_ctrl_c};
+use super::train::{Console, duration};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,16 +47,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         anyhow::bail!("{}: exists; choose a new folder", out.display());
     }
     let device = select_device(args.device)?;
-    let stop = stop_on_ctrl_c()?;
+    let mut console = Console::stopped_by_ctrl_c()?;
     let started = std::time::Instant::now();
-    let report = ablation::compare(
-        &args.data,
-        &args.models,
-        choice,
-        &device,
-        &stop,
-        &mut Console,
-    )?;
+    let report = ablation::compare(&args.data, &args.models, choice, &device, &mut console)?;
     eprintln!("compared in {}", duration(started.elapsed().as_secs_f64()));
     let markdown = report.markdown();
     print!("{markdown}");

@@ -51,7 +51,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("{}", record.header.path.display()))?;
     let cleaned: Vec<&[f64]> = cleaned.iter().map(Vec::as_slice).collect();
     output::write_file(&args.csv, args.overwrite, |out| {
-        output::write_signals_csv(out, &names, &cleaned)
+        output::write_signals_csv(out, &names, &cleaned, None)
     })?;
     Ok(())
 }

@@ -3,9 +3,10 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
-use precordial::eval::run::{EvalConfig, EvalProgress, evaluate};
+use precordial::eval::run::{EvalConfig, evaluate};
 use precordial::model::data::Split;
 use precordial::model::{DeviceChoice, Reconstructor};
+use precordial::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -64,8 +65,8 @@ impl Console {
     }
 }
 
-impl EvalProgress for Console {
-    fn stage(&mut self, message: &str) {
+impl Progress for Console {
+    fn message(&mut self, message: &str) {
         self.clear_bar();
         eprintln!(
             "[{:>6.1} s] {message}",

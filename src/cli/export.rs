@@ -47,7 +47,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .map(|s| &s[range.clone()])
         .collect();
     output::write_file(&args.csv, args.overwrite, |out| {
-        output::write_signals_csv(out, &names, &signals)
+        output::write_signals_csv(out, &names, &signals, None)
     })?;
     Ok(())
 }

@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &rebuilt[4],
     ];
     precordial::output::write_file(&args.csv, args.overwrite, |out| {
-        precordial::output::write_signals_csv(out, &COLUMNS, &signals)
+        precordial::output::write_signals_csv(out, &COLUMNS, &signals, None)
     })?;
     Ok(())
 }

@@ -11,7 +11,8 @@ use precordial::model::DeviceChoice;
 use precordial::model::backend::select_device;
 use precordial::model::card;
 use precordial::model::pipeline;
-use precordial::model::train::{EpochReport, Progress, TrainConfig};
+use precordial::model::train::{EpochReport, TrainConfig, TrainProgress};
+use precordial::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -36,8 +37,30 @@ pub struct Args {
     print_config: bool,
 }
 
-/// Training progress on stderr: a bar per step, a line per epoch.
-pub struct Console;
+/// Training progress on stderr: a bar per step, a line per epoch; stopped by the first Ctrl-C
+/// ([`Console::stopped_by_ctrl_c`]).
+pub struct Console {
+    stop: Arc<AtomicBool>,
+}
+
+impl Console {
+    /// A console whose first Ctrl-C stops the training loops after their step, keeping the best
+    /// state; a second Ctrl-C exits at once.
+    pub fn stopped_by_ctrl_c() -> anyhow::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nstopping after this step; the best state is saved (Ctrl-C again to quit now)"
+            );
+        })
+        .context("installing the Ctrl-C handler")?;
+        Ok(Self { stop })
+    }
+}
 
 pub fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
@@ -48,6 +71,12 @@ impl Progress for Console {
     fn message(&mut self, text: &str) {
         eprintln!("{text}");
     }
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl TrainProgress for Console {
     fn step(&mut self, stage: &str, step: usize, steps: usize, loss: f64) {
         let width = 30;
         let filled = (step * width / steps.max(1)).min(width);
@@ -75,21 +104,6 @@ impl Progress for Console {
     }
 }
 
-/// A flag set by the first Ctrl-C (training loops stop after the step, keeping the best state); a
-/// second Ctrl-C exits at once.
-pub fn stop_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after this step; the best state is saved (Ctrl-C again to quit now)");
-    })
-    .context("installing the Ctrl-C handler")?;
-    Ok(stop)
-}
-
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = match &args.config {
         Some(path) => card::load_ron::<TrainConfig>(path)?,
@@ -102,7 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let device = select_device(args.device)?;
-    let stop = stop_on_ctrl_c()?;
+    let mut console = Console::stopped_by_ctrl_c()?;
     let started = std::time::Instant::now();
     let model_card = pipeline::train_all(
         &args.data,
@@ -110,8 +124,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &config,
         &device,
         args.resume,
-        &stop,
-        &mut Console,
+        &mut console,
     )?;
     eprintln!("trained in {}", duration(started.elapsed().as_secs_f64()));
     for (split, by_model) in &model_card.metrics {

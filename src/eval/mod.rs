@@ -1,13 +1,11 @@
-//! Evaluation: the paper's metrics, k-NN class affinity, per-class errors, the least-squares
-//! baseline and uncertainty over records.
+//! Evaluation: k-NN class affinity, per-class errors, uncertainty over records and the report, over
+//! the metrics and least-squares baseline of [`crate::metrics`].
 //!
 //! What it is for: numbers a researcher can compare with the paper's tables. What it is not for:
 //! running models or reading data (the caller brings truths, predictions and embeddings).
 
 pub mod affinity;
-pub mod baseline;
 pub mod figures;
-pub mod metrics;
 pub mod paper;
 pub mod per_class;
 pub mod raster;
@@ -16,8 +14,6 @@ pub mod run;
 pub mod stats;
 
 pub use affinity::{Affinity, knn_affinity};
-pub use baseline::{LinearLead, LinearLeadFit};
-pub use metrics::{LeadMetrics, MetricsAccumulator, delta_percent, lead_metrics, pearson};
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
 pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLevel};
 
@@ -29,7 +25,7 @@ pub enum EvalError {
     /// A figure could not be rasterised to PNG.
     #[error("{0}")]
     Figure(String),
-    /// The caller asked the evaluation to stop ([`run::EvalProgress::cancelled`]).
+    /// The caller asked the evaluation to stop ([`crate::progress::Progress::cancelled`]).
     #[error("evaluation cancelled")]
     Cancelled,
 }

@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::output::{csv_field, write_file};
 
-use super::{
-    Affinity, ClassRmse, EvalError, LeadMetrics, LinearLead, delta_percent, figures, paper, raster,
-};
+use super::{Affinity, ClassRmse, EvalError, figures, paper, raster};
+use crate::metrics::{LeadMetrics, LinearLead, delta_percent, nan_mean};
 
 /// Model keys used throughout the report.
 pub const LEAST_SQUARES: &str = "least_squares";
@@ -87,14 +86,14 @@ pub struct ExampleTrace {
 }
 
 impl EvalReport {
-    /// Mean over leads of one model's metric, over the leads that have it.
+    /// Mean over leads of one model's metric, over the leads where it is defined (as the model
+    /// card's mean, [`LeadMetrics::mean`]).
     pub fn mean_over_leads(&self, model: &str, metric: fn(&LeadMetrics) -> f64) -> Option<f64> {
-        let values: Vec<f64> = self
-            .per_lead
-            .values()
-            .filter_map(|models| models.get(model).map(metric))
-            .collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        nan_mean(
+            self.per_lead
+                .values()
+                .filter_map(|models| models.get(model).map(metric)),
+        )
     }
 
     /// Writes `report.json`, `report.md`, CSVs and figures (SVG, and PNG at twice the size) into

@@ -9,15 +9,16 @@ use std::path::{Path, PathBuf};
 
 use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
 use super::{
-    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, LinearLeadFit,
-    MetricsAccumulator, PerClassAccumulator, RecordLevel, knn_affinity, metrics::mean_std,
-    radar_selection, stats,
+    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, PerClassAccumulator,
+    RecordLevel, knn_affinity, radar_selection, stats,
 };
+use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
 use crate::model::data::{self, AssembleOptions, LudbScaling, Split, TrainingData, WindowSet};
 use crate::model::inference::evaluation_starts;
 use crate::model::train::TrainConfig;
 use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
+use crate::progress::{Progress, Span};
 
 /// What to evaluate and how.
 #[derive(Clone, Debug)]
@@ -59,52 +60,7 @@ impl Default for EvalConfig {
     }
 }
 
-/// Progress reports from a running evaluation (the CLI prints them, the workbench shows them), and
-/// the caller's way to stop it.
-pub trait EvalProgress {
-    /// What the evaluation is doing now (one line).
-    fn stage(&mut self, message: &str);
-
-    /// The fraction of the run done, in [0, 1]. Approximate: the stages are weighted by their usual
-    /// cost; data loading advances record by record.
-    fn fraction(&mut self, _done: f32) {}
-
-    /// Polled between stages, once per record while loading, and inside the long loops: `true`
-    /// stops the evaluation with [`EvalError::Cancelled`].
-    fn cancelled(&self) -> bool {
-        false
-    }
-}
-
-impl<F: FnMut(&str)> EvalProgress for F {
-    fn stage(&mut self, message: &str) {
-        self(message)
-    }
-}
-
-/// Data loading as a span [from, to) of the evaluation's progress, stoppable by its cancel.
-struct Loading<'a> {
-    progress: &'a mut dyn EvalProgress,
-    from: f32,
-    to: f32,
-}
-
-impl data::AssembleProgress for Loading<'_> {
-    fn message(&mut self, text: &str) {
-        self.progress.stage(text);
-    }
-    fn records(&mut self, done: usize, total: usize) {
-        if total > 0 {
-            let done = done as f32 / total as f32;
-            self.progress
-                .fraction(self.from + (self.to - self.from) * done);
-        }
-    }
-    fn stop_requested(&self) -> bool {
-        self.progress.cancelled()
-    }
-}
-
+/// Data loading stopped on cancel is the evaluation cancelled; anything else is bad input.
 fn assembly_error(err: crate::model::ModelError) -> EvalError {
     match err {
         crate::model::ModelError::Stopped => EvalError::Cancelled,
@@ -112,7 +68,7 @@ fn assembly_error(err: crate::model::ModelError) -> EvalError {
     }
 }
 
-/// Where each stage starts, as a fraction of the whole run (see [`EvalProgress::fraction`]).
+/// Where each stage starts, as a fraction of the whole run (see [`Progress::fraction`]).
 mod at {
     pub const REFERENCE: f32 = 0.0;
     pub const DATA: f32 = 0.05;
@@ -125,7 +81,7 @@ mod at {
 }
 
 /// Stops with [`EvalError::Cancelled`] when the caller asked.
-fn check_cancel(progress: &dyn EvalProgress) -> Result<(), EvalError> {
+fn check_cancel(progress: &dyn Progress) -> Result<(), EvalError> {
     if progress.cancelled() {
         Err(EvalError::Cancelled)
     } else {
@@ -134,14 +90,10 @@ fn check_cancel(progress: &dyn EvalProgress) -> Result<(), EvalError> {
 }
 
 /// Starts a stage: checks for cancel, then reports the fraction and the message.
-fn begin_stage(
-    progress: &mut dyn EvalProgress,
-    fraction: f32,
-    message: &str,
-) -> Result<(), EvalError> {
+fn begin_stage(progress: &mut dyn Progress, fraction: f32, message: &str) -> Result<(), EvalError> {
     check_cancel(progress)?;
     progress.fraction(fraction);
-    progress.stage(message);
+    progress.message(message);
     Ok(())
 }
 
@@ -151,7 +103,7 @@ fn begin_stage(
 pub fn evaluate(
     config: &EvalConfig,
     models: Option<(&Reconstructor, &Path)>,
-    progress: &mut dyn EvalProgress,
+    progress: &mut dyn Progress,
 ) -> Result<EvalReport, EvalError> {
     if config.split.is_none() && config.reference.is_empty() {
         return Err(EvalError::Input(
@@ -185,11 +137,7 @@ pub fn evaluate(
             qc_max_bad_leads,
             ..AssembleOptions::default()
         };
-        let mut loading = Loading {
-            progress: &mut *progress,
-            from: at::REFERENCE,
-            to: at::DATA_AFTER_REFERENCE,
-        };
+        let mut loading = Span::new(&mut *progress, at::REFERENCE, at::DATA_AFTER_REFERENCE);
         let reference = data::assemble_with(&config.reference, &options, &mut loading)
             .map_err(assembly_error)?;
         Some(reference)
@@ -205,15 +153,12 @@ pub fn evaluate(
         ludb: config.ludb,
         qc: reference.as_ref().and_then(|r| r.qc.clone()),
     };
-    let mut loading = Loading {
-        progress: &mut *progress,
-        from: if reference.is_some() {
-            at::DATA_AFTER_REFERENCE
-        } else {
-            at::DATA
-        },
-        to: at::BASELINE,
+    let from = if reference.is_some() {
+        at::DATA_AFTER_REFERENCE
+    } else {
+        at::DATA
     };
+    let mut loading = Span::new(&mut *progress, from, at::BASELINE);
     let data = data::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
     let all_windows;
     let set = match config.split {
@@ -299,61 +244,15 @@ pub fn evaluate(
         .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::CH))
         .transpose()
         .map_err(|e| EvalError::Input(e.to_string()))?;
-    let mut per_lead: BTreeMap<(usize, &str), MetricsAccumulator> = BTreeMap::new();
-    let mut per_class = PerClassAccumulator::default();
     check_cancel(progress)?;
     progress.fraction(at::WINDOWS);
-    for w in 0..set.len() {
-        if w % 256 == 255 {
-            check_cancel(progress)?;
-            progress
-                .fraction(at::WINDOWS + (at::RECORDS - at::WINDOWS) * w as f32 / set.len() as f32);
-        }
-        let x = set.x_of(w);
-        let y = set.y_of(w);
-        let inputs: [Vec<f64>; 3] =
-            std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
-        let (mut sse_c, mut sse_ch) = (0.0, 0.0);
-        for (lead, fit) in baseline.iter().enumerate() {
-            let truth = to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]);
-            let ls = fit.predict([&inputs[0], &inputs[1], &inputs[2]]);
-            per_lead
-                .entry((lead, LEAST_SQUARES))
-                .or_default()
-                .push(&truth, &ls);
-            for (model, predictions, sse) in [
-                (MODEL_C, &predictions_c, &mut sse_c),
-                (MODEL_CH, &predictions_ch, &mut sse_ch),
-            ] {
-                if let Some(p) = predictions {
-                    let at = (w * 5 + lead) * WINDOW;
-                    let p = to_f64(&p[at..at + WINDOW]);
-                    *sse += p
-                        .iter()
-                        .zip(&truth)
-                        .map(|(a, b)| (a - b).powi(2))
-                        .sum::<f64>();
-                    per_lead.entry((lead, model)).or_default().push(&truth, &p);
-                }
-            }
-        }
-        if models.is_some() {
-            let classes = window_classes(set.labels[w], &class_names);
-            per_class.push(
-                classes.iter().map(String::as_str),
-                (5 * WINDOW) as u64,
-                sse_c,
-                sse_ch,
-            );
-        }
-    }
-    for ((lead, model), acc) in per_lead {
-        report
-            .per_lead
-            .entry(TARGET_LEADS[lead].to_owned())
-            .or_default()
-            .insert(model.to_owned(), acc.finish());
-    }
+    let predictions = Predictions {
+        c: predictions_c.as_deref(),
+        ch: predictions_ch.as_deref(),
+    };
+    let (per_lead, per_class) =
+        window_metrics(set, &baseline, predictions, &class_names, progress)?;
+    report.per_lead = per_lead;
     report.per_class = per_class.finish(config.min_class_windows);
     report.radar = radar_selection(&report.per_class, 4);
     if let (Some(c), Some(ch)) = (&predictions_c, &predictions_ch) {
@@ -386,6 +285,79 @@ pub fn evaluate(
     progress.fraction(1.0);
     Ok(report)
 }
+
+/// The models' predictions over a window set, [n, 5, 256] each, where the models ran.
+#[derive(Clone, Copy)]
+struct Predictions<'a> {
+    c: Option<&'a [f32]>,
+    ch: Option<&'a [f32]>,
+}
+
+/// Per lead and model: window-level metrics (Table I); and per class, C and C-h's squared errors.
+fn window_metrics(
+    set: &WindowSet,
+    baseline: &[LinearLead; 5],
+    predictions: Predictions,
+    class_names: &[String],
+    progress: &mut dyn Progress,
+) -> Result<(PerLeadMetrics, PerClassAccumulator), EvalError> {
+    let mut per_lead: BTreeMap<(usize, &str), MetricsAccumulator> = BTreeMap::new();
+    let mut per_class = PerClassAccumulator::default();
+    for w in 0..set.len() {
+        if w % 256 == 255 {
+            check_cancel(progress)?;
+            progress
+                .fraction(at::WINDOWS + (at::RECORDS - at::WINDOWS) * w as f32 / set.len() as f32);
+        }
+        let x = set.x_of(w);
+        let y = set.y_of(w);
+        let inputs: [Vec<f64>; 3] =
+            std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
+        let (mut sse_c, mut sse_ch) = (0.0, 0.0);
+        for (lead, fit) in baseline.iter().enumerate() {
+            let truth = to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]);
+            let ls = fit.predict([&inputs[0], &inputs[1], &inputs[2]]);
+            per_lead
+                .entry((lead, LEAST_SQUARES))
+                .or_default()
+                .push(&truth, &ls);
+            for (model, prediction, sse) in [
+                (MODEL_C, predictions.c, &mut sse_c),
+                (MODEL_CH, predictions.ch, &mut sse_ch),
+            ] {
+                if let Some(p) = prediction {
+                    let at = (w * 5 + lead) * WINDOW;
+                    let p = to_f64(&p[at..at + WINDOW]);
+                    *sse += p
+                        .iter()
+                        .zip(&truth)
+                        .map(|(a, b)| (a - b).powi(2))
+                        .sum::<f64>();
+                    per_lead.entry((lead, model)).or_default().push(&truth, &p);
+                }
+            }
+        }
+        if predictions.c.is_some() && predictions.ch.is_some() {
+            let classes = window_classes(set.labels[w], class_names);
+            per_class.push(
+                classes.iter().map(String::as_str),
+                (5 * WINDOW) as u64,
+                sse_c,
+                sse_ch,
+            );
+        }
+    }
+    let mut out = PerLeadMetrics::new();
+    for ((lead, model), acc) in per_lead {
+        out.entry(TARGET_LEADS[lead].to_owned())
+            .or_default()
+            .insert(model.to_owned(), acc.finish());
+    }
+    Ok((out, per_class))
+}
+
+/// Lead → model → metrics, as the report holds them.
+type PerLeadMetrics = BTreeMap<String, BTreeMap<String, metrics::LeadMetrics>>;
 
 fn summary(
     data: &TrainingData,
@@ -433,25 +405,12 @@ fn summary(
     }
 }
 
-fn fit_baseline(train: &WindowSet) -> Result<[super::LinearLead; 5], EvalError> {
-    let mut fits: [LinearLeadFit; 5] = Default::default();
-    for w in 0..train.len() {
-        let x = train.x_of(w);
-        let y = train.y_of(w);
-        let inputs: [Vec<f64>; 3] =
-            std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
-        for (lead, fit) in fits.iter_mut().enumerate() {
-            fit.push(
-                [&inputs[0], &inputs[1], &inputs[2]],
-                &to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]),
-            );
-        }
-    }
-    let mut out = [super::LinearLead { weights: [0.0; 4] }; 5];
-    for (slot, fit) in out.iter_mut().zip(&fits) {
-        *slot = fit.solve()?;
-    }
-    Ok(out)
+fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
+    let leads = metrics::fit_windows(&train.x, &train.y, TARGET_LEADS.len(), WINDOW)
+        .map_err(|e| EvalError::Input(e.to_string()))?;
+    leads
+        .try_into()
+        .map_err(|_| EvalError::Input("least squares: not one fit per target lead".to_owned()))
 }
 
 type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>);
@@ -459,9 +418,9 @@ type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>);
 fn record_level(
     data: &TrainingData,
     config: &EvalConfig,
-    baseline: &[super::LinearLead; 5],
+    baseline: &[LinearLead; 5],
     models: Option<&Reconstructor>,
-    progress: &mut dyn EvalProgress,
+    progress: &mut dyn Progress,
 ) -> Result<RecordLevelResult, EvalError> {
     // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
     let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
@@ -503,7 +462,7 @@ fn record_level(
             let mut per_lead = [[f64::NAN; 5]; 3];
             for (lead, prediction) in predicted.iter().enumerate() {
                 let truth = &record.leads[3 + lead];
-                let m = super::lead_metrics([(&truth[..], &prediction[..])]);
+                let m = metrics::lead_metrics([(&truth[..], &prediction[..])]);
                 per_lead[0][lead] = m.rmse_mv;
                 per_lead[1][lead] = m.r2;
                 per_lead[2][lead] = m.pearson;
@@ -673,6 +632,7 @@ fn display_paths(paths: &[PathBuf]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::LeadMetrics;
 
     /// Records the stages and fractions; asks to stop once `cancel_after` stages were reported.
     #[derive(Default)]
@@ -682,8 +642,8 @@ mod tests {
         cancel_after: Option<usize>,
     }
 
-    impl EvalProgress for Recorder {
-        fn stage(&mut self, message: &str) {
+    impl Progress for Recorder {
+        fn message(&mut self, message: &str) {
             self.stages.push(message.to_owned());
         }
         fn fraction(&mut self, done: f32) {
@@ -692,6 +652,102 @@ mod tests {
         fn cancelled(&self) -> bool {
             self.cancel_after.is_some_and(|n| self.stages.len() >= n)
         }
+    }
+
+    /// Windows with a constant truth in one lead everywhere (V6: R² undefined) and a constant C-h
+    /// prediction in one window, to exercise every rule the card and the report must share.
+    fn awkward_windows() -> (WindowSet, Vec<f32>, Vec<f32>) {
+        let mut rng = crate::rng::Rng::new(5);
+        let n = 7;
+        let mut set = WindowSet::default();
+        for w in 0..n {
+            set.x
+                .extend((0..3 * WINDOW).map(|_| rng.normal() as f32 * 0.2));
+            for lead in 0..5 {
+                set.y.extend((0..WINDOW).map(|_| {
+                    if lead == 4 {
+                        0.25
+                    } else {
+                        rng.normal() as f32 * 0.3
+                    }
+                }));
+            }
+            set.labels.push(1);
+            set.record.push(w);
+            set.starts.push(0);
+        }
+        let c: Vec<f32> = set
+            .y
+            .iter()
+            .map(|&v| 0.8 * v + rng.normal() as f32 * 0.05)
+            .collect();
+        let mut ch: Vec<f32> = set.y.iter().map(|&v| 0.9 * v).collect();
+        ch[..5 * WINDOW].fill(0.3);
+        (set, c, ch)
+    }
+
+    #[test]
+    fn the_model_card_and_the_report_agree_on_the_same_predictions() {
+        let (set, c, ch) = awkward_windows();
+        let baseline = fit_baseline(&set).expect("baseline");
+        let predictions = Predictions {
+            c: Some(&c),
+            ch: Some(&ch),
+        };
+        let names = vec!["NORM".to_owned()];
+        let (per_lead, _) =
+            window_metrics(&set, &baseline, predictions, &names, &mut |_: &str| {}).unwrap();
+        let report = EvalReport {
+            per_lead,
+            ..EvalReport::default()
+        };
+        let card_ls = crate::model::predict_least_squares(
+            &crate::model::fit_least_squares(&set).unwrap(),
+            &set,
+        )
+        .unwrap();
+        for (model, prediction, exact) in [
+            (MODEL_C, &c, true),
+            (MODEL_CH, &ch, true),
+            (LEAST_SQUARES, &card_ls, false),
+        ] {
+            let card = crate::model::split_metrics(prediction, &set.y);
+            for (lead, on_card) in &card.per_lead {
+                let in_report = &report.per_lead[lead][model];
+                if exact {
+                    // Same samples, same order, same accumulator: bit for bit.
+                    assert_eq!(on_card.rmse_mv, in_report.rmse_mv, "{model} {lead}");
+                    assert_eq!(on_card.pearson.to_bits(), in_report.pearson.to_bits());
+                    assert_eq!(on_card.r2.to_bits(), in_report.r2.to_bits());
+                } else {
+                    // The card's baseline predictions are stored as f32; undefined in both is
+                    // agreement (V6's Pearson r).
+                    let close = |a: f64, b: f64| (a - b).abs() < 1e-6 || (a.is_nan() && b.is_nan());
+                    assert!(close(on_card.rmse_mv, in_report.rmse_mv), "{model} {lead}");
+                    assert!(close(on_card.pearson, in_report.pearson), "{model} {lead}");
+                    assert!(close(on_card.r2, in_report.r2), "{model} {lead}");
+                }
+            }
+            for (pick, name) in [
+                (
+                    (|m: &LeadMetrics| m.rmse_mv) as fn(&LeadMetrics) -> f64,
+                    "rmse",
+                ),
+                (|m| m.r2, "r2"),
+                (|m| m.pearson, "pearson"),
+            ] {
+                let from_report = report.mean_over_leads(model, pick).unwrap();
+                assert!(from_report.is_finite(), "{model} {name}");
+                assert!(
+                    (pick(&card.mean) - from_report).abs() < 1e-6,
+                    "{model} {name}"
+                );
+            }
+        }
+        // V6's truth is constant: R² undefined there, and left out of both means.
+        assert!(report.per_lead["V6"][MODEL_C].r2.is_nan());
+        // C-h's first window is a constant prediction: r = 0 for it, not skipped.
+        assert_eq!(report.per_lead["V1"][MODEL_CH].n_windows, 7);
     }
 
     /// The bundled samples' train split (three PTB-XL records), without models: the baseline only.

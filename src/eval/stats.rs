@@ -2,27 +2,7 @@
 //!
 //! Both resample records, not windows: windows of one record are not independent.
 
-/// SplitMix64: a tiny, well-mixed, seedable generator, so reports are reproducible.
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift (bias < 2⁻⁶⁴·n, negligible here).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-}
+use crate::rng::Rng;
 
 /// Percentile bootstrap 95 % confidence interval of the mean; `None` for fewer than 2 values.
 pub fn bootstrap_mean_ci(values: &[f64], resamples: usize, seed: u64) -> Option<(f64, f64)> {
@@ -30,7 +10,7 @@ pub fn bootstrap_mean_ci(values: &[f64], resamples: usize, seed: u64) -> Option<
     if n < 2 || resamples == 0 {
         return None;
     }
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let mut means: Vec<f64> = (0..resamples)
         .map(|_| (0..n).map(|_| values[rng.below(n)]).sum::<f64>() / n as f64)
         .collect();
@@ -46,7 +26,7 @@ pub fn paired_permutation_p(a: &[f64], b: &[f64], permutations: usize, seed: u64
     }
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let observed = diffs.iter().sum::<f64>().abs();
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let mut extreme = 0usize;
     for _ in 0..permutations {
         let mut sum = 0.0;

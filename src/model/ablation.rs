@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +12,11 @@ use super::backend::SelectedDevice;
 use super::card::{self, ModelCard};
 use super::data::{self, InputNorm, Split};
 use super::decoder::DecoderConfig;
-use super::metrics::{self, LeastSquares, Metrics};
-use super::train::{self, DecoderData, Progress, StageSummary, TrainConfig};
-use super::{ModelError, TARGET_LEADS, WINDOW};
+use super::train::{self, DecoderData, StageSummary, TrainConfig, TrainProgress};
+use super::{
+    ModelError, TARGET_LEADS, WINDOW, fit_least_squares, predict_least_squares, split_metrics,
+};
+use crate::metrics::SplitMetrics;
 
 /// Which alternatives to train.
 #[derive(Clone, Copy, Debug, Default)]
@@ -35,7 +35,7 @@ pub struct AblationReport {
     pub split: String,
     pub windows: usize,
     /// Model name → metrics (the shipped decoders are `shipped_c` and `shipped_ch`).
-    pub metrics: BTreeMap<String, Metrics>,
+    pub metrics: BTreeMap<String, SplitMetrics>,
     /// Model name → training seconds (summed over its decoders) and parameters.
     pub train_seconds: BTreeMap<String, f64>,
     pub parameters: BTreeMap<String, usize>,
@@ -46,7 +46,7 @@ pub struct AblationReport {
 impl AblationReport {
     /// The comparison as a Markdown table, best mean RMSE first.
     pub fn markdown(&self) -> String {
-        let mut rows: Vec<(&String, &Metrics)> = self.metrics.iter().collect();
+        let mut rows: Vec<(&String, &SplitMetrics)> = self.metrics.iter().collect();
         rows.sort_by(|a, b| a.1.mean.rmse_mv.total_cmp(&b.1.mean.rmse_mv));
         let mut md = format!(
             "{} split, {} windows, device {}. RMSE mV / R² / Pearson r.\n\n| model | parameters | train s |",
@@ -84,15 +84,12 @@ pub fn compare(
     models_dir: &Path,
     choice: AblationChoice,
     device: &SelectedDevice,
-    stop: &Arc<AtomicBool>,
-    progress: &mut dyn Progress,
+    progress: &mut dyn TrainProgress,
 ) -> Result<AblationReport, ModelError> {
     let card = ModelCard::read(models_dir)?;
     let config: TrainConfig = card::load_ron(&card.verify(models_dir, card::TRAINING_CONFIG)?)?;
     let d = &device.device;
-    let data = data::assemble(folders, config.qc_max_bad_leads, &mut |m| {
-        progress.message(m)
-    })?;
+    let data = data::assemble(folders, config.qc_max_bad_leads, progress)?;
     let expected = card.windows_per_split.get("test").copied();
     if expected.is_some_and(|n| n != data.test.len()) {
         progress.message(&format!(
@@ -141,10 +138,9 @@ pub fn compare(
         let mut decoder = decoder_config.init(d);
         card::load_weights(&mut decoder, &card.verify(models_dir, weights_file)?)?;
         let prediction = train::predict_set(&decoder, decoder_config.input_norm, &test_data, d)?;
-        report.metrics.insert(
-            name.to_owned(),
-            metrics::evaluate(&prediction, &data.test.y),
-        );
+        report
+            .metrics
+            .insert(name.to_owned(), split_metrics(&prediction, &data.test.y));
         report
             .parameters
             .insert(name.to_owned(), burn::module::Module::num_params(&decoder));
@@ -155,10 +151,13 @@ pub fn compare(
                 .insert(name.to_owned(), summary.train_seconds);
         }
     }
-    let least_squares = LeastSquares::fit(&data.train.x, &data.train.y);
+    let least_squares = fit_least_squares(&data.train)?;
     report.metrics.insert(
         "least_squares".to_owned(),
-        metrics::evaluate(&least_squares.predict(&data.test.x), &data.test.y),
+        split_metrics(
+            &predict_least_squares(&least_squares, &data.test)?,
+            &data.test.y,
+        ),
     );
 
     // Alternatives: (name, base decoder config, input norm, per lead).
@@ -190,7 +189,6 @@ pub fn compare(
         schedule: &schedule,
         seed: config.seed,
         device: d,
-        stop,
     };
     let n = data.test.len();
     for (name, base, per_lead) in runs {
@@ -221,13 +219,13 @@ pub fn compare(
             seconds += summary.train_seconds;
             parameters += burn::module::Module::num_params(&decoder);
             report.stages.push(summary);
-            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            if progress.cancelled() {
                 return Err(ModelError::Data("stopped by the user".to_owned()));
             }
         }
         report
             .metrics
-            .insert(name.clone(), metrics::evaluate(&prediction, &data.test.y));
+            .insert(name.clone(), split_metrics(&prediction, &data.test.y));
         report.train_seconds.insert(name.clone(), seconds);
         report.parameters.insert(name, parameters);
     }

@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::ModelError;
-use super::metrics::Metrics;
-use super::train::StageSummary;
+use crate::metrics::SplitMetrics;
 
 pub const CARD_FILE: &str = "card.json";
 pub const ENCODER_WEIGHTS: &str = "encoder.safetensors";
@@ -26,6 +25,19 @@ pub const SPLIT_FILE: &str = "split.json";
 /// Version of the card layout; loading refuses other versions.
 pub const CARD_VERSION: u32 = 1;
 
+/// What a finished (or stopped) training stage reports, as the card records it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct StageSummary {
+    pub stage: String,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub best_val_loss: f64,
+    pub train_seconds: f64,
+    pub windows_per_s: f64,
+    pub stopped_by_user: bool,
+    pub stopped_early: bool,
+}
+
 /// The model card, `card.json` beside the weights.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModelCard {
@@ -38,7 +50,12 @@ pub struct ModelCard {
     pub window: usize,
     /// How the training records were cleaned (the same cleaning must be used before inference).
     pub cleaning: String,
+    /// The dataset folders trained on (by name), then the records used per source.
     pub data_sources: Vec<String>,
+    /// Per split, the SHA-256 of its sorted record ids joined by newlines: whether two cards were
+    /// trained and tested on the same records, without listing them (split.json does).
+    #[serde(default)]
+    pub split_record_sha256: BTreeMap<String, String>,
     pub split_rule: String,
     pub records_per_split: BTreeMap<String, usize>,
     pub patients_per_split: BTreeMap<String, usize>,
@@ -53,7 +70,7 @@ pub struct ModelCard {
     pub embedding_mean: Vec<f32>,
     pub embedding_std: Vec<f32>,
     /// Metrics by split ("val", "test") and model ("c", "ch", "least_squares").
-    pub metrics: BTreeMap<String, BTreeMap<String, Metrics>>,
+    pub metrics: BTreeMap<String, BTreeMap<String, SplitMetrics>>,
     /// File name → SHA-256 (hex) of every weight and configuration file.
     pub sha256: BTreeMap<String, String>,
     pub notes: Vec<String>,
@@ -62,8 +79,15 @@ pub struct ModelCard {
 /// SHA-256 of a file, lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
-    let digest = Sha256::digest(&bytes);
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(sha256_hex(&bytes))
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Saves a module's parameters (and batch-norm statistics) as safetensors.

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{INPUT_LEADS, ModelError, TARGET_LEADS, WINDOW};
 use crate::dataset::{self, DatasetKind, RecordEntry};
 use crate::dsp::clean::{CleanConfig, OutputLength, clean_leads};
+use crate::progress::Progress;
 use crate::wfdb::Record;
 
 /// Lead order of a loaded record: the three inputs then the five targets.
@@ -468,25 +469,6 @@ impl TrainingData {
     }
 }
 
-/// What [`assemble_with`] tells its caller, and how the caller stops it. Any `FnMut(&str)` is one
-/// (messages only, never stops).
-pub trait AssembleProgress {
-    /// One line about what is happening.
-    fn message(&mut self, text: &str);
-    /// `done` of `total` records read and cleaned (the slow part on a large dataset).
-    fn records(&mut self, _done: usize, _total: usize) {}
-    /// Polled once per record: `true` stops assembly with [`ModelError::Stopped`].
-    fn stop_requested(&self) -> bool {
-        false
-    }
-}
-
-impl<F: FnMut(&str)> AssembleProgress for F {
-    fn message(&mut self, text: &str) {
-        self(text)
-    }
-}
-
 /// Options of [`assemble_with`].
 #[derive(Clone, Debug, Default)]
 pub struct AssembleOptions {
@@ -502,21 +484,23 @@ pub struct AssembleOptions {
 pub fn assemble(
     folders: &[PathBuf],
     qc_max_bad_leads: usize,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<TrainingData, ModelError> {
     let options = AssembleOptions {
         qc_max_bad_leads,
         ..AssembleOptions::default()
     };
-    assemble_with(folders, &options, &mut |m: &str| progress(m))
+    assemble_with(folders, &options, progress)
 }
 
 /// [`assemble`] with explicit options: given QC bounds (from the models' training data) let a
 /// dataset never trained on be assembled whole, e.g. LUDB with [`LudbScaling::CommonGain`].
+/// The fraction advances record by record (reading and cleaning are the slow part); `progress`
+/// is polled once per record and stops assembly with [`ModelError::Stopped`].
 pub fn assemble_with(
     folders: &[PathBuf],
     options: &AssembleOptions,
-    progress: &mut dyn AssembleProgress,
+    progress: &mut dyn Progress,
 ) -> Result<TrainingData, ModelError> {
     let qc_max_bad_leads = options.qc_max_bad_leads;
     let mut data = TrainingData::default();
@@ -535,10 +519,10 @@ pub fn assemble_with(
     }
     let mut n_done = 0;
     for entry in &entries {
-        if progress.stop_requested() {
+        if progress.cancelled() {
             return Err(ModelError::Stopped);
         }
-        progress.records(n_done, entries.len());
+        progress.fraction(n_done as f32 / entries.len() as f32);
         n_done += 1;
         if entry.dataset == DatasetKind::Ludb && options.ludb == LudbScaling::Skip {
             data.screening.ludb_skipped += 1;
@@ -551,7 +535,7 @@ pub fn assemble_with(
             progress.message(&format!("loaded {n_done}/{} records", entries.len()));
         }
     }
-    progress.records(entries.len(), entries.len());
+    progress.fraction(1.0);
     // Label vocabulary: superclasses first, then other codes by frequency (64 bits at most).
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for record in &data.records {

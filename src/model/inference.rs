@@ -14,6 +14,7 @@ use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::train::{normalise_embeddings, read_f32, tensor2, tensor3};
 use super::{DeviceChoice, EMBEDDING_DIM, ModelError, WINDOW};
+use crate::dsp::segment;
 
 /// Which decoder rebuilds the leads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -37,18 +38,11 @@ pub struct Reconstructor {
     load_seconds: f64,
 }
 
-/// Window starts for reconstruction: 0, 256, 512, … and a last one flush with the end.
+/// Window starts for reconstruction: 0, 256, 512, … and a last one flush with the end
+/// ([`segment::evaluation_starts`] at the models' window).
 pub fn evaluation_starts(len: usize) -> Vec<usize> {
-    if len < WINDOW {
-        return Vec::new();
-    }
-    let mut starts: Vec<usize> = (0..=len - WINDOW).step_by(WINDOW).collect();
-    if let Some(&last) = starts.last()
-        && last + WINDOW < len
-    {
-        starts.push(len - WINDOW);
-    }
-    starts
+    // The window is a non-zero constant, the only error of `segment::evaluation_starts`.
+    segment::evaluation_starts(len, WINDOW).unwrap_or_default()
 }
 
 impl Reconstructor {

@@ -16,12 +16,10 @@ pub mod decoder;
 pub mod encoder;
 pub mod inference;
 pub mod loss;
-pub mod metrics;
 pub mod pipeline;
 pub mod train;
 
 mod error;
-mod rng;
 
 pub use backend::{DeviceChoice, SelectedDevice};
 pub use error::ModelError;
@@ -37,6 +35,28 @@ pub const WINDOW: usize = 256;
 pub const FS_HZ: f64 = 100.0;
 /// Size of the embedding h.
 pub const EMBEDDING_DIM: usize = 128;
+
+/// The model card's metrics of predictions [n, 5, 256] against targets [n, 5, 256] (mV).
+pub fn split_metrics(prediction: &[f32], target: &[f32]) -> crate::metrics::SplitMetrics {
+    crate::metrics::evaluate_windows(prediction, target, &TARGET_LEADS, WINDOW)
+}
+
+/// The least-squares baseline fitted on a split's windows, one per target lead.
+pub fn fit_least_squares(
+    set: &data::WindowSet,
+) -> Result<Vec<crate::metrics::LinearLead>, ModelError> {
+    crate::metrics::fit_windows(&set.x, &set.y, TARGET_LEADS.len(), WINDOW)
+        .map_err(|e| ModelError::Data(e.to_string()))
+}
+
+/// Predictions [n, 5, 256] of a fitted baseline for a split's inputs.
+pub fn predict_least_squares(
+    leads: &[crate::metrics::LinearLead],
+    set: &data::WindowSet,
+) -> Result<Vec<f32>, ModelError> {
+    crate::metrics::predict_windows(leads, &set.x, WINDOW)
+        .map_err(|e| ModelError::Data(e.to_string()))
+}
 
 #[cfg(test)]
 mod tests;

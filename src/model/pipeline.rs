@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use burn::module::Module as _;
 
@@ -14,9 +12,11 @@ use super::card::{self, ModelCard};
 use super::data::{self, InputNorm, Split, TrainingData};
 use super::decoder::Decoder;
 use super::encoder::Encoder;
-use super::metrics::{self, LeastSquares, Metrics};
-use super::train::{self, DecoderData, Progress, TrainConfig};
-use super::{INPUT_LEADS, ModelError, TARGET_LEADS};
+use super::train::{self, DecoderData, StageSummary, TrainConfig, TrainProgress};
+use super::{
+    INPUT_LEADS, ModelError, TARGET_LEADS, fit_least_squares, predict_least_squares, split_metrics,
+};
+use crate::metrics::SplitMetrics;
 
 /// Marker file: a stage finished and its final weights are in the output folder.
 fn done_marker(out: &Path, stage: &str) -> PathBuf {
@@ -30,8 +30,7 @@ pub fn train_all(
     config: &TrainConfig,
     device: &SelectedDevice,
     resume: bool,
-    stop: &Arc<AtomicBool>,
-    progress: &mut dyn Progress,
+    progress: &mut dyn TrainProgress,
 ) -> Result<ModelCard, ModelError> {
     config.validate().map_err(|message| ModelError::Config {
         path: out.join(card::TRAINING_CONFIG),
@@ -48,9 +47,7 @@ pub fn train_all(
     let d = &device.device;
     progress.message(&format!("device: {}", device.name));
 
-    let data = data::assemble(folders, config.qc_max_bad_leads, &mut |m| {
-        progress.message(m)
-    })?;
+    let data = data::assemble(folders, config.qc_max_bad_leads, progress)?;
     for split in Split::ALL {
         progress.message(&format!(
             "{}: {} windows from {} records",
@@ -61,30 +58,27 @@ pub fn train_all(
     }
 
     // Stage 1: the encoder.
-    let encoder_path = out.join(card::ENCODER_WEIGHTS);
-    let (encoder, encoder_summary) = if resume && done_marker(out, "encoder").is_file() {
-        let mut encoder = config.encoder.init(d);
-        card::load_weights(&mut encoder, &encoder_path)?;
-        progress.message("encoder: finished in an earlier run, loaded");
-        (encoder, read_summary(out, "encoder"))
-    } else {
-        let (encoder, summary) = train::train_encoder(
-            &data,
-            &config.encoder,
-            &config.encoder_training,
-            config.seed,
-            d,
-            Some(out),
-            resume,
-            stop,
-            progress,
-        )?;
-        card::save_weights(&encoder, &encoder_path)?;
-        finish_stage(out, &summary)?;
-        (encoder, summary)
+    let encoder_stage = SavedStage {
+        out,
+        stage: "encoder",
+        weights: card::ENCODER_WEIGHTS,
+        resume,
     };
+    let (encoder, encoder_summary) =
+        encoder_stage.load_or_train(config.encoder.init(d), progress, |progress| {
+            train::train_encoder(
+                &data,
+                &config.encoder,
+                &config.encoder_training,
+                config.seed,
+                d,
+                Some(out),
+                resume,
+                progress,
+            )
+        })?;
     card::save_ron(&config.encoder, &out.join(card::ENCODER_CONFIG))?;
-    stop_check(stop)?;
+    stop_check(progress)?;
 
     // Embeddings, normalised with the training statistics.
     progress.message("embedding every window");
@@ -125,35 +119,32 @@ pub fn train_all(
             card::DECODER_CH_CONFIG,
         ),
     ] {
-        let weights_path = out.join(weights);
-        let (decoder, summary) = if resume && done_marker(out, stage).is_file() {
-            let mut decoder = model_config.init(d);
-            card::load_weights(&mut decoder, &weights_path)?;
-            progress.message(&format!("{stage}: finished in an earlier run, loaded"));
-            (decoder, read_summary(out, stage))
-        } else {
-            let (decoder, summary) = train::train_decoder(
-                stage,
-                &train_data,
-                &val_data,
-                model_config,
-                &config.decoder_training,
-                &outputs,
-                config.seed,
-                d,
-                Some(out),
-                resume,
-                stop,
-                progress,
-            )?;
-            card::save_weights(&decoder, &weights_path)?;
-            finish_stage(out, &summary)?;
-            (decoder, summary)
+        let decoder_stage = SavedStage {
+            out,
+            stage,
+            weights,
+            resume,
         };
+        let (decoder, summary) =
+            decoder_stage.load_or_train(model_config.init(d), progress, |progress| {
+                train::train_decoder(
+                    stage,
+                    &train_data,
+                    &val_data,
+                    model_config,
+                    &config.decoder_training,
+                    &outputs,
+                    config.seed,
+                    d,
+                    Some(out),
+                    resume,
+                    progress,
+                )
+            })?;
         card::save_ron(model_config, &out.join(config_file))?;
         stages.push(summary);
         decoders.push(decoder);
-        stop_check(stop)?;
+        stop_check(progress)?;
     }
 
     // Optional ablation: C with the other input normalisation (evaluated, not saved).
@@ -169,7 +160,6 @@ pub fn train_all(
             schedule: &config.decoder_training,
             seed: config.seed,
             device: d,
-            stop,
         };
         let (decoder, summary) = run.unsaved("ablation_c", &ablation_config, &outputs, progress)?;
         stages.push(summary);
@@ -180,8 +170,8 @@ pub fn train_all(
 
     // Evaluation.
     progress.message("evaluating on the validation and test splits");
-    let least_squares = LeastSquares::fit(&data.train.x, &data.train.y);
-    let mut all_metrics: BTreeMap<String, BTreeMap<String, Metrics>> = BTreeMap::new();
+    let least_squares = fit_least_squares(&data.train)?;
+    let mut all_metrics: BTreeMap<String, BTreeMap<String, SplitMetrics>> = BTreeMap::new();
     for (split_name, split_data) in [("val", &val_data), ("test", &test_data)] {
         let mut by_model = BTreeMap::new();
         if split_data.set.is_empty() {
@@ -194,19 +184,22 @@ pub fn train_all(
             let prediction = train::predict_set(decoder, norm, split_data, d)?;
             by_model.insert(
                 name.to_string(),
-                metrics::evaluate(&prediction, &split_data.set.y),
+                split_metrics(&prediction, &split_data.set.y),
             );
         }
         if let Some((decoder, norm)) = &ablation {
             let prediction = train::predict_set(decoder, *norm, split_data, d)?;
             by_model.insert(
                 format!("ablation_c_{norm:?}"),
-                metrics::evaluate(&prediction, &split_data.set.y),
+                split_metrics(&prediction, &split_data.set.y),
             );
         }
         by_model.insert(
             "least_squares".to_string(),
-            metrics::evaluate(&least_squares.predict(&split_data.set.x), &split_data.set.y),
+            split_metrics(
+                &predict_least_squares(&least_squares, split_data.set)?,
+                &split_data.set.y,
+            ),
         );
         all_metrics.insert(split_name.to_string(), by_model);
     }
@@ -242,8 +235,41 @@ pub fn train_all(
     Ok(model_card)
 }
 
-fn stop_check(stop: &Arc<AtomicBool>) -> Result<(), ModelError> {
-    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+/// One saved stage of a run in `out`: its weights file and its done marker.
+struct SavedStage<'a> {
+    out: &'a Path,
+    stage: &'a str,
+    weights: &'a str,
+    resume: bool,
+}
+
+impl SavedStage<'_> {
+    /// With `resume` and the stage done in an earlier run, its saved weights loaded into `fresh`;
+    /// else `train` run, and its result saved with the done marker (unless stopped).
+    fn load_or_train<M: burn::module::Module>(
+        &self,
+        mut fresh: M,
+        progress: &mut dyn TrainProgress,
+        train: impl FnOnce(&mut dyn TrainProgress) -> Result<(M, StageSummary), ModelError>,
+    ) -> Result<(M, StageSummary), ModelError> {
+        let weights = self.out.join(self.weights);
+        if self.resume && done_marker(self.out, self.stage).is_file() {
+            card::load_weights(&mut fresh, &weights)?;
+            progress.message(&format!(
+                "{}: finished in an earlier run, loaded",
+                self.stage
+            ));
+            return Ok((fresh, read_summary(self.out, self.stage)));
+        }
+        let (model, summary) = train(progress)?;
+        card::save_weights(&model, &weights)?;
+        finish_stage(self.out, &summary)?;
+        Ok((model, summary))
+    }
+}
+
+fn stop_check(progress: &dyn TrainProgress) -> Result<(), ModelError> {
+    if progress.cancelled() {
         return Err(ModelError::Data(
             "stopped by the user; the best state of the running stage is saved in checkpoints/ (use --resume)"
                 .to_string(),
@@ -252,7 +278,7 @@ fn stop_check(stop: &Arc<AtomicBool>) -> Result<(), ModelError> {
     Ok(())
 }
 
-fn finish_stage(out: &Path, summary: &train::StageSummary) -> Result<(), ModelError> {
+fn finish_stage(out: &Path, summary: &StageSummary) -> Result<(), ModelError> {
     if summary.stopped_by_user {
         return Ok(());
     }
@@ -264,7 +290,7 @@ fn finish_stage(out: &Path, summary: &train::StageSummary) -> Result<(), ModelEr
     std::fs::write(&path, text).map_err(|e| ModelError::io(&path, e))
 }
 
-fn read_summary(out: &Path, stage: &str) -> train::StageSummary {
+fn read_summary(out: &Path, stage: &str) -> StageSummary {
     std::fs::read_to_string(done_marker(out, stage))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
@@ -318,10 +344,22 @@ fn build_card(
                    100 Hz, notch skipped at 100 Hz, Butterworth 0.5-45 Hz order 4 filtfilt, 0.6 s median \
                    baseline), whole record, then trimmed to 10 s for training"
             .to_string(),
+        // Folder names, not this machine's paths: the card travels with the models.
         data_sources: folders
             .iter()
-            .map(|f| f.display().to_string())
+            .map(|f| {
+                f.file_name()
+                    .map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into_owned())
+            })
             .chain(sources.iter().map(|(s, n)| format!("{s}: {n} records used")))
+            .collect(),
+        split_record_sha256: data
+            .split_records()
+            .into_iter()
+            .map(|(split, mut ids)| {
+                ids.sort();
+                (split, card::sha256_hex(ids.join("\n").as_bytes()))
+            })
             .collect(),
         split_rule: "PTB-XL strat_fold 1-8/9/10; otherwise FNV-1a hash of the patient id mod 100: \
                      <70 train, <85 val, else test"

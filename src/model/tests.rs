@@ -1,8 +1,5 @@
 //! Tests on the CPU path (flex) with tiny shapes, and one wgpu-on-lavapipe agreement test.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
 use burn::module::Module as _;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
@@ -13,10 +10,12 @@ use super::decoder::DecoderConfig;
 use super::encoder::EncoderConfig;
 use super::inference::evaluation_starts;
 use super::loss::{reconstruction_loss, supcon_loss};
-use super::metrics::{self, LeastSquares};
-use super::rng::Rng;
+use super::split_metrics;
 use super::train::{self, read_f32, tensor2, tensor3};
 use super::{DeviceChoice, EMBEDDING_DIM, ModelError, ModelVariant, Reconstructor, WINDOW};
+use crate::metrics::{fit_windows, predict_windows};
+use crate::progress::Silent;
+use crate::rng::Rng;
 
 fn cpu() -> Device {
     Device::flex()
@@ -182,8 +181,8 @@ fn least_squares_recovers_a_linear_mixture() {
             }
         }
     }
-    let ls = LeastSquares::fit(&x, &y);
-    let m = metrics::evaluate(&ls.predict(&x), &y);
+    let ls = fit_windows(&x, &y, 5, WINDOW).unwrap();
+    let m = split_metrics(&predict_windows(&ls, &x, WINDOW).unwrap(), &y);
     assert!(m.mean.rmse_mv < 1e-4, "{m:?}");
     assert!((m.mean.r2 - 1.0).abs() < 1e-6 && (m.mean.pearson - 1.0).abs() < 1e-6);
 }
@@ -264,7 +263,7 @@ fn a_decoder_overfits_a_few_windows() {
             &Device::flex(),
         )
         .unwrap_or_default();
-        metrics::evaluate(&all, &set.y).mean.rmse_mv
+        split_metrics(&all, &set.y).mean.rmse_mv
     };
     let before = loss_at(&model);
     for _ in 0..150 {
@@ -288,7 +287,6 @@ fn training_loops_run_and_keep_the_best_state() {
         ..Default::default()
     };
     data.test = synthetic_set(4, 3);
-    let stop = Arc::new(AtomicBool::new(false));
     let encoder_config = EncoderConfig::new()
         .with_stem_channels(4)
         .with_block_channels(vec![8, 128]);
@@ -304,8 +302,7 @@ fn training_loops_run_and_keep_the_best_state() {
         &d,
         None,
         false,
-        &stop,
-        &mut train::Quiet,
+        &mut Silent,
     )
     .map_err(|e| e.to_string())
     .unwrap_or_else(|e| panic!("{e}"));
@@ -336,8 +333,7 @@ fn training_loops_run_and_keep_the_best_state() {
         &d,
         None,
         false,
-        &stop,
-        &mut train::Quiet,
+        &mut Silent,
     )
     .map_err(|e| e.to_string())
     .unwrap_or_else(|e| panic!("{e}"));

@@ -1,24 +1,34 @@
 //! Training: the supervised-contrastive encoder, then the decoders C and C-h on frozen, normalised
-//! embeddings. Seeded and reproducible on the CPU; stops cleanly on a flag (Ctrl-C) keeping the best
-//! state; each stage checkpoints its best state so `--resume` continues where it stopped.
+//! embeddings. Seeded and reproducible on the CPU.
+//!
+//! Every stage runs through one loop, [`run_stage`], which owns what all stages share: the
+//! optimizer steps, the learning-rate schedule, best-state tracking and its checkpoint (so
+//! `--resume` continues where a run stopped), the epoch reports, the caller's stop (after the
+//! current step, keeping the best state), patience and the wall-clock budget. A stage only says
+//! how its batches are drawn and scored ([`StageSteps`]).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::config::Config;
 use burn::grad_clipping::GradientClippingConfig;
+use burn::lr_scheduler::LrSchedulerConfig;
+use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 
+pub use super::card::StageSummary;
 use super::data::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::loss::{reconstruction_loss, supcon_loss};
-use super::rng::Rng;
 use super::{EMBEDDING_DIM, ModelError, WINDOW};
+use crate::progress::{Progress, Silent};
+use crate::rng::Rng;
 
 /// Encoder training hyper-parameters (METHOD.md defaults).
 #[derive(Config, Debug)]
@@ -131,34 +141,15 @@ pub struct EpochReport {
     pub best: bool,
 }
 
-/// What a finished (or stopped) stage reports.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct StageSummary {
-    pub stage: String,
-    pub epochs_run: usize,
-    pub best_epoch: usize,
-    pub best_val_loss: f64,
-    pub train_seconds: f64,
-    pub windows_per_s: f64,
-    pub stopped_by_user: bool,
-    pub stopped_early: bool,
+/// What the training loops report beyond [`Progress`] (which also stops them, after the current
+/// step): a step's running loss every few seconds, and each epoch's figures (the live loss curves).
+pub trait TrainProgress: Progress {
+    /// (stage, step, steps, mean loss of the epoch so far).
+    fn step(&mut self, _stage: &str, _step: usize, _steps: usize, _loss: f64) {}
+    fn epoch(&mut self, _report: &EpochReport) {}
 }
 
-/// Receives progress from the training loops.
-pub trait Progress {
-    fn message(&mut self, text: &str);
-    /// Called every few seconds within an epoch: (stage, step, steps, loss so far).
-    fn step(&mut self, stage: &str, step: usize, steps: usize, loss: f64);
-    fn epoch(&mut self, report: &EpochReport);
-}
-
-/// Progress that discards everything (tests).
-pub struct Quiet;
-impl Progress for Quiet {
-    fn message(&mut self, _: &str) {}
-    fn step(&mut self, _: &str, _: usize, _: usize, _: f64) {}
-    fn epoch(&mut self, _: &EpochReport) {}
-}
+impl TrainProgress for Silent {}
 
 /// Builds a [B, C, T] tensor from flat f32 values.
 pub fn tensor3(values: Vec<f32>, shape: [usize; 3], device: &Device) -> Tensor<3> {
@@ -294,7 +285,7 @@ fn resume_stage<M: burn::module::Module>(
     model: &mut M,
     checkpoint_dir: Option<&Path>,
     stage: &str,
-    progress: &mut dyn Progress,
+    progress: &mut dyn TrainProgress,
 ) -> Result<(), ModelError> {
     if let Some(dir) = checkpoint_dir {
         let path = checkpoint_path(dir, stage);
@@ -313,8 +304,261 @@ fn adamw(weight_decay: f64, grad_clip_norm: f64) -> AdamWConfig {
         .with_grad_clipping(Some(GradientClippingConfig::Norm(grad_clip_norm as f32)))
 }
 
+/// How a stage's learning rate moves.
+enum Schedule {
+    /// Per step: a linear warm-up to the base rate, then a cosine decay to zero over the remaining
+    /// steps (burn's schedulers, in sequence).
+    WarmupCosine(ModuleLrScheduler),
+    /// Per epoch: the base rate, multiplied by `factor` after `patience` epochs without
+    /// improvement (ReduceLROnPlateau).
+    Plateau {
+        lr: f64,
+        factor: f64,
+        patience: usize,
+        since_change: usize,
+    },
+}
+
+impl Schedule {
+    /// Warm-up over `warmup_steps` (the first step at `base / warmup_steps`, reaching `base` at the
+    /// last warm-up step), then cosine over the rest of `total_steps`.
+    fn warmup_cosine(
+        base: f64,
+        warmup_steps: usize,
+        total_steps: usize,
+    ) -> Result<Self, ModelError> {
+        let decay_steps = total_steps.saturating_sub(warmup_steps).max(1);
+        let cosine = CosineAnnealingLrSchedulerConfig::new(base, decay_steps);
+        let warmup = match warmup_steps {
+            0 => None,
+            1 => Some(LrSchedulerConfig::Constant(base)),
+            n => Some(LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(
+                base / n as f64,
+                base,
+                n - 1,
+            ))),
+        };
+        let scheduler = match warmup {
+            None => cosine.init(),
+            Some(warmup) => SequentialLrSchedulerConfig::new(
+                vec![warmup, LrSchedulerConfig::Cosine(cosine)],
+                vec![warmup_steps],
+            )
+            .init(),
+        }
+        .map_err(|message| ModelError::Input(format!("learning-rate schedule: {message}")))?;
+        Ok(Self::WarmupCosine(scheduler))
+    }
+
+    fn plateau(base: f64, factor: f64, patience: usize) -> Self {
+        Self::Plateau {
+            lr: base,
+            factor,
+            patience,
+            since_change: 0,
+        }
+    }
+
+    /// The rate of the next optimizer step.
+    fn next_step(&mut self) -> f64 {
+        match self {
+            Self::WarmupCosine(scheduler) => scheduler.step().base(),
+            Self::Plateau { lr, .. } => *lr,
+        }
+    }
+
+    fn end_epoch(&mut self, improved: bool) {
+        if let Self::Plateau {
+            lr,
+            factor,
+            patience,
+            since_change,
+        } = self
+        {
+            *since_change = if improved { 0 } else { *since_change + 1 };
+            if *since_change >= *patience {
+                *lr *= *factor;
+                *since_change = 0;
+            }
+        }
+    }
+}
+
+/// What one stage trains: how an epoch's batches are drawn and scored, and its validation loss.
+/// Everything around that is [`run_stage`]'s.
+trait StageSteps<M: Module> {
+    /// Prepares an epoch (a shuffle, say) and returns its number of steps.
+    fn begin_epoch(&mut self) -> usize;
+    /// The training loss of step `step` for `model` (on the autodiff device) and the windows it
+    /// used; `None` skips the step (a batch with nothing to learn from).
+    fn loss(&mut self, model: &M, step: usize) -> Option<(Tensor<1>, usize)>;
+    /// The validation loss of `model` in inference mode; NaN when there is nothing to validate on.
+    fn val_loss(&mut self, model: &M) -> Result<f64, ModelError>;
+}
+
+/// The limits and optimizer of one stage.
+struct StageRun<'a> {
+    stage: &'a str,
+    epochs: usize,
+    /// Epochs without improvement before stopping; `None` runs every epoch.
+    early_stop_patience: Option<usize>,
+    /// Wall-clock budget in minutes, checked after every step; 0 = none.
+    max_minutes: f64,
+    weight_decay: f64,
+    grad_clip_norm: f64,
+    /// Where the best state is checkpointed (`None`: not kept).
+    checkpoint_dir: Option<&'a Path>,
+}
+
+/// The one training loop. Returns the best state by validation loss (the latest while there is no
+/// validation loss), in inference mode, and the stage's summary.
+fn run_stage<M: Module>(
+    run: &StageRun,
+    mut model: M,
+    steps: &mut dyn StageSteps<M>,
+    mut schedule: Schedule,
+    progress: &mut dyn TrainProgress,
+) -> Result<(M, StageSummary), ModelError> {
+    let stage = run.stage;
+    let mut optimizer = adamw(run.weight_decay, run.grad_clip_norm).init();
+    let budget_s = (run.max_minutes > 0.0).then_some(run.max_minutes * 60.0);
+    let started = Instant::now();
+    let mut summary = StageSummary {
+        stage: stage.to_string(),
+        best_val_loss: f64::INFINITY,
+        ..StageSummary::default()
+    };
+    let mut best = model.clone();
+    let mut windows_seen = 0usize;
+    let mut since_improvement = 0usize;
+    for epoch in 1..=run.epochs {
+        let n_steps = steps.begin_epoch();
+        let (mut loss_sum, mut loss_n, mut lr) = (0.0, 0usize, f64::NAN);
+        let mut last_report = Instant::now();
+        let mut out_of_time = false;
+        for step in 0..n_steps {
+            if progress.cancelled() {
+                break;
+            }
+            lr = schedule.next_step();
+            let Some((loss, windows)) = steps.loss(&model, step) else {
+                continue;
+            };
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            loss_sum += read_scalar(loss.inner())?;
+            loss_n += 1;
+            model = optimizer.step(lr, model, grads);
+            windows_seen += windows;
+            if last_report.elapsed().as_secs_f64() > 5.0 {
+                progress.step(stage, step + 1, n_steps, loss_sum / loss_n.max(1) as f64);
+                last_report = Instant::now();
+            }
+            if budget_s.is_some_and(|budget| started.elapsed().as_secs_f64() > budget) {
+                out_of_time = true;
+                break;
+            }
+        }
+        let val_loss = steps.val_loss(&model.valid())?;
+        let elapsed = started.elapsed().as_secs_f64();
+        // The first epoch always counts as the best so far; so does each epoch while there is
+        // nothing to validate on (NaN), which keeps the latest state.
+        let improved = val_loss < summary.best_val_loss || !summary.best_val_loss.is_finite();
+        if improved {
+            summary.best_val_loss = val_loss;
+            summary.best_epoch = epoch;
+            best = model.clone();
+            since_improvement = 0;
+            if let Some(dir) = run.checkpoint_dir {
+                super::card::save_weights(&best.valid(), &checkpoint_path(dir, stage))?;
+            }
+        } else {
+            since_improvement += 1;
+        }
+        schedule.end_epoch(improved);
+        summary.epochs_run = epoch;
+        progress.epoch(&EpochReport {
+            stage: stage.to_string(),
+            epoch,
+            epochs: run.epochs,
+            train_loss: loss_sum / loss_n.max(1) as f64,
+            val_loss,
+            learning_rate: lr,
+            windows_per_s: windows_seen as f64 / elapsed.max(1e-9),
+            elapsed_s: elapsed,
+            eta_s: stage_eta(elapsed, epoch, run.epochs, run.max_minutes),
+            best: improved,
+        });
+        if progress.cancelled() {
+            summary.stopped_by_user = true;
+            break;
+        }
+        if run
+            .early_stop_patience
+            .is_some_and(|patience| since_improvement >= patience)
+        {
+            summary.stopped_early = true;
+            progress.message(&format!(
+                "{stage}: early stop, no improvement for {since_improvement} epochs"
+            ));
+            break;
+        }
+        if out_of_time || budget_s.is_some_and(|budget| elapsed > budget) {
+            summary.stopped_early = true;
+            progress.message(&format!(
+                "{stage}: time budget reached, keeping the best state"
+            ));
+            break;
+        }
+    }
+    summary.train_seconds = started.elapsed().as_secs_f64();
+    summary.windows_per_s = windows_seen as f64 / summary.train_seconds.max(1e-9);
+    Ok((best.valid(), summary))
+}
+
+/// The encoder's steps: class-balanced batches of two views each, scored by SupCon.
+struct EncoderSteps<'a> {
+    data: &'a TrainingData,
+    config: &'a EncoderTrainingConfig,
+    train_classes: Vec<(usize, Vec<usize>)>,
+    steps: usize,
+    /// A fixed validation sample of labelled windows, the same views every epoch.
+    val_indices: Vec<usize>,
+    rng: Rng,
+    ad_device: Device,
+    device: &'a Device,
+}
+
+impl StageSteps<Encoder> for EncoderSteps<'_> {
+    fn begin_epoch(&mut self) -> usize {
+        self.steps
+    }
+
+    fn loss(&mut self, model: &Encoder, _step: usize) -> Option<(Tensor<1>, usize)> {
+        let batch = balanced_batch(
+            &self.train_classes,
+            self.config.batch_classes,
+            self.config.per_class,
+            &mut self.rng,
+        );
+        let (x, labels) = two_views(&self.data.train, &batch, &mut self.rng);
+        let n = labels.len();
+        let z = model.project(model.embed(tensor3(x, [n, 3, WINDOW], &self.ad_device)));
+        supcon_loss(z, &labels, self.config.temperature).map(|loss| (loss, batch.len()))
+    }
+
+    fn val_loss(&mut self, model: &Encoder) -> Result<f64, ModelError> {
+        encoder_val_loss(
+            model,
+            &self.data.val,
+            &self.val_indices,
+            self.config,
+            self.device,
+        )
+    }
+}
+
 /// Trains the encoder with the supervised contrastive loss. Returns the best state (by validation
-/// loss) on the inference device.
+/// loss) on the inference device. `progress` stops it after the current step.
 #[allow(clippy::too_many_arguments)]
 pub fn train_encoder(
     data: &TrainingData,
@@ -324,8 +568,7 @@ pub fn train_encoder(
     device: &Device,
     checkpoint_dir: Option<&Path>,
     resume: bool,
-    stop: &Arc<AtomicBool>,
-    progress: &mut dyn Progress,
+    progress: &mut dyn TrainProgress,
 ) -> Result<(Encoder, StageSummary), ModelError> {
     let stage = "encoder";
     let ad_device = device.clone().autodiff();
@@ -334,9 +577,6 @@ pub fn train_encoder(
     if resume {
         resume_stage(&mut model, checkpoint_dir, stage, progress)?;
     }
-    let mut rng = Rng::new(seed);
-    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
-
     let classes_of = |set: &WindowSet| -> Vec<(usize, Vec<usize>)> {
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
         for bit in 0..64 {
@@ -364,96 +604,35 @@ pub fn train_encoder(
     } else {
         n_labelled.div_ceil(batch_size).max(1)
     };
-    // A fixed validation sample of labelled windows, the same views every epoch.
     let val_indices: Vec<usize> = (0..data.val.len())
         .filter(|&i| data.val.labels[i] != 0)
         .take(512)
         .collect();
-
-    let started = Instant::now();
-    let mut summary = StageSummary {
-        stage: stage.to_string(),
-        best_val_loss: f64::INFINITY,
-        ..StageSummary::default()
+    let schedule = Schedule::warmup_cosine(
+        config.learning_rate,
+        config.warmup_epochs * steps,
+        config.epochs * steps,
+    )?;
+    let run = StageRun {
+        stage,
+        epochs: config.epochs,
+        early_stop_patience: None,
+        max_minutes: config.max_minutes,
+        weight_decay: config.weight_decay,
+        grad_clip_norm: config.grad_clip_norm,
+        checkpoint_dir,
     };
-    let mut best = model.clone();
-    let mut windows_seen = 0usize;
-    for epoch in 1..=config.epochs {
-        let mut loss_sum = 0.0;
-        let mut loss_n = 0usize;
-        let mut last_report = Instant::now();
-        for step in 0..steps {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let global = (epoch - 1) * steps + step;
-            let warm = config.warmup_epochs * steps;
-            let total = config.epochs * steps;
-            let lr = if global < warm {
-                config.learning_rate * (global + 1) as f64 / warm as f64
-            } else {
-                let p = (global - warm) as f64 / (total - warm).max(1) as f64;
-                config.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * p).cos())
-            };
-            let batch = balanced_batch(
-                &train_classes,
-                config.batch_classes,
-                config.per_class,
-                &mut rng,
-            );
-            let (x, labels) = two_views(&data.train, &batch, &mut rng);
-            let n = labels.len();
-            let z = model.project(model.embed(tensor3(x, [n, 3, WINDOW], &ad_device)));
-            let Some(loss) = supcon_loss(z, &labels, config.temperature) else {
-                continue;
-            };
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            loss_sum += read_scalar(loss.clone().inner())?;
-            loss_n += 1;
-            model = optimizer.step(lr, model, grads);
-            windows_seen += batch.len();
-            if last_report.elapsed().as_secs_f64() > 5.0 {
-                progress.step(stage, step + 1, steps, loss_sum / loss_n.max(1) as f64);
-                last_report = Instant::now();
-            }
-        }
-        let val_loss = encoder_val_loss(&model.valid(), &data.val, &val_indices, config, device)?;
-        let elapsed = started.elapsed().as_secs_f64();
-        let improved = val_loss < summary.best_val_loss || !summary.best_val_loss.is_finite();
-        if improved {
-            summary.best_val_loss = val_loss;
-            summary.best_epoch = epoch;
-            best = model.clone();
-            if let Some(dir) = checkpoint_dir {
-                super::card::save_weights(&best.valid(), &checkpoint_path(dir, stage))?;
-            }
-        }
-        summary.epochs_run = epoch;
-        progress.epoch(&EpochReport {
-            stage: stage.to_string(),
-            epoch,
-            epochs: config.epochs,
-            train_loss: loss_sum / loss_n.max(1) as f64,
-            val_loss,
-            learning_rate: config.learning_rate,
-            windows_per_s: windows_seen as f64 / elapsed.max(1e-9),
-            elapsed_s: elapsed,
-            eta_s: stage_eta(elapsed, epoch, config.epochs, config.max_minutes),
-            best: improved,
-        });
-        if stop.load(Ordering::Relaxed) {
-            summary.stopped_by_user = true;
-            break;
-        }
-        if config.max_minutes > 0.0 && elapsed > config.max_minutes * 60.0 {
-            summary.stopped_early = true;
-            progress.message("encoder: time budget reached, keeping the best state");
-            break;
-        }
-    }
-    summary.train_seconds = started.elapsed().as_secs_f64();
-    summary.windows_per_s = windows_seen as f64 / summary.train_seconds.max(1e-9);
-    Ok((best.valid(), summary))
+    let mut encoder_steps = EncoderSteps {
+        data,
+        config,
+        train_classes,
+        steps,
+        val_indices,
+        rng: Rng::new(seed),
+        ad_device,
+        device,
+    };
+    run_stage(&run, model, &mut encoder_steps, schedule, progress)
 }
 
 /// The two views of each window: R-peak-centred with light noise, and the augmented signal.
@@ -610,14 +789,13 @@ fn decoder_val_loss(
     Ok(if n == 0 { f64::NAN } else { sum / n as f64 })
 }
 
-/// What every decoder of one comparison shares: data, schedule, seed, device and the stop flag.
+/// What every decoder of one comparison shares: data, schedule, seed and device.
 pub struct DecoderTraining<'a> {
     pub train: &'a DecoderData<'a>,
     pub val: &'a DecoderData<'a>,
     pub schedule: &'a DecoderTrainingConfig,
     pub seed: u64,
     pub device: &'a Device,
-    pub stop: &'a Arc<AtomicBool>,
 }
 
 impl DecoderTraining<'_> {
@@ -627,7 +805,7 @@ impl DecoderTraining<'_> {
         stage: &str,
         model_config: &DecoderConfig,
         outputs: &[usize],
-        progress: &mut dyn Progress,
+        progress: &mut dyn TrainProgress,
     ) -> Result<(Decoder, StageSummary), ModelError> {
         train_decoder(
             stage,
@@ -640,13 +818,52 @@ impl DecoderTraining<'_> {
             self.device,
             None,
             false,
-            self.stop,
             progress,
         )
     }
 }
 
+/// A decoder's steps: the training windows shuffled each epoch in batches, scored by
+/// 0.8·MSE + 0.2·MAE on the target leads `outputs`.
+struct DecoderSteps<'a> {
+    train: &'a DecoderData<'a>,
+    val: &'a DecoderData<'a>,
+    outputs: &'a [usize],
+    with_h: bool,
+    norm: InputNorm,
+    batch_size: usize,
+    order: Vec<usize>,
+    rng: Rng,
+    ad_device: Device,
+    device: &'a Device,
+}
+
+impl StageSteps<Decoder> for DecoderSteps<'_> {
+    fn begin_epoch(&mut self) -> usize {
+        self.rng.shuffle(&mut self.order);
+        self.order.len().div_ceil(self.batch_size)
+    }
+
+    fn loss(&mut self, model: &Decoder, step: usize) -> Option<(Tensor<1>, usize)> {
+        let batch = self.order.chunks(self.batch_size).nth(step)?;
+        let (x, h, y) = decoder_batch(
+            self.train,
+            batch,
+            self.outputs,
+            self.with_h,
+            self.norm,
+            &self.ad_device,
+        );
+        Some((reconstruction_loss(model.forward(x, h), y), batch.len()))
+    }
+
+    fn val_loss(&mut self, model: &Decoder) -> Result<f64, ModelError> {
+        decoder_val_loss(model, self.norm, self.val, self.outputs, self.device)
+    }
+}
+
 /// Trains one decoder on `outputs` (target-lead indices; all five for a multi-output decoder).
+/// `progress` stops it after the current step.
 #[allow(clippy::too_many_arguments)]
 pub fn train_decoder(
     stage: &str,
@@ -659,8 +876,7 @@ pub fn train_decoder(
     device: &Device,
     checkpoint_dir: Option<&Path>,
     resume: bool,
-    stop: &Arc<AtomicBool>,
-    progress: &mut dyn Progress,
+    progress: &mut dyn TrainProgress,
 ) -> Result<(Decoder, StageSummary), ModelError> {
     if outputs.len() != model_config.outputs {
         return Err(ModelError::Data(format!(
@@ -675,99 +891,33 @@ pub fn train_decoder(
     if resume {
         resume_stage(&mut model, checkpoint_dir, stage, progress)?;
     }
-    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
-    let mut rng = Rng::new(seed ^ stable_stage_seed(stage));
-    let with_h = model_config.with_embedding;
-    let norm = model_config.input_norm;
-    let mut lr = config.learning_rate;
-    let mut since_improvement = 0usize;
-    let mut since_lr_change = 0usize;
-    let started = Instant::now();
-    let mut summary = StageSummary {
-        stage: stage.to_string(),
-        best_val_loss: f64::INFINITY,
-        ..StageSummary::default()
+    let run = StageRun {
+        stage,
+        epochs: config.epochs,
+        early_stop_patience: Some(config.early_stop_patience),
+        max_minutes: config.max_minutes,
+        weight_decay: config.weight_decay,
+        grad_clip_norm: config.grad_clip_norm,
+        checkpoint_dir,
     };
-    let mut best = model.clone();
-    let mut windows_seen = 0usize;
-    let mut order: Vec<usize> = (0..train.set.len()).collect();
-    let steps = order.len().div_ceil(config.batch_size.max(1));
-    for epoch in 1..=config.epochs {
-        rng.shuffle(&mut order);
-        let mut loss_sum = 0.0;
-        let mut loss_n = 0usize;
-        let mut last_report = Instant::now();
-        for (step, batch) in order.chunks(config.batch_size.max(1)).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let (x, h, y) = decoder_batch(train, batch, outputs, with_h, norm, &ad_device);
-            let loss = reconstruction_loss(model.forward(x, h), y);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            loss_sum += read_scalar(loss.inner())?;
-            loss_n += 1;
-            model = optimizer.step(lr, model, grads);
-            windows_seen += batch.len();
-            if last_report.elapsed().as_secs_f64() > 5.0 {
-                progress.step(stage, step + 1, steps, loss_sum / loss_n.max(1) as f64);
-                last_report = Instant::now();
-            }
-        }
-        let val_loss = decoder_val_loss(&model.valid(), norm, val, outputs, device)?;
-        let elapsed = started.elapsed().as_secs_f64();
-        let improved = val_loss < summary.best_val_loss;
-        if improved {
-            summary.best_val_loss = val_loss;
-            summary.best_epoch = epoch;
-            best = model.clone();
-            since_improvement = 0;
-            since_lr_change = 0;
-            if let Some(dir) = checkpoint_dir {
-                super::card::save_weights(&best.valid(), &checkpoint_path(dir, stage))?;
-            }
-        } else {
-            since_improvement += 1;
-            since_lr_change += 1;
-            if since_lr_change >= config.plateau_patience {
-                lr *= config.plateau_factor;
-                since_lr_change = 0;
-            }
-        }
-        summary.epochs_run = epoch;
-        progress.epoch(&EpochReport {
-            stage: stage.to_string(),
-            epoch,
-            epochs: config.epochs,
-            train_loss: loss_sum / loss_n.max(1) as f64,
-            val_loss,
-            learning_rate: lr,
-            windows_per_s: windows_seen as f64 / elapsed.max(1e-9),
-            elapsed_s: elapsed,
-            eta_s: stage_eta(elapsed, epoch, config.epochs, config.max_minutes),
-            best: improved,
-        });
-        if stop.load(Ordering::Relaxed) {
-            summary.stopped_by_user = true;
-            break;
-        }
-        if since_improvement >= config.early_stop_patience {
-            summary.stopped_early = true;
-            progress.message(&format!(
-                "{stage}: early stop, no improvement for {since_improvement} epochs"
-            ));
-            break;
-        }
-        if config.max_minutes > 0.0 && elapsed > config.max_minutes * 60.0 {
-            summary.stopped_early = true;
-            progress.message(&format!(
-                "{stage}: time budget reached, keeping the best state"
-            ));
-            break;
-        }
-    }
-    summary.train_seconds = started.elapsed().as_secs_f64();
-    summary.windows_per_s = windows_seen as f64 / summary.train_seconds.max(1e-9);
-    Ok((best.valid(), summary))
+    let mut decoder_steps = DecoderSteps {
+        train,
+        val,
+        outputs,
+        with_h: model_config.with_embedding,
+        norm: model_config.input_norm,
+        batch_size: config.batch_size.max(1),
+        order: (0..train.set.len()).collect(),
+        rng: Rng::new(seed ^ stable_stage_seed(stage)),
+        ad_device,
+        device,
+    };
+    let schedule = Schedule::plateau(
+        config.learning_rate,
+        config.plateau_factor,
+        config.plateau_patience,
+    );
+    run_stage(&run, model, &mut decoder_steps, schedule, progress)
 }
 
 fn stable_stage_seed(stage: &str) -> u64 {
@@ -777,4 +927,163 @@ fn stable_stage_seed(stage: &str) -> u64 {
 /// Which of the training data's splits a stage validates on.
 pub fn validation_split() -> Split {
     Split::Val
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use burn::nn::{Linear, LinearConfig};
+
+    use super::*;
+
+    /// A linear model whose validation losses are scripted, recording its weights at each
+    /// validation, so the test can tell which epoch's state came back.
+    struct Scripted {
+        val_losses: Vec<f64>,
+        weights_at_validation: Vec<Vec<f32>>,
+        ad_device: Device,
+    }
+
+    impl StageSteps<Linear> for Scripted {
+        fn begin_epoch(&mut self) -> usize {
+            3
+        }
+
+        fn loss(&mut self, model: &Linear, _step: usize) -> Option<(Tensor<1>, usize)> {
+            let x = tensor2(vec![1.0; 8], [2, 4], &self.ad_device);
+            Some((model.forward(x).powf_scalar(2.0).mean(), 2))
+        }
+
+        fn val_loss(&mut self, model: &Linear) -> Result<f64, ModelError> {
+            self.weights_at_validation
+                .push(read_f32(model.weight.val())?);
+            let epoch = self.weights_at_validation.len() - 1;
+            Ok(self.val_losses.get(epoch).copied().unwrap_or(f64::NAN))
+        }
+    }
+
+    /// Asks to stop once it has been polled `after` times.
+    struct StopAfter {
+        polls: Cell<usize>,
+        after: usize,
+    }
+
+    impl Progress for StopAfter {
+        fn message(&mut self, _: &str) {}
+        fn cancelled(&self) -> bool {
+            self.polls.set(self.polls.get() + 1);
+            self.polls.get() > self.after
+        }
+    }
+
+    impl TrainProgress for StopAfter {}
+
+    fn stage_run(epochs: usize, patience: Option<usize>) -> StageRun<'static> {
+        StageRun {
+            stage: "test",
+            epochs,
+            early_stop_patience: patience,
+            max_minutes: 0.0,
+            weight_decay: 0.0,
+            grad_clip_norm: 1.0,
+            checkpoint_dir: None,
+        }
+    }
+
+    fn scripted(val_losses: &[f64]) -> (Linear, Scripted) {
+        let ad_device = Device::flex().autodiff();
+        let model = LinearConfig::new(4, 1).init(&ad_device);
+        let steps = Scripted {
+            val_losses: val_losses.to_vec(),
+            weights_at_validation: Vec::new(),
+            ad_device,
+        };
+        (model, steps)
+    }
+
+    #[test]
+    fn the_state_returned_is_the_best_epochs_not_the_last() {
+        let (model, mut steps) = scripted(&[3.0, 1.0, 2.0, 2.5]);
+        let schedule = Schedule::plateau(0.1, 0.5, 5);
+        let (best, summary) = run_stage(
+            &stage_run(4, None),
+            model,
+            &mut steps,
+            schedule,
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((summary.epochs_run, summary.best_epoch), (4, 2));
+        assert_eq!(summary.best_val_loss, 1.0);
+        let returned = read_f32(best.weight.val()).unwrap_or_default();
+        let at = &steps.weights_at_validation;
+        assert_eq!(returned, at[1], "epoch 2's weights");
+        assert_ne!(at[1], at[3], "training moved the weights after epoch 2");
+    }
+
+    #[test]
+    fn patience_and_stop_end_a_stage() {
+        let (model, mut steps) = scripted(&[1.0, 2.0, 2.0, 2.0, 2.0]);
+        let (_, summary) = run_stage(
+            &stage_run(5, Some(2)),
+            model,
+            &mut steps,
+            Schedule::plateau(0.1, 0.5, 5),
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(summary.epochs_run, 3);
+        assert!(summary.stopped_early && !summary.stopped_by_user);
+
+        let (model, mut steps) = scripted(&[1.0, 0.5]);
+        let mut stop = StopAfter {
+            polls: Cell::new(0),
+            after: 1,
+        };
+        let (_, summary) = run_stage(
+            &stage_run(2, None),
+            model,
+            &mut steps,
+            Schedule::plateau(0.1, 0.5, 5),
+            &mut stop,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(summary.epochs_run, 1, "stopped in the first epoch");
+        assert!(summary.stopped_by_user);
+    }
+
+    #[test]
+    fn warmup_then_cosine_follows_the_formula() {
+        let (base, warm, total) = (1e-3, 4, 10);
+        let Ok(mut schedule) = Schedule::warmup_cosine(base, warm, total) else {
+            panic!("valid schedule");
+        };
+        for global in 0..total {
+            let want = if global < warm {
+                base * (global + 1) as f64 / warm as f64
+            } else {
+                let p = (global - warm) as f64 / (total - warm) as f64;
+                base * 0.5 * (1.0 + (std::f64::consts::PI * p).cos())
+            };
+            let got = schedule.next_step();
+            assert!((got - want).abs() < 1e-12, "step {global}: {got} vs {want}");
+        }
+        let Ok(mut no_warmup) = Schedule::warmup_cosine(base, 0, 4) else {
+            panic!("valid schedule");
+        };
+        assert_eq!(no_warmup.next_step(), base);
+    }
+
+    #[test]
+    fn the_plateau_schedule_halves_after_patience() {
+        let mut schedule = Schedule::plateau(0.1, 0.5, 2);
+        schedule.end_epoch(false);
+        assert_eq!(schedule.next_step(), 0.1);
+        schedule.end_epoch(false);
+        assert_eq!(schedule.next_step(), 0.05);
+        schedule.end_epoch(true);
+        schedule.end_epoch(false);
+        assert_eq!(schedule.next_step(), 0.05);
+    }
 }

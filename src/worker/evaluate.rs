@@ -1,6 +1,6 @@
 //! The evaluation job: `precordial eval`'s engine ([`crate::eval::run::evaluate`]) over a dataset
-//! split with the loaded models, its stage and fraction forwarded to the job's progress, stopped by
-//! the job's cancel flag, and the report optionally written to a folder (never over an existing one).
+//! split with the loaded models, reporting to the job's progress and stopped by its cancel flag
+//! (the job context is the evaluation's [`Progress`](crate::progress::Progress)), and the report optionally written to a folder (never over an existing one).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::reconstruct::LoadedModels;
 use super::{JobContext, JobOutput};
 use crate::eval::EvalError;
-use crate::eval::run::{EvalConfig, EvalProgress, evaluate};
+use crate::eval::run::{EvalConfig, evaluate};
 
 /// The files whose presence marks a folder as holding a report (`report.json` and `report.md` are
 /// written first and always).
@@ -30,25 +30,6 @@ pub fn report_exists_message(existing: &Path) -> String {
     )
 }
 
-/// Forwards the evaluation's progress into the job's shared state.
-struct JobProgress<'a> {
-    context: &'a JobContext,
-}
-
-impl EvalProgress for JobProgress<'_> {
-    fn stage(&mut self, message: &str) {
-        self.context.set_message(message);
-    }
-
-    fn fraction(&mut self, done: f32) {
-        self.context.set_progress(done);
-    }
-
-    fn cancelled(&self) -> bool {
-        self.context.cancel_requested()
-    }
-}
-
 pub(super) fn run(
     config: &EvalConfig,
     models: &Arc<LoadedModels>,
@@ -64,7 +45,7 @@ pub(super) fn run(
         return Ok(None);
     }
     context.set_message("waiting for the models");
-    let mut progress = JobProgress { context };
+    let mut progress = context;
     let outcome = models.with_models(|reconstructor| {
         evaluate(config, Some((reconstructor, models_dir)), &mut progress)
     });

@@ -21,6 +21,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::dataset::DatasetIndex;
 use crate::dsp::clean::CleanConfig;
 use crate::dsp::spectrum::Psd;
+use crate::progress::Progress;
 use crate::wfdb::Record;
 
 /// Identifies one submitted job.
@@ -44,6 +45,9 @@ pub enum Job {
     },
     /// Read an evaluation report (`report.json` written by `precordial eval`).
     LoadReport { path: PathBuf },
+    /// Write a record's signals as CSV (a `time_s` column, then every lead in physical units) to
+    /// `path`, or to the first free name beside it when `path` exists: an export never replaces a file.
+    ExportCsv { record: Arc<Record>, path: PathBuf },
     /// Rebuild V1, V3–V6 from I, II, V2 with both models (see [`reconstruct`]).
     Reconstruct {
         record_key: u64,
@@ -85,6 +89,7 @@ impl Job {
             Self::Clean { .. } => "Cleaning".to_owned(),
             Self::Reconstruct { .. } => "Reconstructing V1, V3–V6".to_owned(),
             Self::LoadReport { path } => format!("Reading {}", path.display()),
+            Self::ExportCsv { path, .. } => format!("Writing {}", path.display()),
             Self::LoadModels { dir, .. } => format!("Loading models from {}", dir.display()),
             Self::Evaluate { config, .. } => match config.split {
                 Some(split) => format!("Evaluating the {} split", split.name()),
@@ -125,6 +130,11 @@ pub enum JobOutput {
     Trained {
         dir: PathBuf,
         summary: String,
+    },
+    /// A file was written (an export), at `path`.
+    Written {
+        path: PathBuf,
+        what: String,
     },
 }
 
@@ -299,6 +309,22 @@ impl JobContext {
     }
 }
 
+/// A job's context is the [`Progress`] of the library work it runs: messages and fractions go to the
+/// job's shared state, and its cancel flag stops the work.
+impl Progress for &JobContext {
+    fn message(&mut self, text: &str) {
+        self.set_message(text);
+    }
+
+    fn fraction(&mut self, done: f32) {
+        self.set_progress(done);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel_requested()
+    }
+}
+
 /// Runs jobs on background threads and collects their events.
 pub struct Worker {
     next_job_id: JobId,
@@ -403,7 +429,6 @@ impl Worker {
         job_id
     }
 
-    /// Cancels every running job (each stops at its next check).
     /// The handle of a job still running.
     pub fn handle(&self, job_id: JobId) -> Option<&JobHandle> {
         self.running.iter().find(|h| h.job_id == job_id)
@@ -414,6 +439,7 @@ impl Worker {
         self.handle(job_id).map(JobHandle::cancel).is_some()
     }
 
+    /// Cancels every running job (each stops at its next check).
     pub fn cancel_all(&self) {
         for handle in &self.running {
             handle.cancel();
@@ -460,6 +486,19 @@ fn run_job(job: Job, context: &JobContext) -> Result<Option<JobOutput>, String> 
             record,
             config,
         } => clean_record(record_key, &record, config, context),
+        Job::ExportCsv { record, path } => {
+            let path = crate::output::unused_path(&path);
+            let names = record.signal_names();
+            let signals: Vec<&[f64]> = record.signals().collect();
+            crate::output::write_file(&path, false, |out| {
+                crate::output::write_signals_csv(out, &names, &signals, Some(record.fs_hz()))
+            })
+            .map_err(|err| format!("could not export the signals: {err}"))?;
+            Ok(Some(JobOutput::Written {
+                path,
+                what: "signals".to_owned(),
+            }))
+        }
         Job::LoadReport { path } => {
             // A folder means the report folder `precordial eval` wrote.
             let file = if path.is_dir() {

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use super::{JobContext, JobOutput};
 use crate::dsp::rpeaks;
+use crate::metrics::{self, LeadMetrics};
+pub use crate::model::data::missing_inputs;
 use crate::model::{DeviceChoice, Reconstructor};
 pub use crate::model::{INPUT_LEADS, ModelVariant, TARGET_LEADS};
 use crate::wfdb::Record;
@@ -81,13 +83,40 @@ impl LeadReconstructor for LoadedModels {
     }
 }
 
-/// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned.
+/// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned,
+/// with their metrics against the recording (computed once, here, not by the panel each frame).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeadComparison {
     pub lead: String,
     pub truth_mv: Vec<f64>,
     pub c_mv: Option<Vec<f64>>,
     pub ch_mv: Option<Vec<f64>>,
+    /// C and C-h against the recording over the whole record; `None` without a recording.
+    pub metrics_c: Option<LeadMetrics>,
+    pub metrics_ch: Option<LeadMetrics>,
+}
+
+impl LeadComparison {
+    pub fn new(
+        lead: String,
+        truth_mv: Vec<f64>,
+        c_mv: Option<Vec<f64>>,
+        ch_mv: Option<Vec<f64>>,
+    ) -> Self {
+        let against_truth = |estimate: &Option<Vec<f64>>| {
+            estimate
+                .as_deref()
+                .and_then(|e| metrics::record_metrics(&truth_mv, e))
+        };
+        Self {
+            metrics_c: against_truth(&c_mv),
+            metrics_ch: against_truth(&ch_mv),
+            lead,
+            truth_mv,
+            c_mv,
+            ch_mv,
+        }
+    }
 }
 
 /// What a reconstruction of one record produced.
@@ -102,15 +131,6 @@ pub struct ReconstructionResult {
     pub leads: Vec<LeadComparison>,
     /// R-peaks at `fs_hz`, for the beat view.
     pub r_peaks_in_samples: Vec<usize>,
-}
-
-/// The input leads a record lacks (empty when it can be reconstructed).
-pub fn missing_inputs(record: &Record) -> Vec<&'static str> {
-    INPUT_LEADS
-        .iter()
-        .copied()
-        .filter(|name| record.signal_index(name).is_none())
-        .collect()
 }
 
 pub(super) fn run(
@@ -150,12 +170,12 @@ pub(super) fn run(
     for ((name, c_lead), ch_lead) in TARGET_LEADS.iter().zip(c).zip(ch) {
         // A record may lack a target lead (no ground truth): the reconstruction is still shown.
         let truth_mv = clean_named(name)?.unwrap_or_default();
-        leads.push(LeadComparison {
-            lead: (*name).to_owned(),
+        leads.push(LeadComparison::new(
+            (*name).to_owned(),
             truth_mv,
-            c_mv: Some(c_lead),
-            ch_mv: Some(ch_lead),
-        });
+            Some(c_lead),
+            Some(ch_lead),
+        ));
     }
     let r_peaks_in_samples = rpeaks::detect(
         &input_refs,

@@ -1,22 +1,21 @@
 //! The training job: `precordial train`'s engine ([`crate::model::pipeline::train_all`]) run in the
 //! worker. Its steps drive the job's progress and stage message, each epoch's report is appended to a
-//! log the UI shares (the live loss curves), and the job's cancel flag becomes the training's stop
-//! flag (training stops after the current step, keeping the best state of the running stage).
+//! log the UI shares (the live loss curves), and the job's cancel flag stops the training after the
+//! current step (the loop polls it every step), keeping the best state of the running stage.
 //!
 //! A training run never writes into a folder that already holds something: a models folder is never
 //! overwritten.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::{JobContext, JobOutput};
 use crate::model::DeviceChoice;
 use crate::model::backend::select_device;
 use crate::model::card::ModelCard;
 use crate::model::pipeline::train_all;
-use crate::model::train::{EpochReport, Progress, TrainConfig};
+use crate::model::train::{EpochReport, TrainConfig, TrainProgress};
+use crate::progress::Progress;
 
 /// The epoch reports of a running (or finished) training, shared with the UI.
 pub type EpochLog = Arc<Mutex<Vec<EpochReport>>>;
@@ -48,7 +47,6 @@ pub fn refuse_existing(out: &Path) -> Result<(), String> {
 /// Forwards training progress into the job's shared state and the epoch log.
 struct JobProgress<'a> {
     context: &'a JobContext,
-    stop: &'a AtomicBool,
     epochs: &'a EpochLog,
     /// Epochs per stage (encoder, decoders), for the overall fraction.
     encoder_epochs: usize,
@@ -59,12 +57,6 @@ struct JobProgress<'a> {
 }
 
 impl JobProgress<'_> {
-    fn poll_cancel(&self) {
-        if self.context.cancel_requested() {
-            self.stop.store(true, Ordering::Relaxed);
-        }
-    }
-
     /// Restarts the epoch count when a new stage begins (stages may stop early).
     fn enter(&mut self, stage: &str) {
         if self.stage != stage {
@@ -74,7 +66,7 @@ impl JobProgress<'_> {
     }
 
     /// Overall progress: each of the three stages is a third.
-    fn fraction(&self, stage: &str, within_epoch: f64) -> f32 {
+    fn overall_fraction(&self, stage: &str, within_epoch: f64) -> f32 {
         let Some(index) = STAGES.iter().position(|s| *s == stage) else {
             return 1.0; // an extra (ablation) stage after the three
         };
@@ -91,15 +83,20 @@ impl JobProgress<'_> {
 
 impl Progress for JobProgress<'_> {
     fn message(&mut self, text: &str) {
-        self.poll_cancel();
         self.context.set_message(text);
     }
 
+    fn cancelled(&self) -> bool {
+        self.context.cancel_requested()
+    }
+}
+
+impl TrainProgress for JobProgress<'_> {
     fn step(&mut self, stage: &str, step: usize, steps: usize, loss: f64) {
-        self.poll_cancel();
         self.enter(stage);
         let within = step as f64 / steps.max(1) as f64;
-        self.context.set_progress(self.fraction(stage, within));
+        self.context
+            .set_progress(self.overall_fraction(stage, within));
         self.context.set_message(&format!(
             "{stage}: epoch {}, step {step}/{steps}, loss {loss:.4}",
             self.epoch_done + 1
@@ -107,14 +104,14 @@ impl Progress for JobProgress<'_> {
     }
 
     fn epoch(&mut self, report: &EpochReport) {
-        self.poll_cancel();
         self.enter(&report.stage);
         self.epoch_done = report.epoch;
         self.epochs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(report.clone());
-        self.context.set_progress(self.fraction(&report.stage, 0.0));
+        self.context
+            .set_progress(self.overall_fraction(&report.stage, 0.0));
         self.context.set_message(&format!(
             "{}: epoch {}/{}, loss {:.4}, val {:.4}",
             report.stage, report.epoch, report.epochs, report.train_loss, report.val_loss
@@ -150,32 +147,15 @@ pub(super) fn run(
     }
     context.set_message("choosing the device");
     let device = select_device(device).map_err(|err| format!("training: {err}"))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let finished = AtomicBool::new(false);
-    let outcome = std::thread::scope(|scope| {
-        // Cancel is seen within 50 ms even when a step takes long (callbacks come every few seconds).
-        scope.spawn(|| {
-            while !finished.load(Ordering::Relaxed) {
-                if context.cancel_requested() {
-                    stop.store(true, Ordering::Relaxed);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        let mut progress = JobProgress {
-            context,
-            stop: &stop,
-            epochs,
-            encoder_epochs: config.encoder_training.epochs,
-            decoder_epochs: config.decoder_training.epochs,
-            stage: String::new(),
-            epoch_done: 0,
-        };
-        let outcome = train_all(data, out, config, &device, false, &stop, &mut progress);
-        finished.store(true, Ordering::Relaxed);
-        outcome
-    });
+    let mut progress = JobProgress {
+        context,
+        epochs,
+        encoder_epochs: config.encoder_training.epochs,
+        decoder_epochs: config.decoder_training.epochs,
+        stage: String::new(),
+        epoch_done: 0,
+    };
+    let outcome = train_all(data, out, config, &device, false, &mut progress);
     let card = match outcome {
         Ok(card) => card,
         // Stopped on cancel: the best state of the running stage is in `out/checkpoints`.

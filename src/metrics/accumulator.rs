@@ -1,23 +1,58 @@
-//! Reconstruction metrics as the paper defines them (METHOD.md, "Metrics").
+//! The one accumulator of the paper's metrics (METHOD.md, "Metrics").
 //!
 //! RMSE (mV) and R² are computed over all samples of a lead flattened together; Pearson's r is
-//! computed per window and averaged, skipping windows whose ground truth is constant. Everything
-//! accumulates in one pass, so a whole test fold never has to sit in memory.
+//! computed per pushed window and averaged, skipping windows whose ground truth is constant (a
+//! constant prediction of a varying truth scores r = 0: it explains nothing, and skipping it would
+//! flatter a degenerate model). Everything accumulates in one pass, so a whole test fold never has
+//! to sit in memory. Push a whole record as one window for a record's Pearson r.
 
 use serde::{Deserialize, Serialize};
 
 /// RMSE, R² and mean per-window Pearson r of one lead (or one record).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeadMetrics {
-    /// RMSE in mV (`rmse` in reports, as the report schema names it).
-    #[serde(rename = "rmse")]
+    /// RMSE in mV (`rmse` in reports; model cards before the metrics were folded said `rmse_mv`).
+    #[serde(rename = "rmse", alias = "rmse_mv")]
     pub rmse_mv: f64,
     pub r2: f64,
     pub pearson: f64,
     /// Samples behind RMSE and R².
+    #[serde(default)]
     pub n_samples: u64,
     /// Windows behind the mean Pearson r (constant ground truth skipped).
+    #[serde(default)]
     pub n_windows: u64,
+}
+
+impl LeadMetrics {
+    /// The mean of each metric over several leads (or models), skipping the leads where it is
+    /// undefined (NaN); NaN only where no lead has it. Counts are summed.
+    pub fn mean<'a>(items: impl IntoIterator<Item = &'a Self> + Clone) -> Self {
+        let field = |pick: fn(&Self) -> f64| nan_mean(items.clone().into_iter().map(pick));
+        Self {
+            rmse_mv: field(|m| m.rmse_mv).unwrap_or(f64::NAN),
+            r2: field(|m| m.r2).unwrap_or(f64::NAN),
+            pearson: field(|m| m.pearson).unwrap_or(f64::NAN),
+            n_samples: items.clone().into_iter().map(|m| m.n_samples).sum(),
+            n_windows: items.into_iter().map(|m| m.n_windows).sum(),
+        }
+    }
+}
+
+/// `RMSE / R² / r` as the tables print it.
+impl std::fmt::Display for LeadMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.4}/{:.3}/{:.3}", self.rmse_mv, self.r2, self.pearson)
+    }
+}
+
+/// Mean of the finite values; `None` when there are none.
+pub fn nan_mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// One-pass accumulator of [`LeadMetrics`] over windows of (truth, prediction).
@@ -69,6 +104,11 @@ impl MetricsAccumulator {
         self.sum_sq_error += other.sum_sq_error;
         self.pearson_sum += other.pearson_sum;
         self.pearson_windows += other.pearson_windows;
+    }
+
+    /// Finite (truth, prediction) pairs pushed so far.
+    pub fn n_samples(&self) -> u64 {
+        self.n
     }
 
     pub fn finish(&self) -> LeadMetrics {
@@ -152,6 +192,14 @@ pub fn lead_metrics<'a>(windows: impl IntoIterator<Item = (&'a [f64], &'a [f64])
     acc.finish()
 }
 
+/// Metrics of one whole lead of one record, its Pearson r over the whole record (what the
+/// Reconstruct panel shows beside each lead); `None` with fewer than two finite pairs.
+pub fn record_metrics(truth: &[f64], prediction: &[f64]) -> Option<LeadMetrics> {
+    let mut acc = MetricsAccumulator::default();
+    acc.push(truth, prediction);
+    (acc.n_samples() >= 2).then(|| acc.finish())
+}
+
 /// Relative change of C-h against C in percent, as the paper's Table I: for RMSE a negative value
 /// is an improvement, for R² and Pearson a positive one.
 pub fn delta_percent(c: f64, c_h: f64) -> f64 {
@@ -206,6 +254,55 @@ mod tests {
         left.merge(&right);
         let (x, y) = (whole.finish(), left.finish());
         assert!((x.r2 - y.r2).abs() < 1e-12 && (x.rmse_mv - y.rmse_mv).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_constant_prediction_scores_zero_and_a_constant_truth_is_skipped() {
+        let m = lead_metrics([(&[0.0, 1.0, 2.0][..], &[0.7, 0.7, 0.7][..])]);
+        assert_eq!((m.pearson, m.n_windows), (0.0, 1));
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[0.0, 1.0, 2.0]), None);
+        assert!(
+            lead_metrics([(&[1.0, 1.0][..], &[0.0, 1.0][..])])
+                .r2
+                .is_nan()
+        );
+    }
+
+    #[test]
+    fn record_metrics_of_a_perfect_and_a_shifted_estimate() {
+        let truth: Vec<f64> = (0..100).map(|i| (i as f64 * 0.1).sin()).collect();
+        let perfect = record_metrics(&truth, &truth).unwrap();
+        assert!(perfect.rmse_mv < 1e-12 && (perfect.r2 - 1.0).abs() < 1e-12);
+        assert!((perfect.pearson - 1.0).abs() < 1e-12);
+        let shifted: Vec<f64> = truth.iter().map(|v| v + 0.1).collect();
+        let m = record_metrics(&truth, &shifted).unwrap();
+        assert!((m.rmse_mv - 0.1).abs() < 1e-12);
+        assert!((m.pearson - 1.0).abs() < 1e-9 && m.r2 < 1.0);
+        assert!(record_metrics(&[1.0], &[1.0]).is_none());
+        let flat = record_metrics(&[1.0, 1.0], &[1.0, 2.0]).unwrap();
+        assert!(flat.r2.is_nan() && flat.pearson.is_nan());
+    }
+
+    #[test]
+    fn the_mean_over_leads_skips_undefined_values() {
+        let a = LeadMetrics {
+            rmse_mv: 0.1,
+            r2: f64::NAN,
+            pearson: 0.8,
+            n_samples: 10,
+            n_windows: 1,
+        };
+        let b = LeadMetrics {
+            rmse_mv: 0.3,
+            r2: 0.5,
+            pearson: f64::NAN,
+            n_samples: 30,
+            n_windows: 0,
+        };
+        let m = LeadMetrics::mean([&a, &b]);
+        assert!((m.rmse_mv - 0.2).abs() < 1e-15);
+        assert_eq!((m.r2, m.pearson, m.n_samples), (0.5, 0.8, 40));
+        assert_eq!(nan_mean([f64::NAN]), None);
     }
 
     #[test]
