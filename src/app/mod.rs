@@ -20,6 +20,7 @@ mod settings_panel;
 mod spectrum_panel;
 pub mod study_panel;
 pub mod train_panel;
+pub mod widgets;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1015,12 +1016,11 @@ impl App {
     fn study_view_ui(&mut self, ui: &mut egui::Ui) {
         let models = self.models_status();
         let progress_of = |job: Option<JobId>| {
-            job.and_then(|job_id| self.worker.handle(job_id)).map(|h| {
-                study_panel::EvalProgressView {
+            job.and_then(|job_id| self.worker.handle(job_id))
+                .map(|h| widgets::JobProgressView {
                     fraction: h.progress(),
                     message: h.message(),
-                }
-            })
+                })
         };
         let running = progress_of(self.pending_eval);
         let training = progress_of(self.pending_train);

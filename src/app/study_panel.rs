@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::reconstruct_panel::{ModelsStatus, NO_MODELS};
+use super::widgets::JobProgressView;
 use crate::eval::paper;
 use crate::eval::run::EvalConfig;
 use crate::metrics::LeadMetrics;
@@ -305,26 +306,6 @@ pub enum StudyAction {
     Train(super::train_panel::TrainAction),
 }
 
-/// A running evaluation (or training), for the progress bar.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EvalProgressView {
-    pub fraction: f32,
-    pub message: String,
-}
-
-impl EvalProgressView {
-    /// The job's progress bar with its stage, and a Cancel button labelled `cancel`; true when
-    /// clicked.
-    pub fn bar_ui(&self, ui: &mut egui::Ui, cancel: &str) -> bool {
-        ui.add(
-            egui::ProgressBar::new(self.fraction)
-                .desired_width(420.0)
-                .text(format!("{:.0} % · {}", self.fraction * 100.0, self.message)),
-        );
-        ui.button(cancel).clicked()
-    }
-}
-
 /// The panel's state. The report path and the evaluation form are saved with the settings; results
 /// and the run's status are not.
 #[derive(Default, Serialize, Deserialize)]
@@ -352,9 +333,9 @@ impl StudyPanel {
         &mut self,
         ui: &mut egui::Ui,
         models: &ModelsStatus,
-        running: Option<&EvalProgressView>,
+        running: Option<&JobProgressView>,
         device: crate::model::DeviceChoice,
-        training: Option<&EvalProgressView>,
+        training: Option<&JobProgressView>,
     ) -> Option<StudyAction> {
         let mut action = None;
         ui.heading("Study the models");
@@ -448,7 +429,7 @@ impl StudyPanel {
         &mut self,
         ui: &mut egui::Ui,
         models: &ModelsStatus,
-        running: Option<&EvalProgressView>,
+        running: Option<&JobProgressView>,
     ) -> Option<StudyAction> {
         let mut action = None;
         egui::Grid::new("evaluation_form")

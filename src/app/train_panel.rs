@@ -11,7 +11,7 @@ use std::sync::Arc;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
-use super::study_panel::EvalProgressView;
+use super::widgets::JobProgressView;
 use crate::model::DeviceChoice;
 use crate::model::train::{EpochReport, TrainConfig};
 use crate::worker::train::{EpochLog, STAGES, refuse_existing};
@@ -169,7 +169,7 @@ impl TrainPanel {
         &mut self,
         ui: &mut egui::Ui,
         device: DeviceChoice,
-        running: Option<&EvalProgressView>,
+        running: Option<&JobProgressView>,
     ) -> Option<TrainAction> {
         let mut action = self.form_ui(ui, device, running);
         if let Some(progress) = running {
@@ -217,7 +217,7 @@ impl TrainPanel {
         &mut self,
         ui: &mut egui::Ui,
         device: DeviceChoice,
-        running: Option<&EvalProgressView>,
+        running: Option<&JobProgressView>,
     ) -> Option<TrainAction> {
         egui::Grid::new("training_form")
             .num_columns(2)
