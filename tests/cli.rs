@@ -1,5 +1,7 @@
 //! The command line as a user meets it: output formats, and one clear line for bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use common::{precordial, s};

@@ -1,5 +1,7 @@
 //! `precordial clean`: the cleaned CSV, and one clear line for bad cleaning configs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use common::precordial;

@@ -1,5 +1,7 @@
 //! The model commands end to end with the shipped models: `reconstruct` and `eval`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use std::path::PathBuf;

@@ -4,6 +4,8 @@
 //! The shared data is found at `$PRECORDIAL_DATA` or `<CARGO_MANIFEST_DIR>/../shared/data`. When it is
 //! missing the tests print a SKIP line and pass, except with `CI=true`, where they fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -2,6 +2,8 @@
 //! cleaning of a real 100 Hz PTB-XL record within 1e-9 and of resampled 500 Hz records within 1e-6 mV.
 //! Expected values come from `tests/fixtures/gen_dsp_fixtures.py`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use precordial::dsp::clean::{CleanConfig, FilterForm, clean_leads};

@@ -1,5 +1,7 @@
 //! Every real record in the shared data reads, with verified checksums and consistent leads.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! R-peak detection against LUDB's QRS annotations (lead II delineation): sensitivity and PPV with a
 //! 100 ms tolerance over all 200 records, counting only detections inside the annotated stretch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use precordial::dsp::rpeaks::{self, BeatMatch, RPeakConfig};

@@ -1,5 +1,7 @@
 //! The annotation reader against wfdb-python's `rdann` (fixtures from gen_dsp_fixtures.py).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use precordial::wfdb::annotation;

@@ -1,6 +1,8 @@
 //! Every record of the WFDB conformance corpus, and a sample of real records, read to the same
 //! names, shape and physical values as WFDB Python 4.x (`tests/fixtures/gen_wfdb_fixtures.py`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use precordial::wfdb::Record;

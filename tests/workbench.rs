@@ -7,6 +7,8 @@
 //! Regenerate `screenshots/`:
 //! `PRECORDIAL_SCREENSHOTS=1 cargo test --release --test workbench screenshots -- --nocapture`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
