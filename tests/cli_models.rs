@@ -254,3 +254,56 @@ fn damaged_models_get_one_clear_line() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Quality control moved from the model's own nearest-rank percentiles to `dsp::segment`'s NumPy
+/// percentiles (one implementation). On the shipped models' training data that changed no window's
+/// fate: every split keeps the windows the card counted, and the thresholds are pinned here.
+#[test]
+fn quality_control_keeps_the_windows_the_models_were_trained_on() {
+    use precordial::model::data;
+    let Some(data_root) = common::shared_data() else {
+        return;
+    };
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join("card.json")).unwrap())
+            .unwrap();
+    let folders: Vec<PathBuf> = [
+        "challenge-2021",
+        "code15",
+        "ptbdb",
+        "ecg-arrhythmia",
+        "ptb-xl",
+    ]
+    .iter()
+    .map(|name| data_root.join(name))
+    .collect();
+    let assembled = data::assemble(&folders, 0, &mut precordial::progress::Silent).unwrap();
+    for (split, set) in [
+        ("train", &assembled.train),
+        ("val", &assembled.val),
+        ("test", &assembled.test),
+    ] {
+        assert_eq!(
+            Some(set.len() as u64),
+            card["windows_per_split"][split].as_u64(),
+            "{split}"
+        );
+    }
+    assert_eq!(
+        Some(assembled.windows_rejected_qc as u64),
+        card["windows_rejected_qc"].as_u64()
+    );
+    // Lead II's bounds (amplitude and RMS, mV), as NumPy's percentile fits them on these windows;
+    // the nearest-rank copy had 0.11944 / 3.82938 / 0.046986 / 0.725712.
+    let qc = assembled.qc.unwrap();
+    let ii = &qc.leads[1];
+    let pinned = [
+        (ii.amplitude_low, 0.119_443_781_673_908_23),
+        (ii.amplitude_high, 3.829_375_982_284_546),
+        (ii.rms_low, 0.046_959_175_762_383_39),
+        (ii.rms_high, 0.725_763_964_029_596_9),
+    ];
+    for (got, want) in pinned {
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    }
+}

@@ -3,7 +3,8 @@
 //! Training uses windows of 256 samples with hop 64; record-level evaluation uses non-overlapping
 //! windows plus a tail window ending at the last sample, reassembled into the full signal. Quality
 //! control rejects windows whose per-lead amplitude (max |x|) or RMS falls outside the 0.1–99.9th
-//! percentiles fitted on training windows, tolerating a configurable number of bad leads.
+//! percentiles fitted on training windows, tolerating a configurable number of bad leads. The one
+//! implementation: model training and evaluation screen their windows with it.
 
 use super::DspError;
 use super::linalg::pairwise_sum;
@@ -67,10 +68,10 @@ pub fn reassemble(
     Ok(out)
 }
 
-/// Amplitude (max |x|) and RMS of one lead of one window.
-pub fn amplitude_and_rms(x: &[f64]) -> (f64, f64) {
-    let amplitude = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let squares: Vec<f64> = x.iter().map(|v| v * v).collect();
+/// Amplitude (max |x|) and RMS of one lead of one window, in f64 whatever the samples' type.
+pub fn amplitude_and_rms<T: Copy + Into<f64>>(x: &[T]) -> (f64, f64) {
+    let amplitude = x.iter().fold(0.0_f64, |m, &v| m.max(v.into().abs()));
+    let squares: Vec<f64> = x.iter().map(|&v| v.into() * v.into()).collect();
     let rms = if x.is_empty() {
         0.0
     } else {
@@ -178,7 +179,10 @@ impl std::fmt::Display for Rejection {
 
 impl QcThresholds {
     /// Fits per-lead percentiles on training windows (`windows[w][lead]` = samples).
-    pub fn fit(windows: &[Vec<&[f64]>], config: QcConfig) -> Result<Self, DspError> {
+    pub fn fit<T: Copy + Into<f64>>(
+        windows: &[Vec<&[T]>],
+        config: QcConfig,
+    ) -> Result<Self, DspError> {
         if !(0.0..=100.0).contains(&config.low_percentile)
             || !(0.0..=100.0).contains(&config.high_percentile)
             || config.low_percentile >= config.high_percentile
@@ -207,7 +211,7 @@ impl QcThresholds {
             // Windows with non-finite samples would poison the percentiles: skip them.
             if window
                 .iter()
-                .any(|lead| lead.iter().any(|v| !v.is_finite()))
+                .any(|lead| lead.iter().any(|&v| !v.into().is_finite()))
             {
                 continue;
             }
@@ -236,14 +240,17 @@ impl QcThresholds {
     }
 
     /// `None` when the window is accepted, else why it is rejected.
-    pub fn check(&self, window: &[&[f64]]) -> Option<Rejection> {
+    pub fn check<T: Copy + Into<f64>>(&self, window: &[&[T]]) -> Option<Rejection> {
         if window.len() != self.leads.len() {
             return Some(Rejection::LeadCount {
                 expected: self.leads.len(),
                 got: window.len(),
             });
         }
-        if let Some(lead) = window.iter().position(|l| l.iter().any(|v| !v.is_finite())) {
+        if let Some(lead) = window
+            .iter()
+            .position(|l| l.iter().any(|&v| !v.into().is_finite()))
+        {
             return Some(Rejection::NonFinite { lead });
         }
         let mut faults = Vec::new();

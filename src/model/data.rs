@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{INPUT_LEADS, ModelError, TARGET_LEADS, WINDOW};
 use crate::dataset::{self, DatasetKind, RecordEntry};
 use crate::dsp::clean::{CleanConfig, OutputLength, clean_leads};
+use crate::dsp::segment::{QcConfig, QcThresholds, amplitude_and_rms};
 use crate::progress::Progress;
 use crate::wfdb::Record;
 
@@ -357,64 +358,30 @@ impl WindowSet {
     }
 }
 
-/// Per-lead amplitude and RMS bounds for window quality control.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct QcBounds {
-    /// For each of [`ALL_LEADS`]: (amp_lo, amp_hi, rms_lo, rms_hi) in mV.
-    pub leads: Vec<[f64; 4]>,
+/// Quality-control thresholds are fitted on at most this many training windows (METHOD.md: "a
+/// sample of about 12,000"), taken at a regular step.
+pub const QC_FIT_WINDOWS: usize = 12_000;
+
+/// The eight leads of a flat [8 × 256] window, as quality control takes them.
+fn window_leads(window: &[f32]) -> Vec<&[f32]> {
+    window.chunks(WINDOW).collect()
 }
 
-fn amplitude_rms(lead: &[f32]) -> (f64, f64) {
-    let amp = lead.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
-    let rms =
-        (lead.iter().map(|v| f64::from(v * v)).sum::<f64>() / lead.len().max(1) as f64).sqrt();
-    (amp, rms)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-impl QcBounds {
-    /// Fits the 0.1th and 99.9th percentiles on (a sample of up to 12,000) candidate windows.
-    pub fn fit(windows: &[Vec<f32>]) -> Self {
-        let step = (windows.len() / 12_000).max(1);
-        let leads = (0..8)
-            .map(|lead| {
-                let mut amps = Vec::new();
-                let mut rmss = Vec::new();
-                for w in windows.iter().step_by(step) {
-                    let (a, r) = amplitude_rms(&w[lead * WINDOW..(lead + 1) * WINDOW]);
-                    amps.push(a);
-                    rmss.push(r);
-                }
-                amps.sort_by(f64::total_cmp);
-                rmss.sort_by(f64::total_cmp);
-                [
-                    percentile(&amps, 0.001),
-                    percentile(&amps, 0.999),
-                    percentile(&rmss, 0.001),
-                    percentile(&rmss, 0.999),
-                ]
-            })
-            .collect();
-        Self { leads }
-    }
-
-    /// Number of leads outside their bounds.
-    pub fn bad_leads(&self, window: &[f32]) -> usize {
-        self.leads
-            .iter()
-            .enumerate()
-            .filter(|(lead, b)| {
-                let (a, r) = amplitude_rms(&window[lead * WINDOW..(lead + 1) * WINDOW]);
-                a < b[0] || a > b[1] || r < b[2] || r > b[3]
-            })
-            .count()
-    }
+/// Fits [`QcThresholds`] (0.1th and 99.9th percentiles of every lead's amplitude and RMS, NumPy's
+/// percentile) on up to [`QC_FIT_WINDOWS`] of `windows`, tolerating `max_bad_leads` when applied.
+pub fn fit_qc(windows: &[&[f32]], max_bad_leads: usize) -> Result<QcThresholds, ModelError> {
+    let step = (windows.len() / QC_FIT_WINDOWS).max(1);
+    let sample: Vec<Vec<&[f32]>> = windows
+        .iter()
+        .step_by(step)
+        .map(|w| window_leads(w))
+        .collect();
+    let config = QcConfig {
+        max_bad_leads,
+        ..QcConfig::default()
+    };
+    QcThresholds::fit(&sample, config)
+        .map_err(|e| ModelError::Data(format!("quality control: {e}")))
 }
 
 /// Everything training needs, assembled once.
@@ -426,7 +393,7 @@ pub struct TrainingData {
     pub test: WindowSet,
     /// Label names by bit.
     pub label_names: Vec<String>,
-    pub qc: Option<QcBounds>,
+    pub qc: Option<QcThresholds>,
     pub screening: Screening,
     pub windows_rejected_qc: usize,
     pub windows_rejected_flat: usize,
@@ -475,8 +442,9 @@ pub struct AssembleOptions {
     /// Bad leads a window may have before quality control rejects it.
     pub qc_max_bad_leads: usize,
     pub ludb: LudbScaling,
-    /// Quality-control bounds to apply; `None` fits them on the train split's windows.
-    pub qc: Option<QcBounds>,
+    /// Quality-control thresholds to apply (with `qc_max_bad_leads`); `None` fits them on the
+    /// train split's windows.
+    pub qc: Option<QcThresholds>,
 }
 
 /// Indexes every folder, loads, screens, windows and quality-controls the records.
@@ -566,7 +534,9 @@ pub fn assemble_with(
                 w.extend(lead[start..start + WINDOW].iter().map(|&v| v as f32));
             }
             let finite = w.iter().all(|v| v.is_finite());
-            let flat = w.chunks(WINDOW).any(|lead| amplitude_rms(lead).1 < 0.005);
+            let flat = w
+                .chunks(WINDOW)
+                .any(|lead| amplitude_and_rms(lead).1 < 0.005);
             if finite && !flat {
                 candidates.push((r, start, w));
             } else {
@@ -576,12 +546,16 @@ pub fn assemble_with(
         }
     }
     let qc = match &options.qc {
-        Some(qc) => qc.clone(),
+        Some(qc) => {
+            let mut qc = qc.clone();
+            qc.config.max_bad_leads = qc_max_bad_leads;
+            qc
+        }
         None => {
-            let train_windows: Vec<Vec<f32>> = candidates
+            let train_windows: Vec<&[f32]> = candidates
                 .iter()
                 .filter(|(r, _, _)| data.records[*r].split == Split::Train)
-                .map(|(_, _, w)| w.clone())
+                .map(|(_, _, w)| w.as_slice())
                 .collect();
             if train_windows.is_empty() {
                 return Err(ModelError::Data(
@@ -589,11 +563,11 @@ pub fn assemble_with(
                         .to_string(),
                 ));
             }
-            QcBounds::fit(&train_windows)
+            fit_qc(&train_windows, qc_max_bad_leads)?
         }
     };
     for (r, start, w) in candidates {
-        if qc.bad_leads(&w) > qc_max_bad_leads {
+        if qc.check(&window_leads(&w)).is_some() {
             data.windows_rejected_qc += 1;
             continue;
         }
