@@ -10,6 +10,7 @@
 //!   windows and quality control, R-peaks, spectra.
 //! - [`metrics`]: the paper's metrics and the least-squares baseline, one implementation for the
 //!   model card, the evaluation and the workbench.
+//! - [`prep`]: records → cleaned 100 Hz leads → windows → quality control → patient-wise splits.
 //! - [`model`]: the encoder and decoders (burn), their training, model cards and inference.
 //! - [`eval`]: k-NN class affinity, per-class errors, uncertainty, reports and figures.
 //! - [`output`]: CSV and files written atomically, never overwriting unasked.
@@ -25,6 +26,7 @@ pub mod eval;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod prep;
 pub mod progress;
 pub mod rng;
 pub mod wfdb;

@@ -260,7 +260,7 @@ fn damaged_models_get_one_clear_line() {
 /// fate: every split keeps the windows the card counted, and the thresholds are pinned here.
 #[test]
 fn quality_control_keeps_the_windows_the_models_were_trained_on() {
-    use precordial::model::data;
+    use precordial::prep;
     let Some(data_root) = common::shared_data() else {
         return;
     };
@@ -277,7 +277,7 @@ fn quality_control_keeps_the_windows_the_models_were_trained_on() {
     .iter()
     .map(|name| data_root.join(name))
     .collect();
-    let assembled = data::assemble(&folders, 0, &mut precordial::progress::Silent).unwrap();
+    let assembled = prep::assemble(&folders, 0, &mut precordial::progress::Silent).unwrap();
     for (split, set) in [
         ("train", &assembled.train),
         ("val", &assembled.val),

@@ -846,7 +846,7 @@ fn an_evaluation_runs_from_the_study_panel_as_precordial_eval_does() {
         .expect("models dir");
     let config = EvalConfig {
         data: vec![samples_dir()],
-        split: Some(precordial::model::data::Split::Train),
+        split: Some(precordial::prep::Split::Train),
         k: 5,
         ..EvalConfig::default()
     };

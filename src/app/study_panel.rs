@@ -181,8 +181,8 @@ impl EvalSplit {
     }
 
     /// The library's split (`None`: every record).
-    pub fn split(self) -> Option<crate::model::data::Split> {
-        use crate::model::data::Split;
+    pub fn split(self) -> Option<crate::prep::Split> {
+        use crate::prep::Split;
         match self {
             Self::Train => Some(Split::Train),
             Self::Val => Some(Split::Val),
@@ -806,7 +806,7 @@ mod tests {
         };
         let (config, out_dir) = form.config().expect("valid");
         assert_eq!(config.data, vec![PathBuf::from(samples())]);
-        assert_eq!(config.split, Some(crate::model::data::Split::Train));
+        assert_eq!(config.split, Some(crate::prep::Split::Train));
         assert!(config.reference.is_empty());
         assert_eq!(config.k, 5);
         assert_eq!(out_dir, None);

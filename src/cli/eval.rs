@@ -4,8 +4,8 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use precordial::eval::run::{EvalConfig, evaluate};
-use precordial::model::data::Split;
 use precordial::model::{DeviceChoice, Reconstructor};
+use precordial::prep::Split;
 use precordial::progress::Progress;
 
 #[derive(clap::Args)]

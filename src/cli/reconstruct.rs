@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use precordial::model::data::{clean_named_lead, missing_inputs};
 use precordial::model::{DeviceChoice, ModelVariant, Reconstructor};
+use precordial::prep::{clean_named_lead, missing_inputs};
 use precordial::wfdb::Record;
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -1,7 +1,7 @@
 //! `precordial eval`'s engine: assemble a dataset split, run the least-squares baseline and (when
 //! present) the models C and C-h over it, and fill an [`EvalReport`].
 //!
-//! Data assembly is the training pipeline's own (`model::data::assemble`), so evaluated windows are
+//! Data assembly is the training pipeline's own (`prep::assemble`), so evaluated windows are
 //! cleaned, screened and split exactly as the models were trained.
 
 use std::collections::BTreeMap;
@@ -14,10 +14,10 @@ use super::{
 };
 use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
-use crate::model::data::{self, AssembleOptions, LudbScaling, Split, TrainingData, WindowSet};
 use crate::model::inference::evaluation_starts;
 use crate::model::train::TrainConfig;
 use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
+use crate::prep::{self, AssembleOptions, LudbScaling, Split, TrainingData, WindowSet};
 use crate::progress::{Progress, Span};
 
 /// What to evaluate and how.
@@ -61,9 +61,9 @@ impl Default for EvalConfig {
 }
 
 /// Data loading stopped on cancel is the evaluation cancelled; anything else is bad input.
-fn assembly_error(err: crate::model::ModelError) -> EvalError {
+fn assembly_error(err: crate::prep::PrepError) -> EvalError {
     match err {
-        crate::model::ModelError::Stopped => EvalError::Cancelled,
+        crate::prep::PrepError::Stopped => EvalError::Cancelled,
         other => EvalError::Input(other.to_string()),
     }
 }
@@ -138,7 +138,7 @@ pub fn evaluate(
             ..AssembleOptions::default()
         };
         let mut loading = Span::new(&mut *progress, at::REFERENCE, at::DATA_AFTER_REFERENCE);
-        let reference = data::assemble_with(&config.reference, &options, &mut loading)
+        let reference = prep::assemble_with(&config.reference, &options, &mut loading)
             .map_err(assembly_error)?;
         Some(reference)
     };
@@ -159,7 +159,7 @@ pub fn evaluate(
         at::DATA
     };
     let mut loading = Span::new(&mut *progress, from, at::BASELINE);
-    let data = data::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
+    let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
     let all_windows;
     let set = match config.split {
         Some(split) => data.split(split),
@@ -216,7 +216,7 @@ pub fn evaluate(
     {
         report.data.notes.push(format!(
             "LUDB was read with one common gain of {} adu/mV (its header gains scale each lead to 1 mV peak-to-peak): amplitudes are plausible but not calibrated, so RMSE and R² on LUDB are indicative; Pearson r measures shape and is the figure to compare.",
-            data::LUDB_COMMON_GAIN_ADU_PER_MV
+            prep::LUDB_COMMON_GAIN_ADU_PER_MV
         ));
     }
 
@@ -365,7 +365,7 @@ fn summary(
     set: &WindowSet,
     models: Option<(&Reconstructor, &Path)>,
 ) -> DataSummary {
-    let records: Vec<&data::LoadedRecord> = data
+    let records: Vec<&prep::LoadedRecord> = data
         .records
         .iter()
         .filter(|r| config.split.is_none_or(|split| r.split == split))
@@ -424,7 +424,7 @@ fn record_level(
 ) -> Result<RecordLevelResult, EvalError> {
     // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
     let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
-    let records: Vec<&data::LoadedRecord> = data
+    let records: Vec<&prep::LoadedRecord> = data
         .records
         .iter()
         .filter(|r| config.split.is_none_or(|split| r.split == split))
@@ -536,7 +536,7 @@ fn affinity(
     for &(w, _) in &labelled {
         let mut window = set.x_of(w).to_vec();
         x_raw.extend_from_slice(&window);
-        data::zscore_window(&mut window, WINDOW);
+        prep::zscore_window(&mut window, WINDOW);
         x_hat.extend_from_slice(&window);
     }
     let h = models

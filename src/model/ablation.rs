@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::SelectedDevice;
 use super::card::{self, ModelCard};
-use super::data::{self, InputNorm, Split};
 use super::decoder::DecoderConfig;
 use super::train::{self, DecoderData, StageSummary, TrainConfig, TrainProgress};
 use super::{
     ModelError, TARGET_LEADS, WINDOW, fit_least_squares, predict_least_squares, split_metrics,
 };
 use crate::metrics::SplitMetrics;
+use crate::prep::{self, InputNorm, Split};
 
 /// Which alternatives to train.
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,7 +89,7 @@ pub fn compare(
     let card = ModelCard::read(models_dir)?;
     let config: TrainConfig = card::load_ron(&card.verify(models_dir, card::TRAINING_CONFIG)?)?;
     let d = &device.device;
-    let data = data::assemble(folders, config.qc_max_bad_leads, progress)?;
+    let data = prep::assemble(folders, config.qc_max_bad_leads, progress)?;
     let expected = card.windows_per_split.get("test").copied();
     if expected.is_some_and(|n| n != data.test.len()) {
         progress.message(&format!(

@@ -60,7 +60,7 @@ pub struct ModelCard {
     pub records_per_split: BTreeMap<String, usize>,
     pub patients_per_split: BTreeMap<String, usize>,
     pub windows_per_split: BTreeMap<String, usize>,
-    pub screening: super::data::Screening,
+    pub screening: crate::prep::Screening,
     pub windows_rejected_qc: usize,
     pub windows_rejected_flat: usize,
     pub label_names: Vec<String>,

@@ -21,7 +21,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
 
 use super::EMBEDDING_DIM;
-use super::data::InputNorm;
+use crate::prep::InputNorm;
 
 /// Decoder shape. Defaults are the paper's C-h with one output lead.
 #[derive(Config, Debug)]

@@ -38,6 +38,16 @@ pub enum ModelError {
     Stopped,
 }
 
+/// Preparing the data stopped or failed: the same two cases, one message each.
+impl From<crate::prep::PrepError> for ModelError {
+    fn from(err: crate::prep::PrepError) -> Self {
+        match err {
+            crate::prep::PrepError::Data(message) => Self::Data(message),
+            crate::prep::PrepError::Stopped => Self::Stopped,
+        }
+    }
+}
+
 impl ModelError {
     pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {

@@ -9,12 +9,12 @@ use burn::module::Module as _;
 
 use super::backend::{SelectedDevice, select_device};
 use super::card::{self, ModelCard};
-use super::data::{InputNorm, normalise_window};
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::train::{normalise_embeddings, read_f32, tensor2, tensor3};
 use super::{DeviceChoice, EMBEDDING_DIM, ModelError, WINDOW};
 use crate::dsp::segment;
+use crate::prep::{InputNorm, normalise_window};
 
 /// Which decoder rebuilds the leads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -11,7 +11,6 @@
 pub mod ablation;
 pub mod backend;
 pub mod card;
-pub mod data;
 pub mod decoder;
 pub mod encoder;
 pub mod inference;
@@ -25,12 +24,7 @@ pub use backend::{DeviceChoice, SelectedDevice};
 pub use error::ModelError;
 pub use inference::{ModelVariant, Reconstructor};
 
-/// Leads the models rebuild, in output-channel order.
-pub const TARGET_LEADS: [&str; 5] = ["V1", "V3", "V4", "V5", "V6"];
-/// Leads the models read, in input-channel order.
-pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
-/// Window length in samples at 100 Hz.
-pub const WINDOW: usize = 256;
+pub use crate::prep::{INPUT_LEADS, TARGET_LEADS, WINDOW};
 /// Sampling rate every model works at.
 pub const FS_HZ: f64 = 100.0;
 /// Size of the embedding h.
@@ -43,7 +37,7 @@ pub fn split_metrics(prediction: &[f32], target: &[f32]) -> crate::metrics::Spli
 
 /// The least-squares baseline fitted on a split's windows, one per target lead.
 pub fn fit_least_squares(
-    set: &data::WindowSet,
+    set: &crate::prep::WindowSet,
 ) -> Result<Vec<crate::metrics::LinearLead>, ModelError> {
     crate::metrics::fit_windows(&set.x, &set.y, TARGET_LEADS.len(), WINDOW)
         .map_err(|e| ModelError::Data(e.to_string()))
@@ -52,7 +46,7 @@ pub fn fit_least_squares(
 /// Predictions [n, 5, 256] of a fitted baseline for a split's inputs.
 pub fn predict_least_squares(
     leads: &[crate::metrics::LinearLead],
-    set: &data::WindowSet,
+    set: &crate::prep::WindowSet,
 ) -> Result<Vec<f32>, ModelError> {
     crate::metrics::predict_windows(leads, &set.x, WINDOW)
         .map_err(|e| ModelError::Data(e.to_string()))

@@ -9,7 +9,6 @@ use burn::module::Module as _;
 
 use super::backend::SelectedDevice;
 use super::card::{self, ModelCard};
-use super::data::{self, InputNorm, Split, TrainingData};
 use super::decoder::Decoder;
 use super::encoder::Encoder;
 use super::train::{self, DecoderData, StageSummary, TrainConfig, TrainProgress};
@@ -17,6 +16,7 @@ use super::{
     INPUT_LEADS, ModelError, TARGET_LEADS, fit_least_squares, predict_least_squares, split_metrics,
 };
 use crate::metrics::SplitMetrics;
+use crate::prep::{self, InputNorm, Split, TrainingData};
 
 /// Marker file: a stage finished and its final weights are in the output folder.
 fn done_marker(out: &Path, stage: &str) -> PathBuf {
@@ -47,7 +47,7 @@ pub fn train_all(
     let d = &device.device;
     progress.message(&format!("device: {}", device.name));
 
-    let data = data::assemble(folders, config.qc_max_bad_leads, progress)?;
+    let data = prep::assemble(folders, config.qc_max_bad_leads, progress)?;
     for split in Split::ALL {
         progress.message(&format!(
             "{}: {} windows from {} records",

@@ -5,7 +5,6 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
 
 use super::card::{self, ModelCard};
-use super::data::{self, Split, WindowSet};
 use super::decoder::DecoderConfig;
 use super::encoder::EncoderConfig;
 use super::inference::evaluation_starts;
@@ -14,6 +13,7 @@ use super::split_metrics;
 use super::train::{self, read_f32, tensor2, tensor3};
 use super::{DeviceChoice, EMBEDDING_DIM, ModelError, ModelVariant, Reconstructor, WINDOW};
 use crate::metrics::{fit_windows, predict_windows};
+use crate::prep::{self, Split, WindowSet};
 use crate::progress::Silent;
 use crate::rng::Rng;
 
@@ -142,7 +142,7 @@ fn splits_never_share_a_patient() {
     let mut by_patient = std::collections::HashMap::new();
     for record in 0..5000 {
         let patient = format!("code15:{}", record / 3);
-        let split = data::split_of(&patient, None);
+        let split = prep::split_of(&patient, None);
         let previous = by_patient.insert(patient.clone(), split);
         assert!(
             previous.is_none_or(|p| p == split),
@@ -154,9 +154,9 @@ fn splits_never_share_a_patient() {
     assert!((counts(Split::Train) as f64 / n - 0.70).abs() < 0.05);
     assert!((counts(Split::Test) as f64 / n - 0.15).abs() < 0.05);
     // PTB-XL folds win over the hash.
-    assert_eq!(data::split_of("ptb-xl:1", Some(3)), Split::Train);
-    assert_eq!(data::split_of("ptb-xl:1", Some(9)), Split::Val);
-    assert_eq!(data::split_of("ptb-xl:1", Some(10)), Split::Test);
+    assert_eq!(prep::split_of("ptb-xl:1", Some(3)), Split::Train);
+    assert_eq!(prep::split_of("ptb-xl:1", Some(9)), Split::Val);
+    assert_eq!(prep::split_of("ptb-xl:1", Some(10)), Split::Test);
 }
 
 #[test]
@@ -192,9 +192,9 @@ fn limb_screen_detects_inconsistent_leads() {
     let i: Vec<f64> = (0..500).map(|t| (t as f64 * 0.1).sin()).collect();
     let ii: Vec<f64> = (0..500).map(|t| (t as f64 * 0.07).cos()).collect();
     let iii: Vec<f64> = ii.iter().zip(&i).map(|(b, a)| b - a).collect();
-    assert!(data::limb_mismatch_mv(&i, &ii, &iii) < 1e-12);
+    assert!(prep::limb_mismatch_mv(&i, &ii, &iii) < 1e-12);
     let wrong: Vec<f64> = iii.iter().map(|v| v * 1.5).collect();
-    assert!(data::limb_mismatch_mv(&i, &ii, &wrong) > data::LIMB_TOLERANCE_MV);
+    assert!(prep::limb_mismatch_mv(&i, &ii, &wrong) > prep::LIMB_TOLERANCE_MV);
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn cleaning_resamples_to_100_hz_and_removes_baseline() {
             (2.0 * std::f64::consts::PI * 5.0 * s).sin() + 2.0
         })
         .collect();
-    let y = data::clean_lead_100hz(&x, fs).unwrap_or_default();
+    let y = prep::clean_lead_100hz(&x, fs).unwrap_or_default();
     assert_eq!(y.len(), 1000);
     let mean = y[100..900].iter().sum::<f64>() / 800.0;
     assert!(mean.abs() < 0.1, "baseline left: {mean}");
@@ -258,7 +258,7 @@ fn a_decoder_overfits_a_few_windows() {
     let loss_at = |model: &super::decoder::Decoder| {
         let all = train::predict_set(
             &model.valid(),
-            data::InputNorm::ZScore,
+            prep::InputNorm::ZScore,
             &data,
             &Device::flex(),
         )
@@ -281,7 +281,7 @@ fn a_decoder_overfits_a_few_windows() {
 #[test]
 fn training_loops_run_and_keep_the_best_state() {
     let d = cpu();
-    let mut data = data::TrainingData {
+    let mut data = prep::TrainingData {
         train: synthetic_set(16, 1),
         val: synthetic_set(4, 2),
         ..Default::default()
@@ -403,7 +403,7 @@ fn saved_models_reload_exactly_and_a_changed_file_is_refused() {
     let x = random(2 * 3 * WINDOW, 12);
     let mut xz = x.clone();
     for window in xz.chunks_mut(3 * WINDOW) {
-        data::zscore_window(window, WINDOW);
+        prep::zscore_window(window, WINDOW);
     }
     let direct =
         read_f32(reloaded.forward(tensor3(xz, [2, 3, WINDOW], &d), None)).unwrap_or_default();

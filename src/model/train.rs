@@ -22,11 +22,11 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 
 pub use super::card::StageSummary;
-use super::data::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::loss::{reconstruction_loss, supcon_loss};
 use super::{EMBEDDING_DIM, ModelError, WINDOW};
+use crate::prep::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
 
@@ -921,7 +921,7 @@ pub fn train_decoder(
 }
 
 fn stable_stage_seed(stage: &str) -> u64 {
-    super::data::stable_hash(stage)
+    crate::prep::stable_hash(stage)
 }
 
 /// Which of the training data's splits a stage validates on.

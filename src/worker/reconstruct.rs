@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use super::{JobContext, JobOutput};
 use crate::dsp::rpeaks;
 use crate::metrics::{self, LeadMetrics};
-pub use crate::model::data::missing_inputs;
 use crate::model::{DeviceChoice, Reconstructor};
 pub use crate::model::{INPUT_LEADS, ModelVariant, TARGET_LEADS};
+pub use crate::prep::missing_inputs;
 use crate::wfdb::Record;
 
 /// What the job needs from a set of trained models.
@@ -148,7 +148,7 @@ pub(super) fn run(
     }
     // The models were trained on the reference cleaning: use it, whatever the viewer shows.
     let clean_named = |name: &str| -> Result<Option<Vec<f64>>, String> {
-        crate::model::data::clean_named_lead(record, name).map_err(|err| err.to_string())
+        crate::prep::clean_named_lead(record, name).map_err(|err| err.to_string())
     };
     let mut inputs = Vec::with_capacity(3);
     for name in INPUT_LEADS {

@@ -1,5 +1,6 @@
-//! Training data: records → cleaned 100 Hz leads → windows of 256 samples (hop 64) → quality control →
-//! x (I, II, V2 in mV), y (V1, V3–V6 in mV) and label bits, with a patient-independent split.
+//! Data preparation, for training and evaluation alike: records → cleaned 100 Hz leads → windows of
+//! 256 samples (hop 64) → quality control → x (I, II, V2 in mV), y (V1, V3–V6 in mV) and label bits,
+//! with a patient-independent split. No burn here: [`model`](crate::model) consumes what this makes.
 //!
 //! Splits: PTB-XL records use `strat_fold` (1–8 train, 9 validation, 10 test); every other record is
 //! placed by a hash of its patient id (70 / 15 / 15), so one patient never lands in two splits.
@@ -12,12 +13,28 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{INPUT_LEADS, ModelError, TARGET_LEADS, WINDOW};
 use crate::dataset::{self, DatasetKind, RecordEntry};
 use crate::dsp::clean::{CleanConfig, OutputLength, clean_leads};
 use crate::dsp::segment::{QcConfig, QcThresholds, amplitude_and_rms};
 use crate::progress::Progress;
 use crate::wfdb::Record;
+
+/// Leads the models rebuild, in output-channel order.
+pub const TARGET_LEADS: [&str; 5] = ["V1", "V3", "V4", "V5", "V6"];
+/// Leads the models read, in input-channel order.
+pub const INPUT_LEADS: [&str; 3] = ["I", "II", "V2"];
+/// Window length in samples at 100 Hz.
+pub const WINDOW: usize = 256;
+
+/// Why data could not be prepared. One line each, naming the file or step.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepError {
+    #[error("data: {0}")]
+    Data(String),
+    /// The caller asked the work to stop ([`Progress::cancelled`]).
+    #[error("stopped on request")]
+    Stopped,
+}
 
 /// Lead order of a loaded record: the three inputs then the five targets.
 pub const ALL_LEADS: [&str; 8] = ["I", "II", "V2", "V1", "V3", "V4", "V5", "V6"];
@@ -85,14 +102,14 @@ fn to_mv(signal: &[f64], unit: Option<&str>) -> Vec<f64> {
 /// Cleans one lead and brings it to 100 Hz with the `dsp` module's METHOD.md pipeline (resample,
 /// notch below Nyquist only, Butterworth 0.5–45 Hz `filtfilt`, 0.6 s median baseline), keeping the
 /// whole record. Non-finite samples are replaced by 0 first.
-pub fn clean_lead_100hz(signal: &[f64], fs_hz: f64) -> Result<Vec<f64>, ModelError> {
+pub fn clean_lead_100hz(signal: &[f64], fs_hz: f64) -> Result<Vec<f64>, PrepError> {
     let mut cleaned = clean_leads_100hz(&[signal], fs_hz)?;
     Ok(cleaned.pop().unwrap_or_default())
 }
 
 /// [`clean_lead_100hz`] for leads of one record (one length), cleaned together: the filters are
 /// designed once and run over several leads at a time, with the same result.
-pub fn clean_leads_100hz(signals: &[&[f64]], fs_hz: f64) -> Result<Vec<Vec<f64>>, ModelError> {
+pub fn clean_leads_100hz(signals: &[&[f64]], fs_hz: f64) -> Result<Vec<Vec<f64>>, PrepError> {
     let finite: Vec<Vec<f64>> = signals
         .iter()
         .map(|s| {
@@ -106,12 +123,12 @@ pub fn clean_leads_100hz(signals: &[&[f64]], fs_hz: f64) -> Result<Vec<Vec<f64>>
         length: OutputLength::Full,
         ..CleanConfig::default()
     };
-    clean_leads(&slices, fs_hz, &config).map_err(|e| ModelError::Data(format!("cleaning: {e}")))
+    clean_leads(&slices, fs_hz, &config).map_err(|e| PrepError::Data(format!("cleaning: {e}")))
 }
 
 /// A record's lead by name, in mV, cleaned at 100 Hz over the whole record (`None` when absent):
 /// what the models take and what their reconstructions are compared with.
-pub fn clean_named_lead(record: &Record, name: &str) -> Result<Option<Vec<f64>>, ModelError> {
+pub fn clean_named_lead(record: &Record, name: &str) -> Result<Option<Vec<f64>>, PrepError> {
     let Some(index) = record.signal_index(name) else {
         return Ok(None);
     };
@@ -119,7 +136,7 @@ pub fn clean_named_lead(record: &Record, name: &str) -> Result<Option<Vec<f64>>,
     let signal = record.signal(index).unwrap_or(&[]);
     clean_lead_100hz(&to_mv(signal, unit), record.fs_hz())
         .map(Some)
-        .map_err(|err| ModelError::Data(format!("lead {name}: {err}")))
+        .map_err(|err| PrepError::Data(format!("lead {name}: {err}")))
 }
 
 /// How the decoder's input window x̂ is normalised.
@@ -221,7 +238,7 @@ pub const LUDB_COMMON_GAIN_ADU_PER_MV: f64 = 1000.0;
 pub fn load_record(
     entry: &RecordEntry,
     screening: &mut Screening,
-) -> Result<Option<LoadedRecord>, ModelError> {
+) -> Result<Option<LoadedRecord>, PrepError> {
     load_record_scaled(entry, screening, LudbScaling::Skip)
 }
 
@@ -230,7 +247,7 @@ pub fn load_record_scaled(
     entry: &RecordEntry,
     screening: &mut Screening,
     ludb: LudbScaling,
-) -> Result<Option<LoadedRecord>, ModelError> {
+) -> Result<Option<LoadedRecord>, PrepError> {
     let record = match Record::read(&entry.header_path) {
         Ok(record) => record,
         Err(_) => {
@@ -369,7 +386,7 @@ fn window_leads(window: &[f32]) -> Vec<&[f32]> {
 
 /// Fits [`QcThresholds`] (0.1th and 99.9th percentiles of every lead's amplitude and RMS, NumPy's
 /// percentile) on up to [`QC_FIT_WINDOWS`] of `windows`, tolerating `max_bad_leads` when applied.
-pub fn fit_qc(windows: &[&[f32]], max_bad_leads: usize) -> Result<QcThresholds, ModelError> {
+pub fn fit_qc(windows: &[&[f32]], max_bad_leads: usize) -> Result<QcThresholds, PrepError> {
     let step = (windows.len() / QC_FIT_WINDOWS).max(1);
     let sample: Vec<Vec<&[f32]>> = windows
         .iter()
@@ -380,8 +397,7 @@ pub fn fit_qc(windows: &[&[f32]], max_bad_leads: usize) -> Result<QcThresholds, 
         max_bad_leads,
         ..QcConfig::default()
     };
-    QcThresholds::fit(&sample, config)
-        .map_err(|e| ModelError::Data(format!("quality control: {e}")))
+    QcThresholds::fit(&sample, config).map_err(|e| PrepError::Data(format!("quality control: {e}")))
 }
 
 /// Everything training needs, assembled once.
@@ -453,7 +469,7 @@ pub fn assemble(
     folders: &[PathBuf],
     qc_max_bad_leads: usize,
     progress: &mut dyn Progress,
-) -> Result<TrainingData, ModelError> {
+) -> Result<TrainingData, PrepError> {
     let options = AssembleOptions {
         qc_max_bad_leads,
         ..AssembleOptions::default()
@@ -464,17 +480,17 @@ pub fn assemble(
 /// [`assemble`] with explicit options: given QC bounds (from the models' training data) let a
 /// dataset never trained on be assembled whole, e.g. LUDB with [`LudbScaling::CommonGain`].
 /// The fraction advances record by record (reading and cleaning are the slow part); `progress`
-/// is polled once per record and stops assembly with [`ModelError::Stopped`].
+/// is polled once per record and stops assembly with [`PrepError::Stopped`].
 pub fn assemble_with(
     folders: &[PathBuf],
     options: &AssembleOptions,
     progress: &mut dyn Progress,
-) -> Result<TrainingData, ModelError> {
+) -> Result<TrainingData, PrepError> {
     let qc_max_bad_leads = options.qc_max_bad_leads;
     let mut data = TrainingData::default();
     let mut entries: Vec<RecordEntry> = Vec::new();
     for folder in folders {
-        let index = dataset::open_folder(folder).map_err(|e| ModelError::Data(e.to_string()))?;
+        let index = dataset::open_folder(folder).map_err(|e| PrepError::Data(e.to_string()))?;
         data.index_problems += index.problems.len();
         progress.message(&format!(
             "{}: {} records ({}), {} index problems",
@@ -488,7 +504,7 @@ pub fn assemble_with(
     let mut n_done = 0;
     for entry in &entries {
         if progress.cancelled() {
-            return Err(ModelError::Stopped);
+            return Err(PrepError::Stopped);
         }
         progress.fraction(n_done as f32 / entries.len() as f32);
         n_done += 1;
@@ -558,7 +574,7 @@ pub fn assemble_with(
                 .map(|(_, _, w)| w.as_slice())
                 .collect();
             if train_windows.is_empty() {
-                return Err(ModelError::Data(
+                return Err(PrepError::Data(
                     "no training window: no usable record with leads I, II, V1-V6 in the train split"
                         .to_string(),
                 ));
