@@ -267,16 +267,10 @@ fn quality_control_keeps_the_windows_the_models_were_trained_on() {
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models_dir().join("card.json")).unwrap())
             .unwrap();
-    let folders: Vec<PathBuf> = [
-        "challenge-2021",
-        "code15",
-        "ptbdb",
-        "ecg-arrhythmia",
-        "ptb-xl",
-    ]
-    .iter()
-    .map(|name| data_root.join(name))
-    .collect();
+    let folders: Vec<PathBuf> = common::SHIPPED_TRAINING_FOLDERS
+        .iter()
+        .map(|name| data_root.join(name))
+        .collect();
     let assembled = prep::assemble(&folders, 0, &mut precordial::progress::Silent).unwrap();
     for (split, set) in [
         ("train", &assembled.train),

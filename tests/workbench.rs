@@ -363,16 +363,10 @@ fn screenshots() {
         harness.run_steps(4);
         if name == "study" {
             // The shipped models on the held-out split of their training data.
-            let folders: Vec<String> = [
-                "challenge-2021",
-                "code15",
-                "ptbdb",
-                "ecg-arrhythmia",
-                "ptb-xl",
-            ]
-            .iter()
-            .map(|d| shared_data().join(d).display().to_string())
-            .collect();
+            let folders: Vec<String> = common::SHIPPED_TRAINING_FOLDERS
+                .iter()
+                .map(|d| shared_data().join(d).display().to_string())
+                .collect();
             harness.state_mut().study.eval.data_folders = folders.join("\n");
             harness.state_mut().run_evaluation();
             settle(&mut harness);

@@ -4,6 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The shared folders the shipped models were trained on (their card's `data_sources`).
+pub const SHIPPED_TRAINING_FOLDERS: [&str; 5] = [
+    "challenge-2021",
+    "code15",
+    "ptbdb",
+    "ecg-arrhythmia",
+    "ptb-xl",
+];
+
 /// The shared data folder (`$PRECORDIAL_DATA`, else `../shared/data` beside the crate).
 ///
 /// Outside CI a missing folder skips the test loudly; in CI (`CI=true`) it fails, so a broken
