@@ -336,8 +336,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Viridis colour for `v` in 0..1 (five-point piecewise-linear approximation).
+/// Viridis colour for `v` in 0..1 as SVG's `#rrggbb`.
 pub fn viridis(v: f64) -> String {
+    let [r, g, b] = viridis_rgb(v);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Viridis colour for `v` in 0..1 (five-point piecewise-linear approximation; NaN is the low end):
+/// the one colour map of the report's figures and the workbench's heatmap.
+pub fn viridis_rgb(v: f64) -> [u8; 3] {
     const STOPS: [(f64, [f64; 3]); 5] = [
         (0.0, [68.0, 1.0, 84.0]),
         (0.25, [59.0, 82.0, 139.0]),
@@ -353,10 +360,7 @@ pub fn viridis(v: f64) -> String {
     let k = STOPS.iter().position(|(s, _)| *s >= v).unwrap_or(4).max(1);
     let ((s0, c0), (s1, c1)) = (STOPS[k - 1], STOPS[k]);
     let t = (v - s0) / (s1 - s0);
-    let c: Vec<u8> = (0..3)
-        .map(|i| (c0[i] + t * (c1[i] - c0[i])).round() as u8)
-        .collect();
-    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+    std::array::from_fn(|i| (c0[i] + t * (c1[i] - c0[i])).round() as u8)
 }
 
 #[cfg(test)]

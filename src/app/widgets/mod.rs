@@ -1,4 +1,13 @@
-//! Small widgets shared by several panels (so that no panel imports another for them).
+//! Widgets the panels share (so that no panel imports another for them): each draws a plain data
+//! struct and returns its `Response`.
+
+mod heatmap;
+mod metric_table;
+mod radar;
+
+pub use heatmap::{AffinityMatrix, heatmap_ui};
+pub use metric_table::{LeadRow, metrics_table_ui};
+pub use radar::{ClassRmse, RADAR_RINGS_MV, class_picker_ui, radar_ui};
 
 /// A running job (an evaluation or a training), for its progress bar.
 #[derive(Clone, Debug, PartialEq)]

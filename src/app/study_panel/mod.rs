@@ -1,0 +1,275 @@
+//! The study panels: k-NN affinity heatmaps (x̂ and ĥ), the per-class RMSE radar (C vs C-h), and the
+//! per-lead metrics table with the paper's published numbers beside ours.
+//!
+//! The panel (this file) owns its state and actions; [`results`] turns an evaluation report into the
+//! plain structs the [`widgets`](super::widgets) draw ([`StudyResults::from_report`]); [`form`] is
+//! the evaluation form. Until an evaluation has run or a report is
+//! loaded, only the paper's published numbers are shown, labelled as such; nothing here is invented.
+//!
+//! An evaluation is run from the panel's form ([`EvalForm`]) as a worker job (`Job::Evaluate`), with
+//! the same engine and defaults as `precordial eval`; its report is shown exactly as a loaded one.
+
+mod form;
+mod results;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::reconstruct_panel::{ModelsStatus, NO_MODELS};
+pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, RADAR_RINGS_MV};
+use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
+use crate::eval::paper;
+pub use form::{EvalForm, EvalSplit};
+pub use results::StudyResults;
+
+/// Shown until an evaluation has run or a report is loaded.
+pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first (above, with the loaded models), or load the report `precordial eval` wrote: there are no affinity matrices, per-class errors or metrics of ours to show yet.";
+
+/// Shown after an evaluation was cancelled.
+pub const EVALUATION_CANCELLED: &str = "Evaluation cancelled: no report.";
+
+/// Where the last evaluation started from the panel stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum EvalStatus {
+    #[default]
+    Idle,
+    Running,
+    /// Done; the line says where the report went.
+    Finished(String),
+    Cancelled,
+    Failed(String),
+}
+
+/// What the user asked of the panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StudyAction {
+    /// Read a report (`report.json` or the folder holding it).
+    LoadReport(PathBuf),
+    /// Run the evaluation the form describes.
+    RunEvaluation,
+    CancelEvaluation,
+    /// Start, cancel or use a training (the "Train models" section).
+    Train(super::train_panel::TrainAction),
+}
+
+/// The panel's state. The report path and the evaluation form are saved with the settings; results
+/// and the run's status are not.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StudyPanel {
+    #[serde(skip)]
+    pub results: Option<StudyResults>,
+    /// Classes shown on the radar (by name); empty = all.
+    #[serde(skip)]
+    pub radar_classes: Vec<String>,
+    /// Path typed for the report to load.
+    pub report_path: String,
+    pub eval: EvalForm,
+    #[serde(skip)]
+    pub eval_status: EvalStatus,
+    /// The "Train models" section (its form is saved with the settings).
+    pub train: super::train_panel::TrainPanel,
+}
+
+impl StudyPanel {
+    /// Draws the panel. `models` says whether an evaluation can run; `running` is the evaluation in
+    /// progress, if any; `device` and `training` are the models' device and the training in
+    /// progress, for the "Train models" section. Returns what the user asked for.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        models: &ModelsStatus,
+        running: Option<&JobProgressView>,
+        device: crate::model::DeviceChoice,
+        training: Option<&JobProgressView>,
+    ) -> Option<StudyAction> {
+        let mut action = None;
+        ui.heading("Study the models");
+        egui::CollapsingHeader::new("Run an evaluation")
+            .default_open(true)
+            .show(ui, |ui| {
+                action = self.evaluation_form_ui(ui, models, running);
+            });
+        egui::CollapsingHeader::new("Train models")
+            .default_open(false)
+            .show(ui, |ui| {
+                if let Some(train) = self.train.ui(ui, device, training) {
+                    action = Some(StudyAction::Train(train));
+                }
+            });
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.label("Evaluation report");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.report_path)
+                    .hint_text("report.json or the folder `precordial eval` wrote")
+                    .desired_width(380.0),
+            );
+            if ui.button("Load report").clicked() && !self.report_path.trim().is_empty() {
+                action = Some(StudyAction::LoadReport(PathBuf::from(
+                    self.report_path.trim(),
+                )));
+            }
+        });
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            match &self.results {
+                None => {
+                    ui.colored_label(ui.visuals().warn_fg_color, RUN_EVALUATION_FIRST);
+                }
+                Some(results) => {
+                    ui.label(&results.summary);
+                }
+            }
+            ui.separator();
+            ui.heading("k-NN affinity").on_hover_text(
+                "For each test window, its k nearest neighbours by cosine similarity: A[i][j] is the mean fraction of a class-i window's neighbours that are of class j. A strong diagonal means the representation groups windows by diagnosis.",
+            );
+            match &self.results {
+                Some(results) => {
+                    ui.columns(2, |columns| {
+                        if let (Some(left), Some(matrix)) = (columns.get_mut(0), &results.affinity_x) {
+                            heatmap_ui(left, matrix);
+                        }
+                        if let (Some(right), Some(matrix)) = (columns.get_mut(1), &results.affinity_h) {
+                            heatmap_ui(right, matrix);
+                        }
+                    });
+                }
+                None => {
+                    let (x, h) = paper::AFFINITY_DIAGONAL;
+                    ui.label(format!("(no evaluation yet) — published diagonal means (k = {}): {x:.3} for the inputs, {h:.3} for the embeddings ĥ.", paper::AFFINITY_K));
+                }
+            }
+            ui.separator();
+            ui.heading("Per-class RMSE, C vs C-h").on_hover_text(
+                "Root-mean-square error of the reconstructed leads per diagnostic class; n is the number of test windows of the class.",
+            );
+            match &self.results {
+                Some(results) if !results.class_rmse.is_empty() => {
+                    class_picker_ui(ui, &results.class_rmse, &mut self.radar_classes);
+                    let shown: Vec<ClassRmse> = results
+                        .class_rmse
+                        .iter()
+                        .filter(|c| self.radar_classes.is_empty() || self.radar_classes.contains(&c.class_name))
+                        .cloned()
+                        .collect();
+                    radar_ui(ui, &shown);
+                }
+                _ => {
+                    ui.label("(no evaluation yet)");
+                }
+            }
+            ui.separator();
+            ui.heading("Per-lead metrics").on_hover_text(
+                "RMSE in mV (lower is better); R², the fraction of the lead's variance explained; Pearson r, the shape correlation (per window, averaged).",
+            );
+            let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
+            metrics_table_ui(ui, ours);
+        });
+        action
+    }
+
+    /// The evaluation form, its Run button (enabled with loaded models), and the progress bar with
+    /// Cancel while an evaluation runs.
+    fn evaluation_form_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        models: &ModelsStatus,
+        running: Option<&JobProgressView>,
+    ) -> Option<StudyAction> {
+        let mut action = None;
+        egui::Grid::new("evaluation_form")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Dataset folders").on_hover_text(
+                    "PTB-XL, Challenge 2021, CODE-15, PTB, LUDB or any WFDB folder; records are cleaned, screened and split exactly as the models were trained.",
+                );
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.eval.data_folders)
+                        .hint_text("one folder per line")
+                        .desired_rows(2)
+                        .desired_width(480.0),
+                );
+                ui.end_row();
+                ui.label("Split");
+                ui.horizontal(|ui| {
+                    for split in EvalSplit::ALL {
+                        ui.selectable_value(&mut self.eval.split, split, split.label())
+                            .on_hover_text(split.hint());
+                    }
+                });
+                ui.end_row();
+                if self.eval.split == EvalSplit::All {
+                    ui.label("Reference folders").on_hover_text(
+                        "The models' training data: its train split fits quality control and the least-squares baseline, so the evaluated records are never fitted on.",
+                    );
+                    ui.add(
+                        egui::TextEdit::multiline(&mut self.eval.reference_folders)
+                            .hint_text("the models' training data, one folder per line")
+                            .desired_rows(2)
+                            .desired_width(480.0),
+                    );
+                    ui.end_row();
+                }
+                ui.label("k")
+                    .on_hover_text("Neighbours for the k-NN class-affinity matrices.");
+                ui.add(egui::DragValue::new(&mut self.eval.k).range(1..=100));
+                ui.end_row();
+                ui.label("Output folder").on_hover_text(
+                    "Where report.json, report.md, the CSVs and figures are written, as by `precordial eval --out`. A folder that holds a report is refused: a report is never replaced.",
+                );
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.eval.out_dir)
+                        .hint_text("optional: leave empty to keep the result here only")
+                        .desired_width(480.0),
+                );
+                ui.end_row();
+            });
+        ui.horizontal(|ui| {
+            let button = ui.add_enabled(
+                matches!(models, ModelsStatus::Loaded { .. }) && running.is_none(),
+                egui::Button::new("Run evaluation"),
+            );
+            let button = match models {
+                ModelsStatus::Loaded { device } => match running {
+                    Some(_) => button.on_disabled_hover_text("An evaluation is running."),
+                    None => button.on_hover_text(format!(
+                        "Evaluate the loaded models (device {device}) as `precordial eval` does."
+                    )),
+                },
+                ModelsStatus::Loading => {
+                    button.on_disabled_hover_text("The models are still loading.")
+                }
+                ModelsStatus::Failed(reason) => {
+                    button.on_disabled_hover_text(format!("Models not loaded: {reason}"))
+                }
+                ModelsStatus::Absent => button.on_disabled_hover_text(NO_MODELS),
+            };
+            if button.clicked() {
+                action = Some(StudyAction::RunEvaluation);
+            }
+            if let Some(progress) = running
+                && progress.bar_ui(ui, "Cancel evaluation")
+            {
+                action = Some(StudyAction::CancelEvaluation);
+            }
+        });
+        match &self.eval_status {
+            EvalStatus::Idle | EvalStatus::Running => {}
+            EvalStatus::Finished(text) => {
+                ui.label(text);
+            }
+            EvalStatus::Cancelled => {
+                ui.colored_label(ui.visuals().warn_fg_color, EVALUATION_CANCELLED);
+            }
+            EvalStatus::Failed(reason) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Evaluation failed: {reason}"),
+                );
+            }
+        }
+        action
+    }
+}

@@ -1,0 +1,86 @@
+//! What the Study panel shows, made from an evaluation report: the widgets' view of it.
+
+use super::{AffinityMatrix, ClassRmse, LeadRow};
+use crate::metrics::LeadMetrics;
+
+/// What an evaluation produced, in the shape the widgets draw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StudyResults {
+    /// One line saying what was evaluated (dataset, split, records, windows, device).
+    pub summary: String,
+    pub affinity_x: Option<AffinityMatrix>,
+    pub affinity_h: Option<AffinityMatrix>,
+    pub class_rmse: Vec<ClassRmse>,
+    pub lead_metrics: Vec<LeadRow>,
+}
+
+impl StudyResults {
+    /// The widgets' view of a `precordial eval` report.
+    pub fn from_report(report: &crate::eval::EvalReport) -> Self {
+        use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+        let matrix = |title: &str, a: &crate::eval::Affinity| AffinityMatrix {
+            title: title.to_owned(),
+            class_names: a.classes.clone(),
+            counts: a.counts.clone(),
+            values: a.matrix.clone(),
+            diagonal_mean: a.diagonal_mean,
+            k: a.k,
+        };
+        let mut lead_metrics: Vec<LeadRow> = report
+            .per_lead
+            .iter()
+            .map(|(lead, models)| LeadRow {
+                lead: lead.clone(),
+                least_squares: models.get(LEAST_SQUARES).copied(),
+                c: models.get(MODEL_C).copied(),
+                ch: models.get(MODEL_CH).copied(),
+            })
+            .collect();
+        if !lead_metrics.is_empty() {
+            let mean = |model: &str| {
+                let of_model: Vec<&LeadMetrics> = report
+                    .per_lead
+                    .values()
+                    .filter_map(|models| models.get(model))
+                    .collect();
+                (!of_model.is_empty()).then(|| LeadMetrics::mean(of_model.iter().copied()))
+            };
+            lead_metrics.push(LeadRow {
+                lead: "Mean".to_owned(),
+                least_squares: mean(LEAST_SQUARES),
+                c: mean(MODEL_C),
+                ch: mean(MODEL_CH),
+            });
+        }
+        let data = &report.data;
+        Self {
+            summary: format!(
+                "{} · split {} · {} records · {} windows · device {}",
+                data.datasets.join(", "),
+                data.split,
+                data.records,
+                data.windows,
+                data.device
+            ),
+            affinity_x: report
+                .affinity
+                .as_ref()
+                .map(|pair| matrix("inputs (flattened, normalised)", &pair.x)),
+            affinity_h: report
+                .affinity
+                .as_ref()
+                .map(|pair| matrix("embeddings ĥ", &pair.h)),
+            class_rmse: report
+                .radar
+                .iter()
+                .map(|row| ClassRmse {
+                    class_name: row.class.clone(),
+                    n_windows: row.n_windows,
+                    rmse_c_mv: row.rmse_c_mv,
+                    rmse_ch_mv: row.rmse_ch_mv,
+                })
+                .collect(),
+            lead_metrics,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Per-lead RMSE, R² and Pearson r of ours (least squares, C, C-h) beside the paper's.
+
+use crate::eval::paper;
+use crate::metrics::LeadMetrics;
+
+/// One row of our per-lead metrics: each model's numbers where the evaluation has them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadRow {
+    pub lead: String,
+    pub least_squares: Option<LeadMetrics>,
+    pub c: Option<LeadMetrics>,
+    pub ch: Option<LeadMetrics>,
+}
+
+/// Per-lead metrics: ours (least squares, C, C-h, when given) beside the paper's published numbers.
+pub fn metrics_table_ui(ui: &mut egui::Ui, ours: &[LeadRow]) -> egui::Response {
+    ui.vertical(|ui| metrics_table_contents_ui(ui, ours))
+        .response
+}
+
+fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
+    let format_ours = |lead: &str, pick: &dyn Fn(&LeadRow) -> Option<f64>| {
+        ours.iter()
+            .find(|row| row.lead == lead)
+            .and_then(pick)
+            .map_or_else(|| "–".to_owned(), |value| format!("{value:.3}"))
+    };
+    for (title, metric) in [
+        (
+            "RMSE (mV)",
+            (|m: &LeadMetrics| m.rmse_mv) as fn(&LeadMetrics) -> f64,
+        ),
+        ("R²", |m: &LeadMetrics| m.r2),
+        ("Pearson r", |m: &LeadMetrics| m.pearson),
+    ] {
+        ui.label(egui::RichText::new(title).strong());
+        egui::Grid::new(format!("metrics_table_{title}"))
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "Lead",
+                    "C (paper)",
+                    "C-h (paper)",
+                    "least squares (ours)",
+                    "C (ours)",
+                    "C-h (ours)",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for (lead, paper_c, paper_ch) in paper::table_i_metrics() {
+                    ui.label(lead);
+                    ui.label(format!("{:.3}", metric(&paper_c)));
+                    ui.label(format!("{:.3}", metric(&paper_ch)));
+                    ui.label(format_ours(lead, &|row| {
+                        row.least_squares.as_ref().map(metric)
+                    }));
+                    ui.label(format_ours(lead, &|row| row.c.as_ref().map(metric)));
+                    ui.label(format_ours(lead, &|row| row.ch.as_ref().map(metric)));
+                    ui.end_row();
+                }
+            });
+    }
+    ui.small("Paper: Youssef & Singla (2026), PTB-XL, patient-independent test fold. \"–\": not in our evaluation (or none loaded).");
+}
