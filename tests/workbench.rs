@@ -38,7 +38,7 @@ fn harness_with(paths: Vec<PathBuf>, wgpu: bool) -> Harness<'static, App> {
     if wgpu {
         builder = builder.wgpu();
     }
-    let mut harness = builder.build_ui_state(|ui, app: &mut App| app.ui_root(ui), app);
+    let mut harness = builder.build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
     settle(&mut harness);
     harness
 }

@@ -68,7 +68,7 @@ pub fn run_scenario(
         };
         frame_index += 1;
         let start = Instant::now();
-        let output = ctx.run_ui(input, |ui| app.ui_root(ui));
+        let output = ctx.run_ui(input, |ui| app.frame_ui(ui));
         let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
         let elapsed = start.elapsed();
         std::hint::black_box(primitives);

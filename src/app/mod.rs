@@ -4,7 +4,7 @@
 //! fields (`#[serde(skip)]`: the loaded record, the dataset list, the worker). Each panel lives in its
 //! own file and draws from prepared state; heavy work (reading, indexing, cleaning, reconstruction,
 //! evaluation, training, exports) is submitted to the [`worker`](crate::worker) and its results are
-//! picked up in [`App::poll_worker`] at the start of each frame.
+//! picked up in [`App::logic`] (eframe's `App::logic`) before each frame is drawn.
 //!
 //! Not for: signal processing or model code (those are library modules the panels call through jobs).
 
@@ -786,16 +786,31 @@ impl App {
         self.browser.invalidate();
     }
 
-    /// Every frame: poll the worker, handle dropped files and shortcuts, lay the panels out.
-    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
+    /// Every frame before drawing (eframe's `App::logic`): take the worker's results, start the
+    /// re-cleaning an edit asked for, apply the theme, handle dropped files and shortcuts. Nothing
+    /// here draws; [`Self::ui_root`] then only lays the panels out.
+    pub fn logic(&mut self, ctx: &egui::Context) {
         self.poll_worker();
         self.update_cleaning();
-        self.apply_theme(&ctx);
-        self.handle_dropped_files(&ctx);
-        self.handle_shortcuts(&ctx);
+        self.apply_theme(ctx);
+        self.handle_dropped_files(ctx);
+        self.handle_shortcuts(ctx);
         self.export.poll(&mut self.notices);
+        if self.worker.is_busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
 
+    /// [`Self::logic`] then [`Self::ui_root`]: one whole frame, for hosts that only give a `Ui`
+    /// (the headless tests and benchmark).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.logic(&ctx);
+        self.ui_root(ui);
+    }
+
+    /// Every frame, after [`Self::logic`]: lay the panels out.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| match self.view {
@@ -806,10 +821,6 @@ impl App {
             View::Study => self.study_view_ui(ui),
             View::Settings => settings_panel::settings_ui(self, ui),
         });
-
-        if self.worker.is_busy() {
-            ctx.request_repaint_after(std::time::Duration::from_millis(100));
-        }
     }
 
     fn apply_theme(&self, ctx: &egui::Context) {
@@ -1166,6 +1177,10 @@ impl FrameStats {
 }
 
 impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        App::logic(self, ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.ui_root(ui);
         if let Some(stats) = &mut self.frame_stats {
