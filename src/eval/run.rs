@@ -112,54 +112,8 @@ pub fn evaluate(
                 .to_owned(),
         ));
     }
-    let qc_max_bad_leads = match (config.qc_max_bad_leads, models) {
-        (Some(n), _) => n,
-        (None, Some((m, dir))) => {
-            let path = m
-                .card()
-                .verify(dir, card::TRAINING_CONFIG)
-                .map_err(|e| EvalError::Input(e.to_string()))?;
-            card::load_ron::<TrainConfig>(&path)
-                .map_err(|e| EvalError::Input(e.to_string()))?
-                .qc_max_bad_leads
-        }
-        (None, None) => TrainConfig::new().qc_max_bad_leads,
-    };
-    let reference = if config.reference.is_empty() {
-        None
-    } else {
-        begin_stage(
-            progress,
-            at::REFERENCE,
-            "reference data: fitting quality control and the least-squares baseline",
-        )?;
-        let options = AssembleOptions {
-            qc_max_bad_leads,
-            ..AssembleOptions::default()
-        };
-        let mut loading = Span::new(&mut *progress, at::REFERENCE, at::DATA_AFTER_REFERENCE);
-        let reference = prep::assemble_with(&config.reference, &options, &mut loading)
-            .map_err(assembly_error)?;
-        Some(reference)
-    };
-    check_cancel(progress)?;
-    progress.fraction(if reference.is_some() {
-        at::DATA_AFTER_REFERENCE
-    } else {
-        at::DATA
-    });
-    let options = AssembleOptions {
-        qc_max_bad_leads,
-        ludb: config.ludb,
-        qc: reference.as_ref().and_then(|r| r.qc.clone()),
-    };
-    let from = if reference.is_some() {
-        at::DATA_AFTER_REFERENCE
-    } else {
-        at::DATA
-    };
-    let mut loading = Span::new(&mut *progress, from, at::BASELINE);
-    let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
+    let qc_max_bad_leads = qc_tolerance(config, models)?;
+    let (reference, data) = assemble(config, qc_max_bad_leads, progress)?;
     let all_windows;
     let set = match config.split {
         Some(split) => data.split(split),
@@ -236,14 +190,8 @@ pub fn evaluate(
         at::RECONSTRUCT,
         &format!("{} windows: reconstructing", set.len()),
     )?;
-    let predictions_c = models
-        .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::C))
-        .transpose()
-        .map_err(|e| EvalError::Input(e.to_string()))?;
-    let predictions_ch = models
-        .map(|(m, _)| m.reconstruct_windows(&set.x, ModelVariant::CH))
-        .transpose()
-        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let predictions_c = predict(models.map(|(m, _)| m), set, ModelVariant::C)?;
+    let predictions_ch = predict(models.map(|(m, _)| m), set, ModelVariant::CH)?;
     check_cancel(progress)?;
     progress.fraction(at::WINDOWS);
     let predictions = Predictions {
@@ -284,6 +232,84 @@ pub fn evaluate(
     check_cancel(progress)?;
     progress.fraction(1.0);
     Ok(report)
+}
+
+/// Bad leads a window may have: the caller's choice, else the models' own `training.ron`, else
+/// training's default.
+fn qc_tolerance(
+    config: &EvalConfig,
+    models: Option<(&Reconstructor, &Path)>,
+) -> Result<usize, EvalError> {
+    Ok(match (config.qc_max_bad_leads, models) {
+        (Some(n), _) => n,
+        (None, Some((m, dir))) => {
+            let path = m
+                .card()
+                .verify(dir, card::TRAINING_CONFIG)
+                .map_err(|e| EvalError::Input(e.to_string()))?;
+            card::load_ron::<TrainConfig>(&path)
+                .map_err(|e| EvalError::Input(e.to_string()))?
+                .qc_max_bad_leads
+        }
+        (None, None) => TrainConfig::new().qc_max_bad_leads,
+    })
+}
+
+/// The assembly stage: the reference data when given (its train split fits quality control and
+/// the baseline), then the evaluated data, screened with the reference's thresholds if any.
+fn assemble(
+    config: &EvalConfig,
+    qc_max_bad_leads: usize,
+    progress: &mut dyn Progress,
+) -> Result<(Option<TrainingData>, TrainingData), EvalError> {
+    let reference = if config.reference.is_empty() {
+        None
+    } else {
+        begin_stage(
+            progress,
+            at::REFERENCE,
+            "reference data: fitting quality control and the least-squares baseline",
+        )?;
+        let options = AssembleOptions {
+            qc_max_bad_leads,
+            ..AssembleOptions::default()
+        };
+        let mut loading = Span::new(&mut *progress, at::REFERENCE, at::DATA_AFTER_REFERENCE);
+        let reference = prep::assemble_with(&config.reference, &options, &mut loading)
+            .map_err(assembly_error)?;
+        Some(reference)
+    };
+    check_cancel(progress)?;
+    progress.fraction(if reference.is_some() {
+        at::DATA_AFTER_REFERENCE
+    } else {
+        at::DATA
+    });
+    let options = AssembleOptions {
+        qc_max_bad_leads,
+        ludb: config.ludb,
+        qc: reference.as_ref().and_then(|r| r.qc.clone()),
+    };
+    let from = if reference.is_some() {
+        at::DATA_AFTER_REFERENCE
+    } else {
+        at::DATA
+    };
+    let mut loading = Span::new(&mut *progress, from, at::BASELINE);
+    let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
+    Ok((reference, data))
+}
+
+/// One model's predictions [n, 5, 256] over a window set; `None` without models.
+fn predict(
+    models: Option<&Reconstructor>,
+    set: &WindowSet,
+    variant: ModelVariant,
+) -> Result<Option<Vec<f32>>, EvalError> {
+    models
+        .map(|m| m.reconstruct_windows(&set.x, variant))
+        .transpose()
+        .map_err(|e| EvalError::Input(e.to_string()))
 }
 
 /// The models' predictions over a window set, [n, 5, 256] each, where the models ran.
