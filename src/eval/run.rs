@@ -280,20 +280,16 @@ fn assemble(
         Some(reference)
     };
     check_cancel(progress)?;
-    progress.fraction(if reference.is_some() {
-        at::DATA_AFTER_REFERENCE
-    } else {
-        at::DATA
-    });
-    let options = AssembleOptions {
-        qc_max_bad_leads,
-        ludb: config.ludb,
-        qc: reference.as_ref().and_then(|r| r.qc.clone()),
-    };
     let from = if reference.is_some() {
         at::DATA_AFTER_REFERENCE
     } else {
         at::DATA
+    };
+    progress.fraction(from);
+    let options = AssembleOptions {
+        qc_max_bad_leads,
+        ludb: config.ludb,
+        qc: reference.as_ref().and_then(|r| r.qc.clone()),
     };
     let mut loading = Span::new(&mut *progress, from, at::BASELINE);
     let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
@@ -432,8 +428,8 @@ fn summary(
 }
 
 fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
-    let leads = metrics::fit_windows(&train.x, &train.y, TARGET_LEADS.len(), WINDOW)
-        .map_err(|e| EvalError::Input(e.to_string()))?;
+    let leads =
+        crate::model::fit_least_squares(train).map_err(|e| EvalError::Input(e.to_string()))?;
     leads
         .try_into()
         .map_err(|_| EvalError::Input("least squares: not one fit per target lead".to_owned()))

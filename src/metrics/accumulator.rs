@@ -106,11 +106,6 @@ impl MetricsAccumulator {
         self.pearson_windows += other.pearson_windows;
     }
 
-    /// Finite (truth, prediction) pairs pushed so far.
-    pub fn n_samples(&self) -> u64 {
-        self.n
-    }
-
     pub fn finish(&self) -> LeadMetrics {
         let n = self.n as f64;
         LeadMetrics {
@@ -195,9 +190,8 @@ pub fn lead_metrics<'a>(windows: impl IntoIterator<Item = (&'a [f64], &'a [f64])
 /// Metrics of one whole lead of one record, its Pearson r over the whole record (what the
 /// Reconstruct panel shows beside each lead); `None` with fewer than two finite pairs.
 pub fn record_metrics(truth: &[f64], prediction: &[f64]) -> Option<LeadMetrics> {
-    let mut acc = MetricsAccumulator::default();
-    acc.push(truth, prediction);
-    (acc.n_samples() >= 2).then(|| acc.finish())
+    let metrics = lead_metrics([(truth, prediction)]);
+    (metrics.n_samples >= 2).then_some(metrics)
 }
 
 /// Relative change of C-h against C in percent, as the paper's Table I: for RMSE a negative value

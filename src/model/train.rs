@@ -408,6 +408,8 @@ struct StageRun<'a> {
     grad_clip_norm: f64,
     /// Where the best state is checkpointed (`None`: not kept).
     checkpoint_dir: Option<&'a Path>,
+    /// Start from the stage's checkpoint in `checkpoint_dir` when there is one (`--resume`).
+    resume: bool,
 }
 
 /// The one training loop. Returns the best state by validation loss (the latest while there is no
@@ -420,6 +422,9 @@ fn run_stage<M: Module>(
     progress: &mut dyn TrainProgress,
 ) -> Result<(M, StageSummary), ModelError> {
     let stage = run.stage;
+    if run.resume {
+        resume_stage(&mut model, run.checkpoint_dir, stage, progress)?;
+    }
     let mut optimizer = adamw(run.weight_decay, run.grad_clip_norm).init();
     let budget_s = (run.max_minutes > 0.0).then_some(run.max_minutes * 60.0);
     let started = Instant::now();
@@ -573,10 +578,7 @@ pub fn train_encoder(
     let stage = "encoder";
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
-    let mut model = model_config.init(&ad_device);
-    if resume {
-        resume_stage(&mut model, checkpoint_dir, stage, progress)?;
-    }
+    let model = model_config.init(&ad_device);
     let classes_of = |set: &WindowSet| -> Vec<(usize, Vec<usize>)> {
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
         for bit in 0..64 {
@@ -621,6 +623,7 @@ pub fn train_encoder(
         weight_decay: config.weight_decay,
         grad_clip_norm: config.grad_clip_norm,
         checkpoint_dir,
+        resume,
     };
     let mut encoder_steps = EncoderSteps {
         data,
@@ -887,10 +890,7 @@ pub fn train_decoder(
     }
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
-    let mut model = model_config.init(&ad_device);
-    if resume {
-        resume_stage(&mut model, checkpoint_dir, stage, progress)?;
-    }
+    let model = model_config.init(&ad_device);
     let run = StageRun {
         stage,
         epochs: config.epochs,
@@ -899,6 +899,7 @@ pub fn train_decoder(
         weight_decay: config.weight_decay,
         grad_clip_norm: config.grad_clip_norm,
         checkpoint_dir,
+        resume,
     };
     let mut decoder_steps = DecoderSteps {
         train,
@@ -988,6 +989,7 @@ mod tests {
             weight_decay: 0.0,
             grad_clip_norm: 1.0,
             checkpoint_dir: None,
+            resume: false,
         }
     }
 

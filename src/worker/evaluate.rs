@@ -1,6 +1,7 @@
 //! The evaluation job: `precordial eval`'s engine ([`crate::eval::run::evaluate`]) over a dataset
 //! split with the loaded models, reporting to the job's progress and stopped by its cancel flag
-//! (the job context is the evaluation's [`Progress`](crate::progress::Progress)), and the report optionally written to a folder (never over an existing one).
+//! (the job context is the evaluation's [`Progress`](crate::progress::Progress)), and the report
+//! optionally written to a folder (never over an existing one).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
