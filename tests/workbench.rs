@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use precordial::app::{App, View};
+use precordial::app::{App, Settings, View};
 
 mod common;
 
@@ -62,13 +62,24 @@ fn settle(harness: &mut Harness<'static, App>) {
 fn opens_the_bundled_samples_on_first_start() {
     let harness = harness_with(Vec::new(), false);
     let app = harness.state();
-    assert_eq!(app.entries.len(), 6, "six bundled sample records listed");
-    let loaded = app.loaded.as_ref().expect("the first sample is shown");
+    assert_eq!(
+        app.records.entries.len(),
+        6,
+        "six bundled sample records listed"
+    );
+    let loaded = app
+        .records
+        .loaded
+        .as_ref()
+        .expect("the first sample is shown");
     assert_eq!(loaded.record.n_signals(), 12);
     // The status bar names the record, its leads, rate and length.
     harness.get_by_label_contains("HR09739 · 12 leads · 500 Hz · 10.0 s");
     harness.get_by_label("6 records listed");
-    assert!(app.leads_view.last_points_drawn > 0, "traces were drawn");
+    assert!(
+        app.settings.leads_view.last_points_drawn > 0,
+        "traces were drawn"
+    );
 }
 
 #[test]
@@ -77,7 +88,7 @@ fn switches_views_and_shows_honest_messages() {
 
     harness.get_by_label("Records").click();
     harness.run_steps(3);
-    assert_eq!(harness.state().view, View::Browser);
+    assert_eq!(harness.state().settings.view, View::Browser);
     harness.get_by_label("6 of 6 records");
     harness.get_by_label("HR09739");
 
@@ -103,17 +114,17 @@ fn switches_views_and_shows_honest_messages() {
         harness.get_by_label(display).click();
         harness.run_steps(2);
         assert!(
-            harness.state().leads_view.last_points_drawn > 0,
+            harness.state().settings.leads_view.last_points_drawn > 0,
             "{display}"
         );
     }
     harness.get_by_label("3×4 + rhythm").click();
     harness.run_steps(3);
     assert_eq!(
-        harness.state().grid.layout,
+        harness.state().settings.grid.layout,
         precordial::app::LeadLayout::ThreeByFourRhythm
     );
-    assert!(harness.state().leads_view.last_points_drawn > 0);
+    assert!(harness.state().settings.leads_view.last_points_drawn > 0);
 }
 
 #[test]
@@ -137,7 +148,12 @@ fn opens_a_record_from_a_typed_path_and_reports_bad_paths() {
 fn cleaning_reruns_live_and_reports_bad_parameters() {
     let mut harness = harness_with(Vec::new(), false);
     {
-        let cleaned = harness.state().cleaned.as_ref().expect("cleaned on load");
+        let cleaned = harness
+            .state()
+            .records
+            .cleaned
+            .as_ref()
+            .expect("cleaned on load");
         assert_eq!(cleaned.fs_hz, 100.0);
         assert_eq!(cleaned.leads.len(), 12);
         assert!(cleaned.leads.iter().all(Result::is_ok));
@@ -145,13 +161,18 @@ fn cleaning_reruns_live_and_reports_bad_parameters() {
         let n_peaks = cleaned.r_peaks_in_samples.as_ref().map_or(0, Vec::len);
         assert!((5..=20).contains(&n_peaks), "{n_peaks} R-peaks");
     }
-    harness.state_mut().cleaning.baseline_window_s = 0.8;
+    harness.state_mut().settings.cleaning.baseline_window_s = 0.8;
     settle(&mut harness);
-    let cleaned = harness.state().cleaned.as_ref().expect("cleaned again");
+    let cleaned = harness
+        .state()
+        .records
+        .cleaned
+        .as_ref()
+        .expect("cleaned again");
     assert_eq!(cleaned.config.baseline_window_s, 0.8);
 
-    harness.state_mut().cleaning.bandpass_low_hz = 5.0;
-    harness.state_mut().cleaning.bandpass_high_hz = 2.0;
+    harness.state_mut().settings.cleaning.bandpass_low_hz = 5.0;
+    harness.state_mut().settings.cleaning.bandpass_high_hz = 2.0;
     harness.run_steps(3);
     harness.get_by_label_contains("invalid config");
 }
@@ -160,9 +181,9 @@ fn cleaning_reruns_live_and_reports_bad_parameters() {
 fn command_line_paths_open_instead_of_the_samples() {
     let harness = harness_with(vec![samples_dir().join("HR12083.hea")], false);
     let app = harness.state();
-    assert_eq!(app.entries.len(), 1);
+    assert_eq!(app.records.entries.len(), 1);
     assert_eq!(
-        app.loaded.as_ref().map(|l| l.name.as_str()),
+        app.records.loaded.as_ref().map(|l| l.name.as_str()),
         Some("HR12083")
     );
 }
@@ -191,7 +212,7 @@ fn a_record_without_the_input_leads_is_refused_plainly() {
     harness.get_by_label_contains("lacks lead(s) II, V2");
     harness.get_by_label("12-lead").click();
     harness.run_steps(3);
-    assert!(harness.state().leads_view.last_points_drawn > 0);
+    assert!(harness.state().settings.leads_view.last_points_drawn > 0);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -211,10 +232,10 @@ fn the_browser_handles_the_full_ptbxl_list() {
     std::fs::create_dir_all(&dir).unwrap();
     precordial::dataset::ptbxl::write_synthetic_folder(&ptbxl, &dir, 21_799).unwrap();
     let mut harness = harness_with(vec![dir.clone()], false);
-    assert_eq!(harness.state().view, View::Browser);
-    assert_eq!(harness.state().entries.len(), 21_799);
+    assert_eq!(harness.state().settings.view, View::Browser);
+    assert_eq!(harness.state().records.entries.len(), 21_799);
     harness.get_by_label("21799 of 21799 records");
-    let first_id = harness.state().entries[0].record_id.clone();
+    let first_id = harness.state().records.entries[0].record_id.clone();
     harness.get_by_label(&first_id);
     let frames = 30;
     let start = Instant::now();
@@ -240,21 +261,23 @@ fn the_browser_handles_the_full_ptbxl_list() {
     // Filters: fold 10 (the test fold), then a class, then a search.
     let n_fold_10 = harness
         .state()
+        .records
         .entries
         .iter()
         .filter(|e| e.fold == Some(10))
         .count();
     assert!(n_fold_10 > 0);
-    harness.state_mut().browser.fold_filter = Some(10);
-    harness.state_mut().browser.invalidate();
+    harness.state_mut().settings.browser.fold_filter = Some(10);
+    harness.state_mut().settings.browser.invalidate();
     harness.run_steps(2);
     harness.get_by_label(&format!("{n_fold_10} of 21799 records"));
-    harness.state_mut().browser.fold_filter = None;
-    harness.state_mut().browser.class_filter = Some("MI".to_owned());
-    harness.state_mut().browser.invalidate();
+    harness.state_mut().settings.browser.fold_filter = None;
+    harness.state_mut().settings.browser.class_filter = Some("MI".to_owned());
+    harness.state_mut().settings.browser.invalidate();
     harness.run_steps(2);
     let n_mi = harness
         .state()
+        .records
         .entries
         .iter()
         .filter(|e| e.superclasses().iter().any(|c| c.code() == "MI"))
@@ -279,14 +302,14 @@ fn a_long_record_is_navigated_from_the_overview() {
     let overview = harness.get_by_label("Overview of the whole record");
     overview.click();
     harness.run_steps(3);
-    let start = harness.state().leads_view.start_in_seconds;
+    let start = harness.state().settings.leads_view.start_in_seconds;
     assert!(
         (850.0..950.0).contains(&start),
         "jumped to the middle, t0 = {start}"
     );
-    assert!(harness.state().leads_view.last_points_drawn > 0);
+    assert!(harness.state().settings.leads_view.last_points_drawn > 0);
     assert!(
-        harness.state().cleaned.is_some(),
+        harness.state().records.cleaned.is_some(),
         "30 min cleaned in the worker"
     );
 }
@@ -356,9 +379,9 @@ fn screenshots() {
     ];
     let long_record = shared_data().join("wfdb-samples/100.hea");
     for (name, view, layout) in shots {
-        harness.state_mut().view = view;
+        harness.state_mut().settings.view = view;
         if let Some(layout) = layout {
-            harness.state_mut().grid.layout = layout;
+            harness.state_mut().settings.grid.layout = layout;
         }
         harness.run_steps(4);
         if name == "study" {
@@ -367,7 +390,7 @@ fn screenshots() {
                 .iter()
                 .map(|d| shared_data().join(d).display().to_string())
                 .collect();
-            harness.state_mut().study.eval.data_folders = folders.join("\n");
+            harness.state_mut().settings.study.eval.data_folders = folders.join("\n");
             harness.state_mut().run_evaluation();
             settle(&mut harness);
         }
@@ -397,14 +420,14 @@ fn screenshots() {
     // Export PNG goes through egui's screenshot command, which the wgpu test renderer answers.
     let export_dir = std::env::temp_dir().join(format!("precordial-png-{}", std::process::id()));
     std::fs::create_dir_all(&export_dir).unwrap();
-    harness.state_mut().export_folder = export_dir.clone();
-    harness.state_mut().view = View::Leads;
+    harness.state_mut().settings.export_folder = export_dir.clone();
+    harness.state_mut().settings.view = View::Leads;
     harness.run_steps(2);
     harness.get_by_label("Export PNG").click();
     for _ in 0..50 {
         harness.step();
         let _ = harness.render();
-        if harness.query_by_label_contains("view saved to").is_some() {
+        if harness.query_by_label_contains("view written to").is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -413,21 +436,21 @@ fn screenshots() {
     assert!(png_written, "Export PNG wrote the view");
     std::fs::remove_dir_all(&export_dir).ok();
     // Dark theme.
-    harness.state_mut().theme = precordial::app::ThemeChoice::Dark;
-    harness.state_mut().view = View::Leads;
-    harness.state_mut().grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
+    harness.state_mut().settings.theme = precordial::app::ThemeChoice::Dark;
+    harness.state_mut().settings.view = View::Leads;
+    harness.state_mut().settings.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
     harness.run_steps(4);
     if write {
         write_screenshot(&mut harness, "leads_dark");
     }
-    harness.state_mut().theme = precordial::app::ThemeChoice::Light;
+    harness.state_mut().settings.theme = precordial::app::ThemeChoice::Light;
     // A 30-minute record: the overview strip above the paper.
     if long_record.is_file() {
         harness.state_mut().open_path(&long_record);
         settle(&mut harness);
-        harness.state_mut().view = View::Leads;
-        harness.state_mut().grid.layout = precordial::app::LeadLayout::TwelveByOne;
-        harness.state_mut().leads_view.start_in_seconds = 600.0;
+        harness.state_mut().settings.view = View::Leads;
+        harness.state_mut().settings.grid.layout = precordial::app::LeadLayout::TwelveByOne;
+        harness.state_mut().settings.leads_view.start_in_seconds = 600.0;
         harness.run_steps(4);
         if write {
             write_screenshot(&mut harness, "long_record");
@@ -440,7 +463,7 @@ fn exports_signals_as_csv() {
     let mut harness = harness_with(Vec::new(), false);
     let dir = std::env::temp_dir().join(format!("precordial-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    harness.state_mut().export_folder = dir.clone();
+    harness.state_mut().settings.export_folder = dir.clone();
     harness.get_by_label("Export CSV").click();
     settle(&mut harness);
     harness.get_by_label_contains("signals written to");
@@ -463,36 +486,31 @@ fn exports_signals_as_csv() {
 }
 
 #[test]
-fn settings_round_trip_through_ron_and_transient_state_does_not() {
+fn settings_round_trip_through_ron_apart_from_the_runtime_state() {
     let mut harness = harness_with(Vec::new(), false);
     {
         let app = harness.state_mut();
-        app.grid.mm_per_s = 50.0;
-        app.grid.screen_dpi = 132.0;
-        app.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
-        app.cleaning.notch_hz = 60.0;
-        app.theme = precordial::app::ThemeChoice::Dark;
-        app.study.eval.data_folders = "/data/ptb-xl\n/data/georgia".to_owned();
-        app.study.eval.split = precordial::app::study_panel::EvalSplit::All;
-        app.study.eval.reference_folders = "/data/training".to_owned();
-        app.study.eval.k = 7;
-        app.study.eval.out_dir = "/tmp/report".to_owned();
-        app.study.eval_status = precordial::app::study_panel::EvalStatus::Cancelled;
+        app.settings.grid.mm_per_s = 50.0;
+        app.settings.grid.screen_dpi = 132.0;
+        app.settings.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
+        app.settings.cleaning.notch_hz = 60.0;
+        app.settings.theme = precordial::app::ThemeChoice::Dark;
+        app.settings.study.eval.data_folders = "/data/ptb-xl\n/data/georgia".to_owned();
+        app.settings.study.eval.split = precordial::app::study_panel::EvalSplit::All;
+        app.settings.study.eval.reference_folders = "/data/training".to_owned();
+        app.settings.study.eval.k = 7;
+        app.settings.study.eval.out_dir = "/tmp/report".to_owned();
     }
-    let text = ron::to_string(harness.state()).unwrap();
-    let restored: App = ron::from_str(&text).unwrap();
-    assert_eq!(restored.grid, harness.state().grid);
-    assert_eq!(restored.cleaning, harness.state().cleaning);
+    // What is saved is `App::settings`, apart from the runtime state.
+    let text = ron::to_string(&harness.state().settings).unwrap();
+    let restored: Settings = ron::from_str(&text).unwrap();
+    assert_eq!(restored.grid, harness.state().settings.grid);
+    assert_eq!(restored.cleaning, harness.state().settings.cleaning);
     assert_eq!(restored.theme, precordial::app::ThemeChoice::Dark);
-    assert!(restored.loaded.is_none() && restored.entries.is_empty());
-    // The evaluation form is a setting; the run's outcome is not.
-    assert_eq!(restored.study.eval, harness.state().study.eval);
-    assert_eq!(
-        restored.study.eval_status,
-        precordial::app::study_panel::EvalStatus::Idle
-    );
+    // The evaluation form is a setting; the run's outcome is not (it is not in `Settings`).
+    assert_eq!(restored.study.eval, harness.state().settings.study.eval);
     // Older or partial settings still load (missing fields take defaults).
-    let partial: App = ron::from_str("(view: Browser)").unwrap();
+    let partial: Settings = ron::from_str("(view: Browser)").unwrap();
     assert_eq!(partial.view, View::Browser);
     assert_eq!(partial.grid.mm_per_s, 25.0);
 }
@@ -505,8 +523,8 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
     let mut harness = harness_with(Vec::new(), false);
     let result = {
         let app = harness.state();
-        let loaded = app.loaded.as_ref().unwrap();
-        let cleaned = app.cleaned.as_ref().unwrap();
+        let loaded = app.records.loaded.as_ref().unwrap();
+        let cleaned = app.records.cleaned.as_ref().unwrap();
         let leads = ["V1", "V3", "V4", "V5", "V6"]
             .iter()
             .map(|name| {
@@ -517,7 +535,7 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
             })
             .collect();
         ReconstructionResult {
-            record_key: app.record_key,
+            record_key: app.records.record_key,
             fs_hz: cleaned.fs_hz,
             device: "test data".to_owned(),
             leads,
@@ -600,17 +618,20 @@ fn keyboard_shortcuts_switch_views_layout_and_theme() {
     let mut harness = harness_with(Vec::new(), false);
     harness.key_press(egui::Key::Num1);
     harness.run_steps(2);
-    assert_eq!(harness.state().view, View::Browser);
+    assert_eq!(harness.state().settings.view, View::Browser);
     harness.key_press(egui::Key::Num2);
     harness.run_steps(2);
-    assert_eq!(harness.state().view, View::Leads);
-    let layout = harness.state().grid.layout;
+    assert_eq!(harness.state().settings.view, View::Leads);
+    let layout = harness.state().settings.grid.layout;
     harness.key_press(egui::Key::L);
     harness.run_steps(2);
-    assert_ne!(harness.state().grid.layout, layout);
+    assert_ne!(harness.state().settings.grid.layout, layout);
     harness.key_press(egui::Key::T);
     harness.run_steps(2);
-    assert_eq!(harness.state().theme, precordial::app::ThemeChoice::Dark);
+    assert_eq!(
+        harness.state().settings.theme,
+        precordial::app::ThemeChoice::Dark
+    );
     harness.get_by_label("Light theme");
 }
 
@@ -620,14 +641,15 @@ fn keyboard_shortcuts_switch_views_layout_and_theme() {
 fn a_reconstruction_runs_in_the_worker_to_completion() {
     let mut harness = harness_with(Vec::new(), false);
     assert!(
-        harness.state().models_error.is_none(),
+        harness.state().models.error.is_none(),
         "models: {:?}",
-        harness.state().models_error
+        harness.state().models.error
     );
     harness.get_by_label("Reconstruct").click();
     harness.run_steps(3);
     let device = harness
         .state()
+        .models
         .reconstructor()
         .map(|m| m.device_name())
         .expect("the shipped models are loaded at launch");
@@ -669,14 +691,15 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
 fn a_bad_models_folder_is_reported_in_the_panel() {
     let mut harness = harness_with(Vec::new(), false);
     let empty = fresh_dir("no-models");
-    harness.state_mut().models_dir = empty.clone();
+    harness.state_mut().settings.models_dir = empty.clone();
     harness.state_mut().load_models();
     settle(&mut harness);
     harness.get_by_label("Reconstruct").click();
     harness.run_steps(3);
     let error = harness
         .state()
-        .models_error
+        .models
+        .error
         .clone()
         .expect("loading failed");
     assert!(error.contains("card.json"), "{error}");
@@ -738,7 +761,7 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     harness.get_by_label("Study").click();
     harness.run_steps(2);
     harness.get_by_label_contains("Run an evaluation first");
-    harness.state_mut().study.report_path = dir.display().to_string();
+    harness.state_mut().settings.study.report_path = dir.display().to_string();
     harness.get_by_label("Load report").click();
     harness.run_steps(1);
     settle(&mut harness);
@@ -757,7 +780,7 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     std::fs::remove_dir_all(&dir).ok();
 
     // A file that is not a report is an error in the status bar, not a panic.
-    harness.state_mut().study.report_path = "/etc/hostname".to_owned();
+    harness.state_mut().settings.study.report_path = "/etc/hostname".to_owned();
     harness.get_by_label("Load report").click();
     harness.run_steps(1);
     settle(&mut harness);
@@ -794,7 +817,7 @@ fn assert_same_text(got: &str, want: &str) {
 fn fill_evaluation_form(harness: &mut Harness<'static, App>, out_dir: &Path) {
     harness.get_by_label("Study").click();
     harness.run_steps(2);
-    let form = &mut harness.state_mut().study.eval;
+    let form = &mut harness.state_mut().settings.study.eval;
     form.data_folders = samples_dir().display().to_string();
     form.split = precordial::app::study_panel::EvalSplit::Train;
     form.k = 5;
@@ -816,7 +839,7 @@ fn an_evaluation_runs_from_the_study_panel_as_precordial_eval_does() {
     fill_evaluation_form(&mut harness, &out_dir);
     harness.get_by_label("Run evaluation").click();
     harness.run_steps(1);
-    assert!(harness.state().evaluation_running());
+    assert!(harness.state().study.evaluation_running());
     settle(&mut harness);
     let status = harness.state().study.eval_status.clone();
     assert!(
@@ -832,10 +855,16 @@ fn an_evaluation_runs_from_the_study_panel_as_precordial_eval_does() {
     harness.get_by_label_contains("Evaluation finished; report written to");
 
     // The same evaluation, called directly with the app's models.
-    let models = harness.state().models.clone().expect("models loaded");
+    let models = harness
+        .state()
+        .models
+        .current
+        .clone()
+        .expect("models loaded");
     let models_dir = harness
         .state()
-        .models_dir_loaded
+        .models
+        .dir_loaded
         .clone()
         .expect("models dir");
     let config = EvalConfig {
@@ -884,7 +913,7 @@ fn an_evaluation_runs_from_the_study_panel_as_precordial_eval_does() {
     // The folder now holds a report: a second run is refused, in the panel and the status bar.
     harness.get_by_label("Run evaluation").click();
     harness.run_steps(2);
-    assert!(!harness.state().evaluation_running());
+    assert!(!harness.state().study.evaluation_running());
     harness.get_by_label_contains("Evaluation failed:");
     harness.get_by_label_contains("Error: evaluation not started:");
     assert_eq!(
@@ -907,11 +936,16 @@ fn an_evaluation_can_be_cancelled() {
     let out_dir = dir.join("report");
     let mut harness = harness_with(Vec::new(), false);
     fill_evaluation_form(&mut harness, &out_dir);
-    let models = harness.state().models.clone().expect("models loaded");
+    let models = harness
+        .state()
+        .models
+        .current
+        .clone()
+        .expect("models loaded");
     models.with_models(|_| {
         harness.get_by_label("Run evaluation").click();
         harness.run_steps(1);
-        assert!(harness.state().evaluation_running());
+        assert!(harness.state().study.evaluation_running());
         // The progress bar shows the job's stage; Run is disabled meanwhile.
         step_until(&mut harness, |h| {
             h.query_by_label_contains("waiting for the models")
@@ -950,12 +984,22 @@ fn the_browser_is_driven_from_the_keyboard() {
     harness.key_press(egui::Key::ArrowDown);
     harness.run_steps(1);
     settle(&mut harness);
-    let name = harness.state().loaded.as_ref().map(|l| l.name.clone());
+    let name = harness
+        .state()
+        .records
+        .loaded
+        .as_ref()
+        .map(|l| l.name.clone());
     assert_eq!(name.as_deref(), Some("HR11165"));
     harness.key_press(egui::Key::ArrowUp);
     harness.run_steps(1);
     settle(&mut harness);
-    let name = harness.state().loaded.as_ref().map(|l| l.name.clone());
+    let name = harness
+        .state()
+        .records
+        .loaded
+        .as_ref()
+        .map(|l| l.name.clone());
     assert_eq!(name.as_deref(), Some("HR09739"));
 }
 
@@ -985,11 +1029,12 @@ fn every_sample_corpus_record_opens_without_panic() {
         harness.state_mut().load_record(header);
         settle(&mut harness);
         for view in [View::Leads, View::Spectrum, View::Reconstruct] {
-            harness.state_mut().view = view;
+            harness.state_mut().settings.view = view;
             harness.run_steps(2);
         }
         let loaded_now = harness
             .state()
+            .records
             .loaded
             .as_ref()
             .is_some_and(|l| crate_path_eq(&l.path, header));
@@ -1035,7 +1080,7 @@ fn calipers_measure_time_and_voltage() {
     harness.run_steps(2);
     click_at(&harness, egui::pos2(300.0 + 25.0 * ui_per_mm, y));
     harness.run_steps(2);
-    let calipers = harness.state().leads_view.calipers.clone();
+    let calipers = harness.state().settings.leads_view.calipers.clone();
     assert_eq!(calipers.len(), 2, "two caliper points");
     let dt_in_ms = (calipers[1].t_in_seconds - calipers[0].t_in_seconds) * 1000.0;
     assert!((dt_in_ms - 1000.0).abs() < 2.0, "Δt = {dt_in_ms} ms");
@@ -1073,6 +1118,7 @@ fn a_dropped_header_is_opened() {
     assert!(
         harness
             .state()
+            .settings
             .recent_paths
             .iter()
             .any(|p| p.ends_with("00001_lr.hea"))
@@ -1117,7 +1163,7 @@ fn fill_training_form(harness: &mut Harness<'static, App>, data: &Path, out: &Pa
     harness.run_steps(2);
     harness.get_by_label("Train models").click();
     harness.run_steps(2);
-    let form = &mut harness.state_mut().study.train.form;
+    let form = &mut harness.state_mut().settings.study.train;
     form.data_folders = data.display().to_string();
     form.out_dir = out.display().to_string();
     form.config_path = config.display().to_string();
@@ -1152,11 +1198,11 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
     precordial::model::card::save_ron(&tiny_training_config(), &config_path).unwrap();
     let out = dir.join("models");
     let mut harness = harness_with(Vec::new(), false);
-    harness.state_mut().device = precordial::model::DeviceChoice::Cpu;
+    harness.state_mut().settings.device = precordial::model::DeviceChoice::Cpu;
     fill_training_form(&mut harness, &data, &out, &config_path);
     harness.get_by_label("Start training").click();
     harness.run_steps(1);
-    assert!(harness.state().training_running());
+    assert!(harness.state().study.train.is_running());
     settle(&mut harness);
     let status = harness.state().study.train.status.clone();
     assert!(
@@ -1177,7 +1223,7 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
                 .all(|r| r.train_loss.is_finite() && r.val_loss.is_finite())
         );
     }
-    let curves = loss_curves(&reports);
+    let curves = loss_curves(reports);
     assert_eq!(curves.len(), 6);
     assert!(curves.iter().all(|c| c.points.len() == 2));
     for curve in &curves {
@@ -1188,9 +1234,9 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
     harness.run_steps(1);
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.models_error, None);
-    assert!(app.reconstructor().is_some());
-    assert_eq!(app.models_dir_loaded.as_deref(), Some(out.as_path()));
+    assert_eq!(app.models.error, None);
+    assert!(app.models.reconstructor().is_some());
+    assert_eq!(app.models.dir_loaded.as_deref(), Some(out.as_path()));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -1204,7 +1250,7 @@ fn training_never_writes_into_a_non_empty_folder() {
     fill_training_form(&mut harness, &samples_dir(), &dir, Path::new(""));
     harness.get_by_label("Start training").click();
     harness.run_steps(2);
-    assert!(!harness.state().training_running());
+    assert!(!harness.state().study.train.is_running());
     harness.get_by_label_contains("Training failed:");
     harness.get_by_label_contains("Error: training not started:");
     assert_eq!(
@@ -1248,7 +1294,7 @@ fn a_training_can_be_cancelled() {
     precordial::model::card::save_ron(&config, &config_path).unwrap();
     let out = dir.join("models");
     let mut harness = harness_with(Vec::new(), false);
-    harness.state_mut().device = precordial::model::DeviceChoice::Cpu;
+    harness.state_mut().settings.device = precordial::model::DeviceChoice::Cpu;
     fill_training_form(&mut harness, &data, &out, &config_path);
     harness.get_by_label("Start training").click();
     harness.run_steps(1);

@@ -46,9 +46,9 @@ pub fn run_scenario(
 ) -> Result<FrameTimes, String> {
     let ctx = egui::Context::default();
     let mut app = App::new(None, vec![record.to_path_buf()]);
-    app.view = View::Leads;
-    app.grid.layout = layout;
-    app.grid.magnification = magnification;
+    app.settings.view = View::Leads;
+    app.settings.grid.layout = layout;
+    app.settings.grid.magnification = magnification;
     let started = Instant::now();
     let mut launch_to_first_record = None;
     let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
@@ -72,7 +72,7 @@ pub fn run_scenario(
         let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
         let elapsed = start.elapsed();
         std::hint::black_box(primitives);
-        if app.loaded.is_none() {
+        if app.records.loaded.is_none() {
             if let Some(err) = app
                 .notices
                 .iter()
@@ -101,7 +101,7 @@ pub fn run_scenario(
             size.y
         ),
         frames,
-        points_drawn: app.leads_view.last_points_drawn,
+        points_drawn: app.settings.leads_view.last_points_drawn,
         launch_to_first_record,
     })
 }

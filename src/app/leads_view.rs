@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LoadedRecord;
 use super::ecg_grid::{GridSettings, LeadLayout, Strip, paint_paper};
+use super::records::LoadedRecord;
 use crate::worker::Cleaned;
 
 /// Which signals the paper shows.

@@ -6,8 +6,6 @@
 
 use std::path::PathBuf;
 
-use super::{App, NoticeLevel};
-
 /// Transient state of the open bar.
 #[derive(Default)]
 pub struct OpenPanel {
@@ -16,23 +14,45 @@ pub struct OpenPanel {
     pub request_focus: bool,
 }
 
-pub fn open_bar_ui(app: &mut App, ui: &mut egui::Ui) {
-    let mut to_open: Option<PathBuf> = None;
+/// What the user asked the open bar for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpenAction {
+    /// Open these folders or records.
+    Paths(Vec<PathBuf>),
+    /// Open the bundled samples.
+    Samples,
+    /// A dialog returned nothing: say why that may be.
+    NothingChosen(&'static str),
+}
+
+impl OpenPanel {
+    /// Draws the bar; `recent_paths` fill the Recent menu.
+    pub fn ui(&mut self, ui: &mut egui::Ui, recent_paths: &[PathBuf]) -> Option<OpenAction> {
+        open_bar_ui(self, ui, recent_paths)
+    }
+}
+
+fn open_bar_ui(
+    panel: &mut OpenPanel,
+    ui: &mut egui::Ui,
+    recent_paths: &[PathBuf],
+) -> Option<OpenAction> {
+    let mut action = None;
     ui.horizontal(|ui| {
         ui.label("Open");
         let response = ui.add(
-            egui::TextEdit::singleline(&mut app.open_panel.path_text)
+            egui::TextEdit::singleline(&mut panel.path_text)
                 .hint_text("path to a folder or record (.hea), typed or pasted — or drop files on the window")
                 .desired_width(420.0),
         );
         let response = response.on_hover_text("Ctrl+O. A PTB-XL, Challenge, LUDB, PTB or any WFDB folder, or one record (with or without .hea).");
-        if app.open_panel.request_focus {
+        if panel.request_focus {
             response.request_focus();
-            app.open_panel.request_focus = false;
+            panel.request_focus = false;
         }
         let entered = response.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
-        if (ui.button("Open").clicked() || entered) && !app.open_panel.path_text.trim().is_empty() {
-            to_open = Some(expand_home(app.open_panel.path_text.trim()));
+        if (ui.button("Open").clicked() || entered) && !panel.path_text.trim().is_empty() {
+            action = Some(OpenAction::Paths(vec![expand_home(panel.path_text.trim())]));
         }
         if ui
             .button("Record…")
@@ -43,15 +63,10 @@ pub fn open_bar_ui(app: &mut App, ui: &mut egui::Ui) {
                 .add_filter("WFDB header", &["hea"])
                 .pick_files()
             {
-                Some(files) => {
-                    for file in files {
-                        app.open_path(&file);
-                    }
-                }
-                None => app.notify(
-                    NoticeLevel::Info,
-                    "no file chosen (if no dialog appeared, no desktop portal is running: type or paste the path, or drop the file)".to_owned(),
-                ),
+                Some(files) => action = Some(OpenAction::Paths(files)),
+                None => action = Some(OpenAction::NothingChosen(
+                    "no file chosen (if no dialog appeared, no desktop portal is running: type or paste the path, or drop the file)",
+                )),
             }
         }
         if ui
@@ -60,19 +75,18 @@ pub fn open_bar_ui(app: &mut App, ui: &mut egui::Ui) {
             .clicked()
         {
             match rfd::FileDialog::new().pick_folder() {
-                Some(folder) => app.open_path(&folder),
-                None => app.notify(
-                    NoticeLevel::Info,
-                    "no folder chosen (if no dialog appeared, no desktop portal is running: type or paste the path)".to_owned(),
-                ),
+                Some(folder) => action = Some(OpenAction::Paths(vec![folder])),
+                None => action = Some(OpenAction::NothingChosen(
+                    "no folder chosen (if no dialog appeared, no desktop portal is running: type or paste the path)",
+                )),
             }
         }
         let mut recent_pick = None;
         ui.menu_button("Recent", |ui| {
-            if app.recent_paths.is_empty() {
+            if recent_paths.is_empty() {
                 ui.label("Nothing opened yet");
             }
-            for path in &app.recent_paths {
+            for path in recent_paths {
                 if ui.button(path.display().to_string()).clicked() {
                     recent_pick = Some(path.clone());
                     ui.close();
@@ -80,19 +94,17 @@ pub fn open_bar_ui(app: &mut App, ui: &mut egui::Ui) {
             }
         });
         if let Some(path) = recent_pick {
-            to_open = Some(path);
+            action = Some(OpenAction::Paths(vec![path]));
         }
         if ui
             .button("Samples")
             .on_hover_text("The bundled sample records (assets/samples, PTB-XL, CC BY 4.0)")
             .clicked()
         {
-            app.open_samples();
+            action = Some(OpenAction::Samples);
         }
     });
-    if let Some(path) = to_open {
-        app.open_path(&path);
-    }
+    action
 }
 
 /// `~/x` → `$HOME/x`.

@@ -9,12 +9,16 @@ use std::path::Path;
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::LoadedRecord;
 use super::ecg_grid::decimate_min_max;
+use super::models::{ModelsStatus, NO_MODELS};
+use super::notices::{NoticeLevel, Notices};
+use super::records::LoadedRecord;
 use crate::metrics::LeadMetrics;
+use crate::worker::reconstruct::Reconstruct;
 pub use crate::worker::reconstruct::{
     INPUT_LEADS, LeadComparison, LeadReconstructor, ReconstructionResult, TARGET_LEADS,
 };
+use crate::worker::{Outcome, Task, Worker, poll_slot};
 
 /// Which traces the comparison shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,9 +78,6 @@ pub fn comparison_ui(
             .map(|(index, value)| [index as f64 / fs_hz, value])
             .collect()
     };
-    let residual = |estimate: &[f64], truth: &[f64]| -> Vec<f64> {
-        estimate.iter().zip(truth).map(|(e, t)| e - t).collect()
-    };
     let plot_height = ((ui.available_height() * 0.6) / result.leads.len().max(1) as f32).max(60.0);
     for lead in &result.leads {
         ui.horizontal(|ui| {
@@ -101,15 +102,15 @@ pub fn comparison_ui(
                     plot_ui.line(Line::new("C-h", series(ch)).color(COLOUR_CH));
                 }
                 if toggles.residual {
-                    if let Some(c) = &lead.c_mv {
+                    if let Some(residual) = &lead.residual_c_mv {
                         plot_ui.line(
-                            Line::new("C − recorded", series(&residual(c, &lead.truth_mv)))
+                            Line::new("C − recorded", series(residual))
                                 .color(COLOUR_C.gamma_multiply(0.5)),
                         );
                     }
-                    if let Some(ch) = &lead.ch_mv {
+                    if let Some(residual) = &lead.residual_ch_mv {
                         plot_ui.line(
-                            Line::new("C-h − recorded", series(&residual(ch, &lead.truth_mv)))
+                            Line::new("C-h − recorded", series(residual))
                                 .color(COLOUR_CH.gamma_multiply(0.5)),
                         );
                     }
@@ -168,28 +169,10 @@ fn beat_view_ui(ui: &mut egui::Ui, result: &ReconstructionResult, beat_index: &m
     });
 }
 
-/// Shown while no models are loaded.
-pub const NO_MODELS: &str =
-    "No models loaded: set the models folder in Settings and press Reload models.";
-
-/// Where the models stand, for the panel.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ModelsStatus {
-    /// Loaded; runs on this device.
-    Loaded { device: String },
-    /// The loading job is running.
-    Loading,
-    /// Loading failed, with the reason.
-    Failed(String),
-    /// Nothing loaded and nothing loading.
-    Absent,
-}
-
 /// What the user asked the panel to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReconstructAction {
     Run,
-    Cancel,
     ReloadModels,
 }
 
@@ -199,27 +182,63 @@ pub struct ReconstructPanel {
     missing_inputs: Option<Vec<&'static str>>,
     /// The reconstruction of the current record, once a model has produced one.
     pub result: Option<ReconstructionResult>,
+    /// The reconstruction job in flight, for the current record.
+    task: Option<Task<ReconstructionResult>>,
     pub toggles: TraceToggles,
     pub beat_index: usize,
 }
 
 impl ReconstructPanel {
+    /// Forgets the previous record's reconstruction; one still running is cancelled.
     pub fn on_new_record(&mut self) {
         self.missing_inputs = None;
         self.result = None;
+        self.task = None;
         self.beat_index = 0;
     }
 
-    /// `models`: where the models stand; `running`: progress of a reconstruction job in flight.
+    /// Forgets a reconstruction made with models that are no longer loaded.
+    pub fn on_new_models(&mut self) {
+        self.result = None;
+    }
+
+    /// Starts a reconstruction of `loaded` (record `record_key`) in the worker.
+    pub fn start(
+        &mut self,
+        worker: &mut Worker,
+        loaded: &LoadedRecord,
+        record_key: u64,
+        reconstructor: std::sync::Arc<dyn LeadReconstructor>,
+    ) {
+        self.task = Some(worker.submit(Reconstruct {
+            record_key,
+            record: std::sync::Arc::clone(&loaded.record),
+            reconstructor,
+        }));
+    }
+
+    /// Takes the reconstruction job's outcome. Never blocks.
+    pub fn logic(&mut self, record_key: u64, notices: &mut Notices) {
+        match poll_slot(&mut self.task) {
+            Some(Outcome::Done(result)) if result.record_key == record_key => {
+                self.result = Some(result);
+            }
+            Some(Outcome::Done(_)) | None => {}
+            Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
+            Some(Outcome::Cancelled) => notices.push(NoticeLevel::Info, "reconstruction cancelled"),
+        }
+    }
+
+    /// `models`: where the models stand.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         loaded: Option<&LoadedRecord>,
         models_dir: &Path,
         models: &ModelsStatus,
-        running: Option<f32>,
     ) -> Option<ReconstructAction> {
         let mut action = None;
+        let running = self.task.as_ref().map(|task| task.handle().progress());
         ui.heading("Reconstruct V1, V3–V6 from I, II, V2").on_hover_text(
             "C: a convolutional decoder from the three input leads alone. C-h: the same decoder conditioned on a pathology-aware embedding h learned by supervised contrastive training (Youssef & Singla, 2026).",
         );
@@ -255,8 +274,10 @@ impl ReconstructPanel {
                             .desired_width(120.0)
                             .show_percentage(),
                     );
-                    if ui.button("Cancel").clicked() {
-                        action = Some(ReconstructAction::Cancel);
+                    if ui.button("Cancel").clicked()
+                        && let Some(task) = &self.task
+                    {
+                        task.cancel();
                     }
                 }
                 None => {

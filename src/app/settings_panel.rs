@@ -1,31 +1,46 @@
 //! The settings panel: paper calibration (screen DPI), layout, colours, theme, folders. Everything here
 //! is saved between runs (eframe storage, RON).
 
-use super::{App, ThemeChoice};
+use super::settings::{Settings, ThemeChoice};
 
-pub fn settings_ui(app: &mut App, ui: &mut egui::Ui) {
+/// What the user asked of the panel beyond editing the settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsAction {
+    /// Load the models folder again (on the chosen device).
+    ReloadModels,
+}
+
+/// Edits `settings`. `models_loading` disables "Reload models"; `launch_to_first_record` is shown
+/// when known.
+pub fn settings_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    models_loading: bool,
+    launch_to_first_record: Option<std::time::Duration>,
+) -> Option<SettingsAction> {
+    let mut action = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Paper");
         egui::Grid::new("paper_settings").num_columns(2).show(ui, |ui| {
             ui.label("Screen DPI").on_hover_text("Physical pixels per inch of this screen. Measure: a 5 mm large square of the grid should be 5 mm on a ruler held to the glass. Common values: 96 (desktop), 110–140 (laptop), 220+ (HiDPI).");
-            ui.add(egui::DragValue::new(&mut app.grid.screen_dpi).range(40.0..=600.0).speed(0.5));
+            ui.add(egui::DragValue::new(&mut settings.grid.screen_dpi).range(40.0..=600.0).speed(0.5));
             ui.end_row();
             ui.label("12×1 row height");
-            ui.add(egui::DragValue::new(&mut app.grid.row_height_12x1_mm).range(5.0..=60.0).suffix(" mm"));
+            ui.add(egui::DragValue::new(&mut settings.grid.row_height_12x1_mm).range(5.0..=60.0).suffix(" mm"));
             ui.end_row();
             ui.label("3×4 row height");
-            ui.add(egui::DragValue::new(&mut app.grid.row_height_3x4_mm).range(10.0..=80.0).suffix(" mm"));
+            ui.add(egui::DragValue::new(&mut settings.grid.row_height_3x4_mm).range(10.0..=80.0).suffix(" mm"));
             ui.end_row();
             ui.label("Trace width");
-            ui.add(egui::DragValue::new(&mut app.grid.trace_width_ui).range(0.5..=4.0).speed(0.05).suffix(" pt"));
+            ui.add(egui::DragValue::new(&mut settings.grid.trace_width_ui).range(0.5..=4.0).speed(0.05).suffix(" pt"));
             ui.end_row();
             ui.label("Calibration pulse").on_hover_text("The 1 mV, 200 ms step at the start of each row: its height shows the gain (10 mm at 10 mm/mV).");
-            ui.checkbox(&mut app.grid.show_calibration_pulse, "");
+            ui.checkbox(&mut settings.grid.show_calibration_pulse, "");
             ui.end_row();
         });
         ui.separator();
         ui.heading("Colours");
-        let colours = &mut app.grid.colours;
+        let colours = &mut settings.grid.colours;
         egui::Grid::new("colour_settings").num_columns(3).show(ui, |ui| {
             ui.label("");
             ui.label("Light");
@@ -47,19 +62,19 @@ pub fn settings_ui(app: &mut App, ui: &mut egui::Ui) {
             ui.end_row();
         });
         if ui.button("Default colours").clicked() {
-            app.grid.colours = Default::default();
+            settings.grid.colours = Default::default();
         }
         ui.separator();
         ui.heading("Window");
         ui.horizontal(|ui| {
             ui.label("Theme");
-            ui.selectable_value(&mut app.theme, ThemeChoice::Light, "Light");
-            ui.selectable_value(&mut app.theme, ThemeChoice::Dark, "Dark");
+            ui.selectable_value(&mut settings.theme, ThemeChoice::Light, "Light");
+            ui.selectable_value(&mut settings.theme, ThemeChoice::Dark, "Dark");
         });
         ui.separator();
         ui.heading("Folders");
-        path_field_ui(ui, "Export folder", &mut app.export_folder);
-        path_field_ui(ui, "Models folder", &mut app.models_dir);
+        path_field_ui(ui, "Export folder", &mut settings.export_folder);
+        path_field_ui(ui, "Models folder", &mut settings.models_dir);
         ui.horizontal(|ui| {
             use crate::model::DeviceChoice;
             ui.label("Model device");
@@ -68,13 +83,13 @@ pub fn settings_ui(app: &mut App, ui: &mut egui::Ui) {
                 (DeviceChoice::Gpu, "GPU", "A hardware GPU through wgpu, or an error."),
                 (DeviceChoice::Cpu, "CPU", "burn's flex backend on the CPU."),
             ] {
-                ui.radio_value(&mut app.device, choice, label).on_hover_text(tip);
+                ui.radio_value(&mut settings.device, choice, label).on_hover_text(tip);
             }
             if ui
-                .add_enabled(!app.models_loading(), egui::Button::new("Reload models"))
+                .add_enabled(!models_loading, egui::Button::new("Reload models"))
                 .clicked()
             {
-                app.load_models();
+                action = Some(SettingsAction::ReloadModels);
             }
         });
         ui.separator();
@@ -96,18 +111,19 @@ pub fn settings_ui(app: &mut App, ui: &mut egui::Ui) {
             });
         }
         ui.separator();
-        if let (Some(started), Some(first)) = (app.started_at, app.first_record_drawn_at) {
+        if let Some(elapsed) = launch_to_first_record {
             ui.small(format!(
                 "Launch to first drawn record: {:.0} ms",
-                first.duration_since(started).as_secs_f64() * 1000.0
+                elapsed.as_secs_f64() * 1000.0
             ));
         }
         if ui.button("Reset all settings").clicked() {
-            app.grid = Default::default();
-            app.cleaning = Default::default();
-            app.theme = ThemeChoice::default();
+            settings.grid = Default::default();
+            settings.cleaning = Default::default();
+            settings.theme = ThemeChoice::default();
         }
     });
+    action
 }
 
 fn path_field_ui(ui: &mut egui::Ui, label: &str, path: &mut std::path::PathBuf) {

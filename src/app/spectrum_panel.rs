@@ -4,7 +4,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::LoadedRecord;
+use super::records::LoadedRecord;
 use crate::dsp::spectrum::Psd;
 use crate::worker::Cleaned;
 

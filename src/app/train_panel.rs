@@ -2,19 +2,20 @@
 //! running job's progress with Cancel, live loss curves (train and validation loss per epoch, one
 //! pair per stage) and, once done, a button that loads the new models.
 //!
-//! The training itself is a worker job (`Job::Train`, [`crate::worker::train`]); the epoch reports
-//! arrive in a shared log ([`EpochLog`]) that this panel only reads.
+//! The training itself is a worker job ([`Train`]) whose task this panel owns; the epoch reports
+//! arrive as the task's updates, and the curves are rebuilt only when one does.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
+use super::notices::{NoticeLevel, Notices};
 use super::widgets::JobProgressView;
 use crate::model::DeviceChoice;
 use crate::model::train::{EpochReport, TrainConfig};
-use crate::worker::train::{EpochLog, STAGES, refuse_existing};
+use crate::worker::train::{STAGES, Train, Trained, refuse_existing};
+use crate::worker::{Outcome, Task, Worker, poll_slot};
 
 /// Shown after Cancel: what was kept.
 pub const TRAINING_CANCELLED: &str = "Training cancelled; the best state of the running stage is kept in the output folder's checkpoints/ (`precordial train --resume` continues it).";
@@ -136,42 +137,114 @@ pub fn loss_curves(reports: &[EpochReport]) -> Vec<LossCurve> {
     curves
 }
 
-/// The section's state: the form is a setting; the status and the epoch log are not.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(default)]
+/// The section's runtime state (its form is a setting, in the Study panel's settings).
+#[derive(Default)]
 pub struct TrainPanel {
-    pub form: TrainForm,
-    #[serde(skip)]
     pub status: TrainStatus,
+    task: Option<Task<Trained, EpochReport>>,
     /// The epoch reports of the last run started here (replaced at each start).
-    #[serde(skip)]
-    pub epochs: EpochLog,
+    reports: Vec<EpochReport>,
+    /// The loss curves of `reports`, rebuilt when a report arrives.
+    curves: Vec<LossCurve>,
 }
 
 impl TrainPanel {
-    /// A fresh epoch log for a new run (a late report of an old run cannot reach it).
-    pub fn new_log(&mut self) -> EpochLog {
-        self.epochs = Arc::default();
-        Arc::clone(&self.epochs)
+    /// True while a training started here runs.
+    pub fn is_running(&self) -> bool {
+        self.task.is_some()
     }
 
-    /// A copy of the epoch reports so far.
-    pub fn reports(&self) -> Vec<EpochReport> {
-        self.epochs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    /// The epoch reports of the last run so far.
+    pub fn reports(&self) -> &[EpochReport] {
+        &self.reports
     }
 
-    /// Draws the form, progress, status and loss curves. `device` is the app's model device;
-    /// `running` the training in progress, if any.
+    /// Starts the training `form` describes on `device`; a form that does not describe a valid run
+    /// is reported in the panel and the status bar.
+    pub fn start(
+        &mut self,
+        worker: &mut Worker,
+        form: &TrainForm,
+        device: DeviceChoice,
+        notices: &mut Notices,
+    ) {
+        if self.task.is_some() {
+            return; // one at a time: the button is disabled meanwhile
+        }
+        match form.request() {
+            Ok(request) => {
+                self.reports.clear();
+                self.curves.clear();
+                self.task = Some(worker.submit(Train {
+                    data: request.data,
+                    out: request.out,
+                    config: request.config,
+                    device,
+                }));
+                self.status = TrainStatus::Running;
+            }
+            Err(reason) => {
+                notices.push(
+                    NoticeLevel::Error,
+                    format!("training not started: {reason}"),
+                );
+                self.status = TrainStatus::Failed(reason);
+            }
+        }
+    }
+
+    /// Asks the running training to stop (after its current step, keeping the best state).
+    pub fn cancel(&self) {
+        if let Some(task) = &self.task {
+            task.cancel();
+        }
+    }
+
+    /// Takes the training's new epoch reports and, once it ends, its outcome. Never blocks.
+    pub fn logic(&mut self, notices: &mut Notices) {
+        let Some(task) = &mut self.task else {
+            return;
+        };
+        let new_reports = task.take_updates();
+        if !new_reports.is_empty() {
+            self.reports.extend(new_reports);
+            self.curves = loss_curves(&self.reports);
+        }
+        match poll_slot(&mut self.task) {
+            Some(Outcome::Done(Trained { dir, summary })) => {
+                notices.push(
+                    NoticeLevel::Info,
+                    format!("training finished, models written to {}", dir.display()),
+                );
+                self.status = TrainStatus::Finished { dir, summary };
+            }
+            Some(Outcome::Failed(reason)) => {
+                // Shown in the panel too, beside the form that started it.
+                notices.push(NoticeLevel::Error, reason.clone());
+                self.status = TrainStatus::Failed(reason);
+            }
+            Some(Outcome::Cancelled) => {
+                self.status = TrainStatus::Cancelled;
+                notices.push(NoticeLevel::Info, "training cancelled");
+            }
+            None => {}
+        }
+    }
+
+    /// Draws the form (a setting), progress, status and loss curves. `device` is the app's model
+    /// device.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
+        form: &mut TrainForm,
         device: DeviceChoice,
-        running: Option<&JobProgressView>,
     ) -> Option<TrainAction> {
-        let mut action = self.form_ui(ui, device, running);
+        let running = self
+            .task
+            .as_ref()
+            .map(|task| JobProgressView::of(task.handle()));
+        let running = running.as_ref();
+        let mut action = form_ui(ui, form, device, running);
         if let Some(progress) = running {
             ui.horizontal(|ui| {
                 if progress.bar_ui(ui, "Cancel training") {
@@ -206,27 +279,28 @@ impl TrainPanel {
                 );
             }
         }
-        let curves = loss_curves(&self.reports());
-        if !curves.is_empty() {
-            loss_curves_ui(ui, &curves);
+        if !self.curves.is_empty() {
+            loss_curves_ui(ui, &self.curves);
         }
         action
     }
+}
 
-    fn form_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        device: DeviceChoice,
-        running: Option<&JobProgressView>,
-    ) -> Option<TrainAction> {
-        egui::Grid::new("training_form")
+/// The form's fields and its Start button (disabled while `running`).
+fn form_ui(
+    ui: &mut egui::Ui,
+    form: &mut TrainForm,
+    device: DeviceChoice,
+    running: Option<&JobProgressView>,
+) -> Option<TrainAction> {
+    egui::Grid::new("training_form")
             .num_columns(2)
             .show(ui, |ui| {
                 ui.label("Dataset folders").on_hover_text(
                     "PTB-XL, Challenge 2021, CODE-15, PTB or any WFDB folder (LUDB is skipped); split patient-wise into train, val and test as `precordial train` does.",
                 );
                 ui.add(
-                    egui::TextEdit::multiline(&mut self.form.data_folders)
+                    egui::TextEdit::multiline(&mut form.data_folders)
                         .hint_text("one folder per line")
                         .desired_rows(2)
                         .desired_width(480.0),
@@ -236,7 +310,7 @@ impl TrainPanel {
                     "Where the weights, configurations and model card are written. It must be new or empty: a models folder is never overwritten.",
                 );
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.form.out_dir)
+                    egui::TextEdit::singleline(&mut form.out_dir)
                         .hint_text("a new or empty folder")
                         .desired_width(480.0),
                 );
@@ -245,7 +319,7 @@ impl TrainPanel {
                     "A training configuration in RON (`precordial train --print-config` prints one to edit); empty: the defaults of METHOD.md.",
                 );
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.form.config_path)
+                    egui::TextEdit::singleline(&mut form.config_path)
                         .hint_text("optional: training.ron (empty: defaults)")
                         .desired_width(480.0),
                 );
@@ -254,11 +328,10 @@ impl TrainPanel {
                 ui.label(format!("{device} (set in Settings)"));
                 ui.end_row();
             });
-        let start = ui
-            .add_enabled(running.is_none(), egui::Button::new("Start training"))
-            .on_disabled_hover_text("A training is running.");
-        start.clicked().then_some(TrainAction::Start)
-    }
+    let start = ui
+        .add_enabled(running.is_none(), egui::Button::new("Start training"))
+        .on_disabled_hover_text("A training is running.");
+    start.clicked().then_some(TrainAction::Start)
 }
 
 /// Train and validation loss per epoch, one pair of lines per stage, with a legend.

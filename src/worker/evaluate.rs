@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::reconstruct::LoadedModels;
-use super::{JobContext, JobOutput};
-use crate::eval::EvalError;
+use super::{Job, JobContext};
 use crate::eval::run::{EvalConfig, evaluate};
+use crate::eval::{EvalError, EvalReport};
 
 /// The files whose presence marks a folder as holding a report (`report.json` and `report.md` are
 /// written first and always).
@@ -31,13 +31,55 @@ pub fn report_exists_message(existing: &Path) -> String {
     )
 }
 
-pub(super) fn run(
+/// Evaluate the models on a dataset split, as `precordial eval` does; the report is written to
+/// `out_dir` when given (never over an existing report).
+pub struct Evaluate {
+    pub config: EvalConfig,
+    pub models: Arc<LoadedModels>,
+    /// The folder the models were loaded from (their card and training configuration).
+    pub models_dir: PathBuf,
+    pub out_dir: Option<PathBuf>,
+}
+
+/// An evaluation's report, and where it went.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub report: EvalReport,
+    /// The `report.json` written; `None` when the report is kept in memory only.
+    pub path: Option<PathBuf>,
+    /// Why the report could not be written (the report itself is still good).
+    pub write_error: Option<String>,
+}
+
+impl Job for Evaluate {
+    type Output = Evaluated;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        match self.config.split {
+            Some(split) => format!("Evaluating the {} split", split.name()),
+            None => "Evaluating every record".to_owned(),
+        }
+    }
+
+    fn run(self, context: &JobContext) -> Result<Option<Evaluated>, String> {
+        run(
+            &self.config,
+            &self.models,
+            &self.models_dir,
+            self.out_dir.as_deref(),
+            context,
+        )
+    }
+}
+
+fn run(
     config: &EvalConfig,
     models: &Arc<LoadedModels>,
     models_dir: &Path,
     out_dir: Option<&Path>,
     context: &JobContext,
-) -> Result<Option<JobOutput>, String> {
+) -> Result<Option<Evaluated>, String> {
     // Checked before the run as well as by the write, so a long evaluation is not wasted.
     if let Some(existing) = out_dir.and_then(existing_report) {
         return Err(report_exists_message(&existing));
@@ -73,9 +115,45 @@ pub(super) fn run(
         }
     };
     context.set_progress(1.0);
-    Ok(Some(JobOutput::Report {
+    Ok(Some(Evaluated {
+        report,
         path,
-        report: Box::new(report),
         write_error,
     }))
+}
+
+/// Read an evaluation report (`report.json` written by `precordial eval`, or the folder holding it).
+pub struct LoadReport {
+    pub path: PathBuf,
+}
+
+/// A report read from disk.
+#[derive(Debug)]
+pub struct ReportRead {
+    /// The file read.
+    pub path: PathBuf,
+    pub report: EvalReport,
+}
+
+impl Job for LoadReport {
+    type Output = ReportRead;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        format!("Reading {}", self.path.display())
+    }
+
+    fn run(self, _context: &JobContext) -> Result<Option<ReportRead>, String> {
+        // A folder means the report folder `precordial eval` wrote.
+        let file = if self.path.is_dir() {
+            self.path.join("report.json")
+        } else {
+            self.path
+        };
+        let text =
+            std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+        let report: EvalReport = serde_json::from_str(&text)
+            .map_err(|err| format!("{}: not an evaluation report: {err}", file.display()))?;
+        Ok(Some(ReportRead { path: file, report }))
+    }
 }

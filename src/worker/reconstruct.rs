@@ -5,10 +5,10 @@
 //! (behind a mutex, as burn modules are used from one thread at a time), and a test double can drive
 //! the job in tests that are about the UI rather than the models.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{JobContext, JobOutput};
+use super::{Job, JobContext};
 use crate::dsp::rpeaks;
 use crate::metrics::{self, LeadMetrics};
 use crate::model::{DeviceChoice, Reconstructor};
@@ -84,7 +84,8 @@ impl LeadReconstructor for LoadedModels {
 }
 
 /// One target lead: the recorded signal and the two reconstructions, all at `fs_hz` and aligned,
-/// with their metrics against the recording (computed once, here, not by the panel each frame).
+/// with their metrics and residuals against the recording (computed once, here, not by the panel
+/// each frame).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeadComparison {
     pub lead: String,
@@ -94,6 +95,9 @@ pub struct LeadComparison {
     /// C and C-h against the recording over the whole record; `None` without a recording.
     pub metrics_c: Option<LeadMetrics>,
     pub metrics_ch: Option<LeadMetrics>,
+    /// C and C-h minus the recording (what the model missed), sample by sample.
+    pub residual_c_mv: Option<Vec<f64>>,
+    pub residual_ch_mv: Option<Vec<f64>>,
 }
 
 impl LeadComparison {
@@ -108,9 +112,17 @@ impl LeadComparison {
                 .as_deref()
                 .and_then(|e| metrics::record_metrics(&truth_mv, e))
         };
+        let residual = |estimate: &Option<Vec<f64>>| {
+            estimate
+                .as_deref()
+                .filter(|_| !truth_mv.is_empty())
+                .map(|e| e.iter().zip(&truth_mv).map(|(e, t)| e - t).collect())
+        };
         Self {
             metrics_c: against_truth(&c_mv),
             metrics_ch: against_truth(&ch_mv),
+            residual_c_mv: residual(&c_mv),
+            residual_ch_mv: residual(&ch_mv),
             lead,
             truth_mv,
             c_mv,
@@ -133,12 +145,33 @@ pub struct ReconstructionResult {
     pub r_peaks_in_samples: Vec<usize>,
 }
 
-pub(super) fn run(
+/// Rebuild V1, V3–V6 from I, II, V2 with both models, against the recorded leads.
+pub struct Reconstruct {
+    /// Identifies the record (see the app's record key).
+    pub record_key: u64,
+    pub record: Arc<Record>,
+    pub reconstructor: Arc<dyn LeadReconstructor>,
+}
+
+impl Job for Reconstruct {
+    type Output = ReconstructionResult;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        "Reconstructing V1, V3–V6".to_owned()
+    }
+
+    fn run(self, context: &JobContext) -> Result<Option<ReconstructionResult>, String> {
+        reconstruct(self.record_key, &self.record, &self.reconstructor, context)
+    }
+}
+
+fn reconstruct(
     record_key: u64,
     record: &Record,
     reconstructor: &Arc<dyn LeadReconstructor>,
     context: &JobContext,
-) -> Result<Option<JobOutput>, String> {
+) -> Result<Option<ReconstructionResult>, String> {
     let missing = missing_inputs(record);
     if !missing.is_empty() {
         return Err(format!(
@@ -184,13 +217,43 @@ pub(super) fn run(
     )
     .unwrap_or_default();
     context.set_progress(1.0);
-    Ok(Some(JobOutput::Reconstruction(Box::new(
-        ReconstructionResult {
-            record_key,
-            fs_hz: crate::model::FS_HZ,
-            device: reconstructor.device_name(),
-            leads,
-            r_peaks_in_samples,
-        },
-    ))))
+    Ok(Some(ReconstructionResult {
+        record_key,
+        fs_hz: crate::model::FS_HZ,
+        device: reconstructor.device_name(),
+        leads,
+        r_peaks_in_samples,
+    }))
+}
+
+/// Load and verify the trained models of a folder (`models/`).
+pub struct LoadModels {
+    pub dir: PathBuf,
+    pub device: DeviceChoice,
+}
+
+/// Models loaded from a folder.
+#[derive(Debug)]
+pub struct ModelsLoaded {
+    pub dir: PathBuf,
+    pub models: Arc<LoadedModels>,
+}
+
+impl Job for LoadModels {
+    type Output = ModelsLoaded;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        format!("Loading models from {}", self.dir.display())
+    }
+
+    fn run(self, context: &JobContext) -> Result<Option<ModelsLoaded>, String> {
+        context.set_progress(0.1);
+        let models = LoadedModels::load(&self.dir, self.device)?;
+        context.set_progress(1.0);
+        Ok(Some(ModelsLoaded {
+            dir: self.dir,
+            models: Arc::new(models),
+        }))
+    }
 }

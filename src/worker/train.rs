@@ -1,24 +1,20 @@
 //! The training job: `precordial train`'s engine ([`crate::model::pipeline::train_all`]) run in the
-//! worker. Its steps drive the job's progress and stage message, each epoch's report is appended to a
-//! log the UI shares (the live loss curves), and the job's cancel flag stops the training after the
+//! worker. Its steps drive the job's progress and stage message, each epoch's report is sent to the
+//! task as an update (the live loss curves), and the job's cancel flag stops the training after the
 //! current step (the loop polls it every step), keeping the best state of the running stage.
 //!
 //! A training run never writes into a folder that already holds something: a models folder is never
 //! overwritten.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-use super::{JobContext, JobOutput};
+use super::{Job, JobContext};
 use crate::model::DeviceChoice;
 use crate::model::backend::select_device;
 use crate::model::card::ModelCard;
 use crate::model::pipeline::train_all;
 use crate::model::train::{EpochReport, TrainConfig, TrainProgress};
 use crate::progress::Progress;
-
-/// The epoch reports of a running (or finished) training, shared with the UI.
-pub type EpochLog = Arc<Mutex<Vec<EpochReport>>>;
 
 /// The stages of a training run, in order (as the reports name them).
 pub const STAGES: [&str; 3] = ["encoder", "decoder_c", "decoder_ch"];
@@ -44,10 +40,9 @@ pub fn refuse_existing(out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Forwards training progress into the job's shared state and the epoch log.
+/// Forwards training progress into the job's shared state, and each epoch's report to the task.
 struct JobProgress<'a> {
-    context: &'a JobContext,
-    epochs: &'a EpochLog,
+    context: &'a JobContext<EpochReport>,
     /// Epochs per stage (encoder, decoders), for the overall fraction.
     encoder_epochs: usize,
     decoder_epochs: usize,
@@ -106,10 +101,7 @@ impl TrainProgress for JobProgress<'_> {
     fn epoch(&mut self, report: &EpochReport) {
         self.enter(&report.stage);
         self.epoch_done = report.epoch;
-        self.epochs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(report.clone());
+        self.context.send_update(report.clone());
         self.context
             .set_progress(self.overall_fraction(&report.stage, 0.0));
         self.context.set_message(&format!(
@@ -133,14 +125,42 @@ pub fn card_summary(card: &ModelCard) -> String {
     }
 }
 
-pub(super) fn run(
+/// Train the encoder and decoders C and C-h, as `precordial train` does, into `out`, which must be
+/// new or empty; each epoch's report is sent to the task as it is made (the live loss curves).
+pub struct Train {
+    pub data: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub config: TrainConfig,
+    pub device: DeviceChoice,
+}
+
+/// A finished training: the models folder it wrote and a one-line summary of its card.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    pub dir: PathBuf,
+    pub summary: String,
+}
+
+impl Job for Train {
+    type Output = Trained;
+    type Update = EpochReport;
+
+    fn describe(&self) -> String {
+        format!("Training models into {}", self.out.display())
+    }
+
+    fn run(self, context: &JobContext<EpochReport>) -> Result<Option<Trained>, String> {
+        run(&self.data, &self.out, &self.config, self.device, context)
+    }
+}
+
+fn run(
     data: &[PathBuf],
     out: &Path,
     config: &TrainConfig,
     device: DeviceChoice,
-    epochs: &EpochLog,
-    context: &JobContext,
-) -> Result<Option<JobOutput>, String> {
+    context: &JobContext<EpochReport>,
+) -> Result<Option<Trained>, String> {
     refuse_existing(out)?;
     if context.cancel_requested() {
         return Ok(None);
@@ -149,7 +169,6 @@ pub(super) fn run(
     let device = select_device(device).map_err(|err| format!("training: {err}"))?;
     let mut progress = JobProgress {
         context,
-        epochs,
         encoder_epochs: config.encoder_training.epochs,
         decoder_epochs: config.decoder_training.epochs,
         stage: String::new(),
@@ -163,7 +182,7 @@ pub(super) fn run(
         Err(err) => return Err(format!("training: {err}")),
     };
     context.set_progress(1.0);
-    Ok(Some(JobOutput::Trained {
+    Ok(Some(Trained {
         dir: out.to_path_buf(),
         summary: card_summary(&card),
     }))

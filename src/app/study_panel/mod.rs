@@ -6,8 +6,11 @@
 //! the evaluation form. Until an evaluation has run or a report is
 //! loaded, only the paper's published numbers are shown, labelled as such; nothing here is invented.
 //!
-//! An evaluation is run from the panel's form ([`EvalForm`]) as a worker job (`Job::Evaluate`), with
-//! the same engine and defaults as `precordial eval`; its report is shown exactly as a loaded one.
+//! An evaluation is run from the panel's form ([`EvalForm`]) as a worker job
+//! ([`Evaluate`](crate::worker::evaluate::Evaluate)), with the same engine and defaults as
+//! `precordial eval`; its report is shown exactly as a loaded one. The panel owns the tasks of the
+//! evaluation, the report being read and (in [`TrainPanel`]) the training; its forms are settings
+//! ([`StudySettings`]), kept apart from these.
 
 mod form;
 mod results;
@@ -16,10 +19,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::reconstruct_panel::{ModelsStatus, NO_MODELS};
+use super::models::{ModelsStatus, NO_MODELS};
+use super::notices::{NoticeLevel, Notices};
+use super::train_panel::{TrainAction, TrainForm, TrainPanel};
 pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
 use crate::eval::paper;
+use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};
+use crate::worker::reconstruct::LoadedModels;
+use crate::worker::{Outcome, Task, Worker, poll_slot};
 pub use form::{EvalForm, EvalSplit};
 pub use results::StudyResults;
 
@@ -50,51 +58,174 @@ pub enum StudyAction {
     RunEvaluation,
     CancelEvaluation,
     /// Start, cancel or use a training (the "Train models" section).
-    Train(super::train_panel::TrainAction),
+    Train(TrainAction),
 }
 
-/// The panel's state. The report path and the evaluation form are saved with the settings; results
-/// and the run's status are not.
-#[derive(Default, Serialize, Deserialize)]
+/// The panel's forms and the report path: saved with the settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct StudyPanel {
-    #[serde(skip)]
-    pub results: Option<StudyResults>,
-    /// Classes shown on the radar (by name); empty = all.
-    #[serde(skip)]
-    pub radar_classes: Vec<String>,
+pub struct StudySettings {
     /// Path typed for the report to load.
     pub report_path: String,
     pub eval: EvalForm,
-    #[serde(skip)]
+    /// The "Train models" form.
+    pub train: TrainForm,
+}
+
+/// The panel's runtime state: results, the runs' status and their tasks.
+#[derive(Default)]
+pub struct StudyPanel {
+    pub results: Option<StudyResults>,
+    /// Classes shown on the radar (by name); empty = all.
+    pub radar_classes: Vec<String>,
     pub eval_status: EvalStatus,
-    /// The "Train models" section (its form is saved with the settings).
-    pub train: super::train_panel::TrainPanel,
+    evaluation: Option<Task<Evaluated>>,
+    report: Option<Task<ReportRead>>,
+    /// The "Train models" section.
+    pub train: TrainPanel,
 }
 
 impl StudyPanel {
-    /// Draws the panel. `models` says whether an evaluation can run; `running` is the evaluation in
-    /// progress, if any; `device` and `training` are the models' device and the training in
-    /// progress, for the "Train models" section. Returns what the user asked for.
+    /// True while an evaluation started from the panel runs.
+    pub fn evaluation_running(&self) -> bool {
+        self.evaluation.is_some()
+    }
+
+    /// Reads a report in the worker; it replaces the results shown when it arrives.
+    pub fn load_report(&mut self, worker: &mut Worker, path: PathBuf) {
+        self.report = Some(worker.submit(LoadReport { path }));
+    }
+
+    /// Starts the evaluation `form` describes with `models` (and the folder they came from); a
+    /// form that does not describe a valid run is reported in the panel and the status bar.
+    pub fn start_evaluation(
+        &mut self,
+        worker: &mut Worker,
+        form: &EvalForm,
+        models: Option<(std::sync::Arc<LoadedModels>, PathBuf)>,
+        notices: &mut Notices,
+    ) {
+        if self.evaluation.is_some() {
+            return; // one at a time: the button is disabled meanwhile
+        }
+        let Some((models, models_dir)) = models else {
+            self.eval_status = EvalStatus::Failed(NO_MODELS.to_owned());
+            notices.push(NoticeLevel::Warning, NO_MODELS);
+            return;
+        };
+        match form.config() {
+            Ok((config, out_dir)) => {
+                self.evaluation = Some(worker.submit(Evaluate {
+                    config,
+                    models,
+                    models_dir,
+                    out_dir,
+                }));
+                self.eval_status = EvalStatus::Running;
+            }
+            Err(reason) => {
+                notices.push(
+                    NoticeLevel::Error,
+                    format!("evaluation not started: {reason}"),
+                );
+                self.eval_status = EvalStatus::Failed(reason);
+            }
+        }
+    }
+
+    /// Asks the running evaluation to stop (it does at its next check).
+    pub fn cancel_evaluation(&self) {
+        if let Some(task) = &self.evaluation {
+            task.cancel();
+        }
+    }
+
+    /// Takes the outcomes of the report read, the evaluation and the training. Never blocks.
+    pub fn logic(&mut self, notices: &mut Notices) {
+        match poll_slot(&mut self.report) {
+            Some(Outcome::Done(ReportRead { path, report })) => {
+                self.show(&report);
+                notices.push(
+                    NoticeLevel::Info,
+                    format!("evaluation report loaded from {}", path.display()),
+                );
+            }
+            Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
+            Some(Outcome::Cancelled) | None => {}
+        }
+        match poll_slot(&mut self.evaluation) {
+            Some(Outcome::Done(evaluated)) => {
+                self.show(&evaluated.report);
+                self.finish_evaluation(evaluated.path, evaluated.write_error, notices);
+            }
+            Some(Outcome::Failed(reason)) => {
+                // Shown in the panel too, beside the form that started it.
+                notices.push(NoticeLevel::Error, reason.clone());
+                self.eval_status = EvalStatus::Failed(reason);
+            }
+            Some(Outcome::Cancelled) => {
+                self.eval_status = EvalStatus::Cancelled;
+                notices.push(NoticeLevel::Info, "evaluation cancelled");
+            }
+            None => {}
+        }
+        self.train.logic(notices);
+    }
+
+    fn show(&mut self, report: &crate::eval::EvalReport) {
+        self.results = Some(StudyResults::from_report(report));
+        self.radar_classes.clear();
+    }
+
+    /// Records how an evaluation from the panel ended (its report is already shown).
+    fn finish_evaluation(
+        &mut self,
+        path: Option<PathBuf>,
+        write_error: Option<String>,
+        notices: &mut Notices,
+    ) {
+        let (status, level, notice) = match (path, write_error) {
+            (_, Some(error)) => (
+                format!("Evaluation finished; its report was not written: {error}"),
+                NoticeLevel::Error,
+                format!("evaluation finished, report not written: {error}"),
+            ),
+            (Some(path), None) => (
+                format!("Evaluation finished; report written to {}", path.display()),
+                NoticeLevel::Info,
+                format!("evaluation finished, report written to {}", path.display()),
+            ),
+            (None, None) => (
+                "Evaluation finished (no output folder: the report is not saved).".to_owned(),
+                NoticeLevel::Info,
+                "evaluation finished".to_owned(),
+            ),
+        };
+        self.eval_status = EvalStatus::Finished(status);
+        notices.push(level, notice);
+    }
+
+    /// Draws the panel with its forms (`settings`). `models` says whether an evaluation can run;
+    /// `device` is the models' device, for the "Train models" section. Returns what the user asked
+    /// for.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
+        settings: &mut StudySettings,
         models: &ModelsStatus,
-        running: Option<&JobProgressView>,
         device: crate::model::DeviceChoice,
-        training: Option<&JobProgressView>,
     ) -> Option<StudyAction> {
         let mut action = None;
         ui.heading("Study the models");
         egui::CollapsingHeader::new("Run an evaluation")
             .default_open(true)
             .show(ui, |ui| {
-                action = self.evaluation_form_ui(ui, models, running);
+                action = self.evaluation_form_ui(ui, &mut settings.eval, models);
             });
         egui::CollapsingHeader::new("Train models")
             .default_open(false)
             .show(ui, |ui| {
-                if let Some(train) = self.train.ui(ui, device, training) {
+                if let Some(train) = self.train.ui(ui, &mut settings.train, device) {
                     action = Some(StudyAction::Train(train));
                 }
             });
@@ -102,13 +233,13 @@ impl StudyPanel {
         ui.horizontal(|ui| {
             ui.label("Evaluation report");
             ui.add(
-                egui::TextEdit::singleline(&mut self.report_path)
+                egui::TextEdit::singleline(&mut settings.report_path)
                     .hint_text("report.json or the folder `precordial eval` wrote")
                     .desired_width(380.0),
             );
-            if ui.button("Load report").clicked() && !self.report_path.trim().is_empty() {
+            if ui.button("Load report").clicked() && !settings.report_path.trim().is_empty() {
                 action = Some(StudyAction::LoadReport(PathBuf::from(
-                    self.report_path.trim(),
+                    settings.report_path.trim(),
                 )));
             }
         });
@@ -175,10 +306,15 @@ impl StudyPanel {
     fn evaluation_form_ui(
         &mut self,
         ui: &mut egui::Ui,
+        form: &mut EvalForm,
         models: &ModelsStatus,
-        running: Option<&JobProgressView>,
     ) -> Option<StudyAction> {
         let mut action = None;
+        let running = self
+            .evaluation
+            .as_ref()
+            .map(|task| JobProgressView::of(task.handle()));
+        let running = running.as_ref();
         egui::Grid::new("evaluation_form")
             .num_columns(2)
             .show(ui, |ui| {
@@ -186,7 +322,7 @@ impl StudyPanel {
                     "PTB-XL, Challenge 2021, CODE-15, PTB, LUDB or any WFDB folder; records are cleaned, screened and split exactly as the models were trained.",
                 );
                 ui.add(
-                    egui::TextEdit::multiline(&mut self.eval.data_folders)
+                    egui::TextEdit::multiline(&mut form.data_folders)
                         .hint_text("one folder per line")
                         .desired_rows(2)
                         .desired_width(480.0),
@@ -195,17 +331,17 @@ impl StudyPanel {
                 ui.label("Split");
                 ui.horizontal(|ui| {
                     for split in EvalSplit::ALL {
-                        ui.selectable_value(&mut self.eval.split, split, split.label())
+                        ui.selectable_value(&mut form.split, split, split.label())
                             .on_hover_text(split.hint());
                     }
                 });
                 ui.end_row();
-                if self.eval.split == EvalSplit::All {
+                if form.split == EvalSplit::All {
                     ui.label("Reference folders").on_hover_text(
                         "The models' training data: its train split fits quality control and the least-squares baseline, so the evaluated records are never fitted on.",
                     );
                     ui.add(
-                        egui::TextEdit::multiline(&mut self.eval.reference_folders)
+                        egui::TextEdit::multiline(&mut form.reference_folders)
                             .hint_text("the models' training data, one folder per line")
                             .desired_rows(2)
                             .desired_width(480.0),
@@ -214,13 +350,13 @@ impl StudyPanel {
                 }
                 ui.label("k")
                     .on_hover_text("Neighbours for the k-NN class-affinity matrices.");
-                ui.add(egui::DragValue::new(&mut self.eval.k).range(1..=100));
+                ui.add(egui::DragValue::new(&mut form.k).range(1..=100));
                 ui.end_row();
                 ui.label("Output folder").on_hover_text(
                     "Where report.json, report.md, the CSVs and figures are written, as by `precordial eval --out`. A folder that holds a report is refused: a report is never replaced.",
                 );
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.eval.out_dir)
+                    egui::TextEdit::singleline(&mut form.out_dir)
                         .hint_text("optional: leave empty to keep the result here only")
                         .desired_width(480.0),
                 );

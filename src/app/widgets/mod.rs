@@ -17,6 +17,14 @@ pub struct JobProgressView {
 }
 
 impl JobProgressView {
+    /// The job's progress and stage message now.
+    pub fn of(handle: &crate::worker::JobHandle) -> Self {
+        Self {
+            fraction: handle.progress(),
+            message: handle.message(),
+        }
+    }
+
     /// The job's progress bar with its stage, and a Cancel button labelled `cancel`; true when
     /// clicked.
     pub fn bar_ui(&self, ui: &mut egui::Ui, cancel: &str) -> bool {
