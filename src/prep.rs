@@ -182,6 +182,8 @@ pub fn zscore_window(window: &mut [f32], time: usize) {
 pub struct LoadedRecord {
     pub record_id: String,
     pub patient_id: String,
+    /// True when `patient_id` is the record id standing in for a patient the source does not name.
+    pub patient_id_stand_in: bool,
     pub dataset: String,
     pub split: Split,
     pub labels: Vec<String>,
@@ -307,6 +309,7 @@ pub fn load_record_scaled(
     Ok(Some(LoadedRecord {
         record_id: format!("{}:{}", entry.dataset.name(), entry.record_id),
         patient_id: entry.patient_id.clone(),
+        patient_id_stand_in: entry.patient_id_stand_in,
         dataset: entry.source.clone(),
         split: split_of(&entry.patient_id, entry.fold),
         labels: record_labels(entry),

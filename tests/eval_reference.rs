@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
 
-use precordial::eval::knn_affinity;
+use precordial::eval::{AffinityInput, AffinityOptions, knn_affinity};
 use precordial::metrics::lead_metrics;
 use serde::Deserialize;
 
@@ -31,6 +31,30 @@ struct Affinity {
     matrix: Vec<Vec<f64>>,
     counts: Vec<usize>,
     diagonal_mean: f64,
+    records: Vec<u32>,
+    patients: Vec<u32>,
+    other_record: Excluded,
+    other_patient: Excluded,
+}
+
+/// One reading with some neighbours left out, computed in NumPy.
+#[derive(Deserialize)]
+struct Excluded {
+    matrix: Vec<Vec<f64>>,
+    diagonal_mean: f64,
+    diagonal_weighted: f64,
+    chance: Vec<f64>,
+}
+
+/// Asserts two matrices (or rows) agree to 1e-9.
+fn assert_close(got: &[Vec<f64>], want: &[Vec<f64>]) {
+    for (row, want_row) in got.iter().zip(want) {
+        assert_eq!(row.len(), want_row.len());
+        for (x, y) in row.iter().zip(want_row) {
+            assert!((x - y).abs() < 1e-9, "{got:?}\nvs\n{want:?}");
+        }
+    }
+    assert_eq!(got.len(), want.len());
 }
 
 fn reference() -> Reference {
@@ -64,6 +88,8 @@ fn metrics_match_sklearn_and_scipy() {
     assert_eq!(got.n_windows, m.n_pearson_windows);
 }
 
+/// All neighbours (the paper's protocol), and with the same record's or patient's windows left out:
+/// each against scikit-learn's ranking filtered in NumPy, with its chance levels.
 #[test]
 fn affinity_matches_sklearn_nearest_neighbors() {
     let r = reference();
@@ -71,12 +97,37 @@ fn affinity_matches_sklearn_nearest_neighbors() {
     let dim = a.features[0].len();
     let flat: Vec<f32> = a.features.iter().flatten().copied().collect();
     let names: Vec<String> = (0..4).map(|c| format!("c{c}")).collect();
-    let got = knn_affinity(&flat, dim, &a.labels, &names, a.k).unwrap();
-    assert_eq!(got.counts, a.counts);
-    for (row, want) in got.matrix.iter().zip(&a.matrix) {
-        for (x, y) in row.iter().zip(want) {
-            assert!((x - y).abs() < 1e-9, "{:?}\nvs\n{:?}", got.matrix, a.matrix);
-        }
+    let input = AffinityInput {
+        features: &flat,
+        dim,
+        labels: &a.labels,
+        class_names: &names,
+        records: &a.records,
+        patients: &a.patients,
+    };
+    let options = AffinityOptions {
+        k: a.k,
+        bootstrap_resamples: 100,
+        seed: 1,
+    };
+    let got = knn_affinity(&input, &options).unwrap();
+    assert_eq!(got.all.counts, a.counts);
+    assert_close(&got.all.matrix, &a.matrix);
+    assert!((got.all.diagonal_mean - a.diagonal_mean).abs() < 1e-9);
+    for (reading, want) in [
+        (got.other_record.as_ref(), &a.other_record),
+        (got.other_patient.as_ref(), &a.other_patient),
+    ] {
+        let reading = reading.expect("every window has k neighbours outside its group");
+        assert_close(&reading.matrix, &want.matrix);
+        assert_close(
+            std::slice::from_ref(&reading.chance),
+            std::slice::from_ref(&want.chance),
+        );
+        assert!((reading.diagonal_mean - want.diagonal_mean).abs() < 1e-9);
+        assert!((reading.diagonal_weighted - want.diagonal_weighted).abs() < 1e-9);
     }
-    assert!((got.diagonal_mean - a.diagonal_mean).abs() < 1e-9);
+    // The exclusions change the neighbours here, so a reading that ignored them would fail above.
+    assert_ne!(a.other_record.matrix, a.matrix);
+    assert_ne!(a.other_patient.matrix, a.other_record.matrix);
 }

@@ -558,36 +558,52 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
     assert!(harness.state().reconstruct.toggles.residual);
 }
 
-/// The study widgets, fed test data (no evaluation exists yet; the app itself shows none).
+/// The study widgets, fed test data (no evaluation exists yet; the app itself shows none). The
+/// heatmaps show the leak-free reading first, with its chance level; the selector switches.
 #[test]
 fn the_study_widgets_draw_matrices_and_radar() {
-    use precordial::app::study_panel::{AffinityMatrix, ClassRmse, StudyResults};
+    use precordial::app::study_panel::{AffinityMatrix, AffinityReading, ClassRmse, StudyResults};
+    use precordial::eval::Neighbours;
     let mut harness = harness_with(Vec::new(), false);
     let names: Vec<String> = ["NORM", "MI", "STTC", "CD", "HYP"]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    let identity: Vec<Vec<f64>> = (0..5)
-        .map(|i| (0..5).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect();
+    let matrix = |title: &str, diagonal: f64, neighbours: Neighbours| AffinityMatrix {
+        title: title.to_owned(),
+        class_names: names.clone(),
+        counts: vec![1; 5],
+        values: (0..5)
+            .map(|i| {
+                (0..5)
+                    .map(|j| {
+                        if i == j {
+                            diagonal
+                        } else {
+                            (1.0 - diagonal) / 4.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect(),
+        diagonal_mean: diagonal,
+        chance_mean: Some(0.1),
+        chance: vec![0.1; 5],
+        diagonal_ci95: Some((diagonal - 0.05, diagonal + 0.05)),
+        neighbours: neighbours.label().to_owned(),
+        k: 10,
+    };
+    let reading = |diagonal: f64, neighbours: Neighbours| AffinityReading {
+        neighbours,
+        x: matrix("inputs", diagonal, neighbours),
+        h: matrix("ĥ", diagonal, neighbours),
+    };
     harness.state_mut().study.results = Some(StudyResults {
         summary: "test data".to_owned(),
-        affinity_x: Some(AffinityMatrix {
-            title: "inputs".to_owned(),
-            class_names: names.clone(),
-            counts: vec![1; 5],
-            values: identity.clone(),
-            diagonal_mean: 1.0,
-            k: 10,
-        }),
-        affinity_h: Some(AffinityMatrix {
-            title: "ĥ".to_owned(),
-            class_names: names.clone(),
-            counts: vec![1; 5],
-            values: identity,
-            diagonal_mean: 1.0,
-            k: 10,
-        }),
+        affinity: vec![
+            reading(0.2, Neighbours::OtherPatients),
+            reading(1.0, Neighbours::All),
+        ],
         class_rmse: names
             .iter()
             .map(|name| ClassRmse {
@@ -601,13 +617,19 @@ fn the_study_widgets_draw_matrices_and_radar() {
     });
     harness.get_by_label("Study").click();
     harness.run_steps(3);
-    harness.get_by_label("inputs — diagonal mean 1.000");
-    harness.get_by_label("ĥ — diagonal mean 1.000");
+    harness.get_by_label("inputs — diagonal mean 0.200 (chance 0.100; 95 % CI 0.150–0.250)");
+    harness.get_by_label("ĥ — diagonal mean 0.200 (chance 0.100; 95 % CI 0.150–0.250)");
     assert!(
         harness
             .query_by_label_contains("Run an evaluation first")
             .is_none()
     );
+    harness.get_by_label("all windows (paper)").click();
+    harness.run_steps(2);
+    harness.get_by_label("ĥ — diagonal mean 1.000 (chance 0.100; 95 % CI 0.950–1.050)");
+    harness.get_by_label("other records").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("No reading with other records");
     harness.get_by_label("STTC").click(); // the class picker
     harness.run_steps(2);
     assert_eq!(harness.state().study.radar_classes.len(), 4);

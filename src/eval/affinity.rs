@@ -1,42 +1,158 @@
 //! k-nearest-neighbour class affinity (METHOD.md): how often a window's neighbours share its class.
 //!
 //! A[i][j] is the mean, over windows of class i, of the fraction of their k nearest neighbours
-//! (cosine similarity, the window itself excluded) that belong to class j. The diagonal mean is
-//! the "intra-class consistency" the paper reports for x̂ (0.083) and ĥ (0.837).
+//! (cosine similarity) that belong to class j. The paper reports the class mean of the diagonal,
+//! "intra-class consistency", for x̂ (0.083) and ĥ (0.837), excluding only the window itself.
+//!
+//! That protocol leaks: windows of one record overlap and look alike whatever their class, so most
+//! neighbours of a window are windows of its own record and the diagonal measures record retrieval.
+//! Each matrix is therefore computed three ways ([`Neighbours`]): all other windows (the paper's
+//! protocol), windows of other records, and windows of other patients (the leak-free figure), each
+//! with the chance level a random allowed neighbour gives, the window-weighted diagonal beside the
+//! class mean, and a bootstrap CI over patients.
 //!
 //! Exact brute-force search, blocked and spread over all cores: memory stays O(n·k + block·n)
-//! rather than O(n²), so PTB-XL's ~26,000 test windows take seconds, not gigabytes.
+//! rather than O(n²), so PTB-XL's ~26,000 test windows take seconds, not gigabytes. One similarity
+//! pass serves all three exclusions.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::EvalError;
+use super::{EvalError, stats};
+use crate::rng::Rng;
 
+/// Which windows may count as a window's neighbours (the window itself never does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Neighbours {
+    /// Every other window: the paper's protocol, where overlapping windows of the same record count.
+    All,
+    /// Windows of other records only.
+    OtherRecords,
+    /// Windows of other patients only: nothing of the window's patient can be retrieved.
+    #[default]
+    OtherPatients,
+}
+
+impl Neighbours {
+    pub const ALL: [Self; 3] = [Self::OtherPatients, Self::OtherRecords, Self::All];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "all windows (paper)",
+            Self::OtherRecords => "other records",
+            Self::OtherPatients => "other patients",
+        }
+    }
+}
+
+/// One affinity matrix and what it should be read against.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Affinity {
+    /// Which neighbours were allowed.
+    pub neighbours: Neighbours,
     /// Class names, rows and columns of `matrix` in this order.
     pub classes: Vec<String>,
     /// Windows per class.
     pub counts: Vec<usize>,
     /// `matrix[i][j]`: mean fraction of class-i windows' neighbours that are of class j.
     pub matrix: Vec<Vec<f64>>,
+    /// Mean of the diagonal over classes, each class counting once (the paper's figure).
     pub diagonal_mean: f64,
+    /// The fraction of all windows' neighbours that share their class: the diagonal weighted by
+    /// windows, dominated by the abundant classes.
+    pub diagonal_weighted: f64,
+    /// `chance[i]`: the share of class i among the neighbours a class-i window was allowed, averaged
+    /// over class-i windows: what the diagonal would be if neighbours were drawn at random.
+    pub chance: Vec<f64>,
+    /// Class mean of `chance`, to read beside `diagonal_mean`.
+    pub chance_mean: f64,
+    /// Percentile bootstrap 95 % CI of `diagonal_mean`, patients resampled (neighbours kept);
+    /// `None` with fewer than two patients.
+    pub diagonal_ci95: Option<(f64, f64)>,
+    /// Distinct patients among the windows (the bootstrap's unit).
+    pub patients: usize,
     pub k: usize,
 }
 
-/// Computes the affinity matrix of `features` (`n` rows of `dim` values, row-major) whose rows
-/// carry class indices `labels` into `class_names`. Classes without windows are dropped.
+/// The three readings of one feature space.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AffinitySet {
+    pub all: Affinity,
+    /// `None` when some window has fewer than k windows of other records.
+    pub other_record: Option<Affinity>,
+    /// `None` when some window has fewer than k windows of other patients.
+    pub other_patient: Option<Affinity>,
+}
+
+impl AffinitySet {
+    pub fn get(&self, neighbours: Neighbours) -> Option<&Affinity> {
+        match neighbours {
+            Neighbours::All => Some(&self.all),
+            Neighbours::OtherRecords => self.other_record.as_ref(),
+            Neighbours::OtherPatients => self.other_patient.as_ref(),
+        }
+    }
+
+    /// The leak-free reading when there is one, else the least leaky there is.
+    pub fn headline(&self) -> &Affinity {
+        self.other_patient
+            .as_ref()
+            .or(self.other_record.as_ref())
+            .unwrap_or(&self.all)
+    }
+}
+
+/// The windows whose affinity is measured.
+#[derive(Clone, Copy, Debug)]
+pub struct AffinityInput<'a> {
+    /// `n` rows of `dim` values, row-major.
+    pub features: &'a [f32],
+    pub dim: usize,
+    /// Each row's class, an index into `class_names`.
+    pub labels: &'a [usize],
+    pub class_names: &'a [String],
+    /// Each row's record and patient, as any ids (equal ids, same record or patient). A record
+    /// belongs to one patient.
+    pub records: &'a [u32],
+    pub patients: &'a [u32],
+}
+
+/// Neighbours and the bootstrap.
+#[derive(Clone, Copy, Debug)]
+pub struct AffinityOptions {
+    pub k: usize,
+    pub bootstrap_resamples: usize,
+    pub seed: u64,
+}
+
+/// Computes the affinity of `input` with all neighbours, other records' and other patients'.
+/// Classes without windows are dropped.
 pub fn knn_affinity(
-    features: &[f32],
-    dim: usize,
-    labels: &[usize],
-    class_names: &[String],
-    k: usize,
-) -> Result<Affinity, EvalError> {
+    input: &AffinityInput<'_>,
+    options: &AffinityOptions,
+) -> Result<AffinitySet, EvalError> {
+    let AffinityInput {
+        features,
+        dim,
+        labels,
+        class_names,
+        records,
+        patients,
+    } = *input;
+    let k = options.k;
     let n = labels.len();
     if dim == 0 || features.len() != n * dim {
         return Err(EvalError::Input(format!(
             "affinity: {} feature values do not make {n} rows of {dim}",
             features.len()
+        )));
+    }
+    if records.len() != n || patients.len() != n {
+        return Err(EvalError::Input(format!(
+            "affinity: {n} windows but {} record and {} patient ids",
+            records.len(),
+            patients.len()
         )));
     }
     if let Some(&bad) = labels.iter().find(|&&l| l >= class_names.len()) {
@@ -50,19 +166,69 @@ pub fn knn_affinity(
             "affinity: k = {k} needs more than {k} windows, got {n}"
         )));
     }
-    let unit = normalised_rows(features, dim);
-    let neighbours = nearest_neighbours(&unit, dim, k);
+    let mut patient_of_record: HashMap<u32, u32> = HashMap::new();
+    for (&record, &patient) in records.iter().zip(patients) {
+        if *patient_of_record.entry(record).or_insert(patient) != patient {
+            return Err(EvalError::Input(format!(
+                "affinity: record {record} is given two patients"
+            )));
+        }
+    }
 
+    let own: Vec<u32> = (0..n as u32).collect();
+    let unit = normalised_rows(features, dim);
+    let [all, other_record, other_patient] =
+        nearest_neighbours(&unit, dim, k, [&own, records, patients]);
+    let reading = |neighbours: Neighbours, found: &[u32], groups: &[u32]| {
+        summarise(neighbours, found, groups, input, options)
+    };
+    Ok(AffinitySet {
+        all: reading(Neighbours::All, &all, &own).ok_or_else(|| {
+            EvalError::Input(format!("affinity: fewer than {k} neighbours for a window"))
+        })?,
+        other_record: reading(Neighbours::OtherRecords, &other_record, records),
+        other_patient: reading(Neighbours::OtherPatients, &other_patient, patients),
+    })
+}
+
+/// The matrix, chance levels and CI of one exclusion; `None` when a window lacks k neighbours.
+fn summarise(
+    neighbours: Neighbours,
+    found: &[u32],
+    groups: &[u32],
+    input: &AffinityInput<'_>,
+    options: &AffinityOptions,
+) -> Option<Affinity> {
+    let (labels, class_names, k) = (input.labels, input.class_names, options.k);
+    if found.contains(&NONE) {
+        return None;
+    }
     let n_classes = class_names.len();
     // Neighbour counts, divided once at the end so a perfect row is exactly 1.
     let mut hits = vec![vec![0u64; n_classes]; n_classes];
     let mut counts = vec![0usize; n_classes];
     for (row, &class) in labels.iter().enumerate() {
         counts[class] += 1;
-        for &j in &neighbours[row * k..(row + 1) * k] {
+        for &j in &found[row * k..(row + 1) * k] {
             hits[class][labels[j as usize]] += 1;
         }
     }
+
+    // Chance: class c's share of the windows outside the window's own group.
+    let mut group_sizes: HashMap<u32, usize> = HashMap::new();
+    let mut group_class_sizes: HashMap<(u32, usize), usize> = HashMap::new();
+    for (&group, &class) in groups.iter().zip(labels) {
+        *group_sizes.entry(group).or_default() += 1;
+        *group_class_sizes.entry((group, class)).or_default() += 1;
+    }
+    let n = labels.len();
+    let mut chance_sum = vec![0.0f64; n_classes];
+    for (&group, &class) in groups.iter().zip(labels) {
+        let allowed = n - group_sizes[&group];
+        let allowed_same = counts[class] - group_class_sizes[&(group, class)];
+        chance_sum[class] += allowed_same as f64 / allowed as f64;
+    }
+
     let present: Vec<usize> = (0..n_classes).filter(|&c| counts[c] > 0).collect();
     let matrix: Vec<Vec<f64>> = present
         .iter()
@@ -71,17 +237,144 @@ pub fn knn_affinity(
             present.iter().map(|&j| hits[i][j] as f64 / total).collect()
         })
         .collect();
-    let diagonal_mean =
-        (0..present.len()).map(|i| matrix[i][i]).sum::<f64>() / present.len() as f64;
-    Ok(Affinity {
+    let class_mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    let diagonal: Vec<f64> = (0..present.len()).map(|i| matrix[i][i]).collect();
+    let chance: Vec<f64> = present
+        .iter()
+        .map(|&c| chance_sum[c] / counts[c] as f64)
+        .collect();
+    let same_class: u64 = present.iter().map(|&c| hits[c][c]).sum();
+    let (diagonal_ci95, patients) = bootstrap_diagonal(found, input, options);
+    Some(Affinity {
+        neighbours,
         classes: present.iter().map(|&c| class_names[c].clone()).collect(),
         counts: present.iter().map(|&c| counts[c]).collect(),
+        diagonal_mean: class_mean(&diagonal),
+        diagonal_weighted: same_class as f64 / (n * k) as f64,
+        chance_mean: class_mean(&chance),
+        chance,
         matrix,
-        diagonal_mean,
+        diagonal_ci95,
+        patients,
         k,
     })
 }
 
+/// Percentile bootstrap of the class-mean diagonal with patients resampled: each patient brings
+/// its windows and their neighbours as found (the neighbours are not searched again). Returns the
+/// CI and the number of patients.
+fn bootstrap_diagonal(
+    found: &[u32],
+    input: &AffinityInput<'_>,
+    options: &AffinityOptions,
+) -> (Option<(f64, f64)>, usize) {
+    let (labels, k) = (input.labels, options.k);
+    let n_classes = input.class_names.len();
+    // Per patient and class: windows, and neighbours of the same class.
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    let mut windows: Vec<Vec<u64>> = Vec::new();
+    let mut same: Vec<Vec<u64>> = Vec::new();
+    for (row, (&patient, &class)) in input.patients.iter().zip(labels).enumerate() {
+        let at = *index.entry(patient).or_insert_with(|| {
+            windows.push(vec![0; n_classes]);
+            same.push(vec![0; n_classes]);
+            windows.len() - 1
+        });
+        windows[at][class] += 1;
+        same[at][class] += found[row * k..(row + 1) * k]
+            .iter()
+            .filter(|&&j| labels[j as usize] == class)
+            .count() as u64;
+    }
+    let units = windows.len();
+    if units < 2 || options.bootstrap_resamples == 0 {
+        return (None, units);
+    }
+    let mut rng = Rng::new(options.seed);
+    let mut drawn_windows = vec![0u64; n_classes];
+    let mut drawn_same = vec![0u64; n_classes];
+    let mut means: Vec<f64> = (0..options.bootstrap_resamples)
+        .map(|_| {
+            drawn_windows.fill(0);
+            drawn_same.fill(0);
+            for _ in 0..units {
+                let unit = rng.below(units);
+                for c in 0..n_classes {
+                    drawn_windows[c] += windows[unit][c];
+                    drawn_same[c] += same[unit][c];
+                }
+            }
+            let (sum, classes) = (0..n_classes).filter(|&c| drawn_windows[c] > 0).fold(
+                (0.0, 0usize),
+                |(sum, classes), c| {
+                    let diagonal = drawn_same[c] as f64 / (drawn_windows[c] * k as u64) as f64;
+                    (sum + diagonal, classes + 1)
+                },
+            );
+            sum / classes as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    (
+        Some((
+            stats::quantile(&means, 0.025),
+            stats::quantile(&means, 0.975),
+        )),
+        units,
+    )
+}
+
+/// Made-up matrices for the report's and figures' tests.
+#[cfg(test)]
+impl Affinity {
+    /// `diagonal` on the diagonal, the rest spread evenly; chance 1 / classes.
+    pub(crate) fn uniform(classes: &[&str], diagonal: f64, neighbours: Neighbours) -> Self {
+        let n = classes.len();
+        let off = (1.0 - diagonal) / (n - 1).max(1) as f64;
+        Self {
+            neighbours,
+            classes: classes.iter().map(|c| (*c).to_owned()).collect(),
+            counts: (0..n).map(|i| 40 - 5 * i).collect(),
+            matrix: (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| if i == j { diagonal } else { off })
+                        .collect()
+                })
+                .collect(),
+            diagonal_mean: diagonal,
+            diagonal_weighted: diagonal,
+            chance: vec![1.0 / n as f64; n],
+            chance_mean: 1.0 / n as f64,
+            diagonal_ci95: Some((diagonal - 0.05, diagonal + 0.05)),
+            patients: 30,
+            k: 10,
+        }
+    }
+}
+
+#[cfg(test)]
+impl AffinitySet {
+    /// All neighbours at `diagonal`, other records' at 0.6 of it, other patients' at half.
+    pub(crate) fn uniform(classes: &[&str], diagonal: f64) -> Self {
+        Self {
+            all: Affinity::uniform(classes, diagonal, Neighbours::All),
+            other_record: Some(Affinity::uniform(
+                classes,
+                0.6 * diagonal,
+                Neighbours::OtherRecords,
+            )),
+            other_patient: Some(Affinity::uniform(
+                classes,
+                0.5 * diagonal,
+                Neighbours::OtherPatients,
+            )),
+        }
+    }
+}
+
+/// Marks a neighbour slot left empty (fewer allowed windows than k).
+const NONE: u32 = u32::MAX;
 /// Rows scaled to unit length (zero rows stay zero: cosine similarity 0 to everything).
 fn normalised_rows(features: &[f32], dim: usize) -> Vec<f32> {
     let mut unit = features.to_vec();
@@ -95,20 +388,37 @@ fn normalised_rows(features: &[f32], dim: usize) -> Vec<f32> {
     unit
 }
 
-/// Indices of the `k` most similar rows of each row (self excluded), most similar first; ties go
-/// to the lower index.
-fn nearest_neighbours(unit: &[f32], dim: usize, k: usize) -> Vec<u32> {
+/// For each grouping in `groups`, the indices of the `k` most similar rows of each row outside the
+/// row's own group, most similar first (ties to the lower index); [`NONE`] fills the slots of a row
+/// with fewer than `k` such rows. One similarity pass serves every grouping.
+fn nearest_neighbours<const G: usize>(
+    unit: &[f32],
+    dim: usize,
+    k: usize,
+    groups: [&[u32]; G],
+) -> [Vec<u32>; G] {
     let n = unit.len() / dim;
-    let mut result = vec![0u32; n * k];
+    let mut results: [Vec<u32>; G] = std::array::from_fn(|_| vec![NONE; n * k]);
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let rows_per_thread = n.div_ceil(threads);
-    std::thread::scope(|scope| {
+    let rows_per_thread = n.div_ceil(threads).max(1);
+    // Each thread takes the same rows of every result.
+    let mut per_thread: Vec<Vec<&mut [u32]>> = Vec::new();
+    for result in &mut results {
         for (chunk_index, out) in result.chunks_mut(rows_per_thread * k).enumerate() {
+            if per_thread.len() <= chunk_index {
+                per_thread.push(Vec::with_capacity(G));
+            }
+            per_thread[chunk_index].push(out);
+        }
+    }
+    std::thread::scope(|scope| {
+        for (chunk_index, mut outs) in per_thread.into_iter().enumerate() {
             let first = chunk_index * rows_per_thread;
             scope.spawn(move || {
                 const BLOCK: usize = 32;
-                let rows = out.len() / k;
+                let rows = outs.first().map_or(0, |out| out.len() / k);
                 let mut sims = vec![0.0f32; BLOCK * n];
+                let mut best = Vec::with_capacity(k + 1);
                 for block_start in (0..rows).step_by(BLOCK) {
                     let block = BLOCK.min(rows - block_start);
                     let queries =
@@ -116,16 +426,23 @@ fn nearest_neighbours(unit: &[f32], dim: usize, k: usize) -> Vec<u32> {
                     block_similarities(queries, unit, dim, &mut sims[..block * n]);
                     for q in 0..block {
                         let query_row = first + block_start + q;
-                        let top = &mut out[(block_start + q) * k..(block_start + q + 1) * k];
-                        top_k(&sims[q * n..(q + 1) * n], query_row, top);
+                        let slots = (block_start + q) * k..(block_start + q + 1) * k;
+                        for (out, group) in outs.iter_mut().zip(groups) {
+                            top_k(
+                                &sims[q * n..(q + 1) * n],
+                                group,
+                                group[query_row],
+                                &mut best,
+                                &mut out[slots.clone()],
+                            );
+                        }
                     }
                 }
             });
         }
     });
-    result
+    results
 }
-
 /// `out[q * n + c]` = similarity of query row `q` with candidate row `c`. Uses AVX2 where the CPU
 /// has it (chosen at run time, so one binary serves every x86-64 machine); the arithmetic is the
 /// same on both paths (no FMA contraction), so results do not depend on the CPU.
@@ -242,12 +559,19 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// Fills `top` with the indices of the largest similarities, skipping `own`.
-fn top_k(sims: &[f32], own: usize, top: &mut [u32]) {
+/// Fills `top` with the indices of the largest similarities among the rows outside `own_group`,
+/// most similar first; slots beyond the rows found stay [`NONE`]. `best` is scratch space.
+fn top_k(
+    sims: &[f32],
+    groups: &[u32],
+    own_group: u32,
+    best: &mut Vec<(f32, u32)>,
+    top: &mut [u32],
+) {
     let k = top.len();
-    let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-    for (j, &s) in sims.iter().enumerate() {
-        if j == own {
+    best.clear();
+    for (j, (&s, &group)) in sims.iter().zip(groups).enumerate() {
+        if group == own_group {
             continue;
         }
         if best.len() == k && s <= best[k - 1].0 {
@@ -258,7 +582,8 @@ fn top_k(sims: &[f32], own: usize, top: &mut [u32]) {
         best.insert(at, (s, j as u32));
         best.truncate(k);
     }
-    for (slot, (_, j)) in top.iter_mut().zip(best) {
+    top.fill(NONE);
+    for (slot, &(_, j)) in top.iter_mut().zip(best.iter()) {
         *slot = j;
     }
 }
@@ -269,6 +594,35 @@ mod tests {
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("class {i}")).collect()
+    }
+
+    const OPTIONS: AffinityOptions = AffinityOptions {
+        k: 5,
+        bootstrap_resamples: 200,
+        seed: 7,
+    };
+
+    /// Affinity of windows where each window is its own record and patient.
+    fn independent(
+        features: &[f32],
+        dim: usize,
+        labels: &[usize],
+        classes: usize,
+        k: usize,
+    ) -> Result<AffinitySet, EvalError> {
+        let ids: Vec<u32> = (0..labels.len() as u32).collect();
+        let names = names(classes);
+        knn_affinity(
+            &AffinityInput {
+                features,
+                dim,
+                labels,
+                class_names: &names,
+                records: &ids,
+                patients: &ids,
+            },
+            &AffinityOptions { k, ..OPTIONS },
+        )
     }
 
     #[test]
@@ -284,29 +638,121 @@ mod tests {
                 labels.push(class);
             }
         }
-        let a = knn_affinity(&features, 4, &labels, &names(3), 5).unwrap();
+        let a = independent(&features, 4, &labels, 3, 5).unwrap().all;
         assert_eq!(a.counts, [20, 20, 20]);
         assert_eq!(a.diagonal_mean, 1.0);
+        assert_eq!(a.diagonal_weighted, 1.0);
         assert_eq!(a.matrix[0][1], 0.0);
+        // A random neighbour is of the window's class 19 times in 59.
+        for chance in &a.chance {
+            assert!((chance - 19.0 / 59.0).abs() < 1e-12);
+        }
     }
 
     #[test]
     fn random_labels_give_chance_level() {
         // Deterministic pseudo-random features with labels unrelated to them.
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-        };
-        let features: Vec<f32> = (0..2000 * 8).map(|_| next()).collect();
+        let mut rng = Rng::new(12345);
+        let features: Vec<f32> = (0..2000 * 8).map(|_| rng.uniform() as f32 - 0.5).collect();
         let labels: Vec<usize> = (0..2000).map(|i| (i * 7 + i / 3) % 2).collect();
-        let a = knn_affinity(&features, 8, &labels, &names(2), 10).unwrap();
+        let a = independent(&features, 8, &labels, 2, 10).unwrap().all;
         assert!((a.diagonal_mean - 0.5).abs() < 0.05, "{}", a.diagonal_mean);
+        assert!((a.chance_mean - 0.5).abs() < 0.01, "{}", a.chance_mean);
+        let (lo, hi) = a.diagonal_ci95.unwrap();
+        assert!(lo < a.diagonal_mean && a.diagonal_mean < hi, "{lo} {hi}");
         for row in &a.matrix {
             assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         }
+    }
+
+    /// Records of five near-identical windows, the class alternating by record: with all windows
+    /// allowed, every neighbour is a window of the same record (identity); without them, the
+    /// neighbours are other records' and the diagonal is no better than chance.
+    #[test]
+    fn same_record_neighbours_are_excluded() {
+        let mut rng = Rng::new(3);
+        let (n_records, per_record, dim) = (40usize, 5usize, 6usize);
+        let mut features = Vec::new();
+        let (mut labels, mut records, mut patients) = (Vec::new(), Vec::new(), Vec::new());
+        for record in 0..n_records {
+            let centre: Vec<f32> = (0..dim).map(|_| rng.normal() as f32).collect();
+            for _ in 0..per_record {
+                features.extend(centre.iter().map(|v| v + 1e-3 * rng.normal() as f32));
+                labels.push(record % 2);
+                records.push(record as u32);
+                // Two records per patient, of different classes.
+                patients.push((record / 2) as u32);
+            }
+        }
+        let names = names(2);
+        let input = AffinityInput {
+            features: &features,
+            dim,
+            labels: &labels,
+            class_names: &names,
+            records: &records,
+            patients: &patients,
+        };
+        let options = AffinityOptions { k: 4, ..OPTIONS };
+        let set = knn_affinity(&input, &options).unwrap();
+        assert_eq!(set.all.diagonal_mean, 1.0);
+        let other = set.other_record.as_ref().unwrap();
+        assert!(other.diagonal_mean < 0.75, "{}", other.diagonal_mean);
+        // 95 of the 195 windows of other records share a window's class.
+        assert!((other.chance[0] - 95.0 / 195.0).abs() < 1e-12);
+        let (lo, hi) = other.diagonal_ci95.unwrap();
+        assert!(lo <= other.diagonal_mean && other.diagonal_mean <= hi);
+        assert_eq!(other.patients, 20);
+        // Other patients: the record's twin (the other class) is gone too: 95 of 190.
+        let other_patient = set.other_patient.as_ref().unwrap();
+        assert!((other_patient.chance[0] - 95.0 / 190.0).abs() < 1e-12);
+
+        // No neighbour found shares the window's record, or patient.
+        let unit = normalised_rows(&features, dim);
+        let own: Vec<u32> = (0..labels.len() as u32).collect();
+        let [all, by_record, by_patient] =
+            nearest_neighbours(&unit, dim, 4, [&own, &records, &patients]);
+        for row in 0..labels.len() {
+            let slots = row * 4..(row + 1) * 4;
+            assert!(
+                all[slots.clone()]
+                    .iter()
+                    .all(|&j| records[j as usize] == records[row])
+            );
+            assert!(
+                by_record[slots.clone()]
+                    .iter()
+                    .all(|&j| records[j as usize] != records[row])
+            );
+            assert!(
+                by_patient[slots]
+                    .iter()
+                    .all(|&j| patients[j as usize] != patients[row])
+            );
+        }
+    }
+
+    #[test]
+    fn too_few_other_patients_leave_that_reading_out() {
+        // Two patients of three windows each: other patients give three neighbours, not four.
+        let features = [1.0, 0.0, 0.9, 0.1, 0.8, 0.2, 0.0, 1.0, 0.1, 0.9, 0.2, 0.8];
+        let names = names(2);
+        let input = AffinityInput {
+            features: &features,
+            dim: 2,
+            labels: &[0, 0, 0, 1, 1, 1],
+            class_names: &names,
+            records: &[0, 0, 0, 1, 1, 1],
+            patients: &[0, 0, 0, 1, 1, 1],
+        };
+        let set = knn_affinity(&input, &AffinityOptions { k: 4, ..OPTIONS }).unwrap();
+        assert!(set.other_record.is_none() && set.other_patient.is_none());
+        assert_eq!(set.headline().neighbours, Neighbours::All);
+        let set = knn_affinity(&input, &AffinityOptions { k: 3, ..OPTIONS }).unwrap();
+        let other = set.other_patient.unwrap();
+        // Every allowed neighbour is of the other class: the diagonal and chance are both 0.
+        assert_eq!(other.diagonal_mean, 0.0);
+        assert_eq!(other.chance_mean, 0.0);
     }
 
     #[test]
@@ -326,11 +772,21 @@ mod tests {
     #[test]
     fn classes_without_windows_are_dropped_and_bad_input_refused() {
         let features = [1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9];
-        let a = knn_affinity(&features, 2, &[0, 0, 2, 2], &names(3), 1).unwrap();
+        let a = independent(&features, 2, &[0, 0, 2, 2], 3, 1).unwrap().all;
         assert_eq!(a.classes, ["class 0", "class 2"]);
         assert_eq!(a.matrix, [[1.0, 0.0], [0.0, 1.0]]);
-        assert!(knn_affinity(&features, 2, &[0, 0, 2, 2], &names(3), 4).is_err());
-        assert!(knn_affinity(&features, 3, &[0, 0, 2, 2], &names(3), 1).is_err());
-        assert!(knn_affinity(&features, 2, &[0, 0, 5, 2], &names(3), 1).is_err());
+        assert!(independent(&features, 2, &[0, 0, 2, 2], 3, 4).is_err());
+        assert!(independent(&features, 3, &[0, 0, 2, 2], 3, 1).is_err());
+        assert!(independent(&features, 2, &[0, 0, 5, 2], 3, 1).is_err());
+        let names = names(3);
+        let two_patients = AffinityInput {
+            features: &features,
+            dim: 2,
+            labels: &[0, 0, 2, 2],
+            class_names: &names,
+            records: &[0, 0, 1, 1],
+            patients: &[0, 1, 2, 2],
+        };
+        assert!(knn_affinity(&two_patients, &AffinityOptions { k: 1, ..OPTIONS }).is_err());
     }
 }

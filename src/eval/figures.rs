@@ -17,7 +17,8 @@ const CH_COLOUR: &str = "#d62728";
 /// other sans-serif faces.
 const X_HAT_INPUT: &str = r#"x<tspan dx="-0.44em">ˆ</tspan><tspan dx="0.06em"> (input)</tspan>"#;
 
-/// The affinity matrices of x̂ and ĥ side by side, values in the cells.
+/// The affinity matrices of x̂ and ĥ side by side, values in the cells, each titled with its
+/// diagonal mean and chance level and, below, which neighbours were allowed.
 pub fn affinity_pair_svg(x: &Affinity, h: &Affinity) -> String {
     let n = x.classes.len().max(h.classes.len()).max(1);
     let cell = (360.0 / n as f64).clamp(22.0, 60.0);
@@ -30,9 +31,18 @@ pub fn affinity_pair_svg(x: &Affinity, h: &Affinity) -> String {
         let y0 = 60.0;
         writeln!(
             svg,
-            r#"<text x="{}" y="30" font-size="15" text-anchor="middle">{title}: diagonal mean {:.3}</text>"#,
+            r#"<text x="{}" y="30" font-size="15" text-anchor="middle">{title}: diagonal mean {:.3} (chance {:.3})</text>"#,
             x0 + cell * n as f64 / 2.0,
-            a.diagonal_mean
+            a.diagonal_mean,
+            a.chance_mean
+        )
+        .ok();
+        writeln!(
+            svg,
+            r#"<text x="{}" y="48" font-size="11" text-anchor="middle">neighbours: {}, k = {}</text>"#,
+            x0 + cell * n as f64 / 2.0,
+            a.neighbours.label(),
+            a.k
         )
         .ok();
         for (i, row) in a.matrix.iter().enumerate() {

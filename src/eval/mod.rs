@@ -13,7 +13,9 @@ pub mod report;
 pub mod run;
 pub mod stats;
 
-pub use affinity::{Affinity, knn_affinity};
+pub use affinity::{
+    Affinity, AffinityInput, AffinityOptions, AffinitySet, Neighbours, knn_affinity,
+};
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
 pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLevel};
 

@@ -148,22 +148,11 @@ mod tests {
     }
 
     fn affinity(diagonal: f64) -> Affinity {
-        let classes = ["NORM", "MI", "STTC", "CD", "HYP"];
-        let n = classes.len();
-        let off = (1.0 - diagonal) / (n - 1) as f64;
-        Affinity {
-            classes: classes.iter().map(|c| (*c).to_owned()).collect(),
-            counts: vec![40, 30, 20, 10, 5],
-            matrix: (0..n)
-                .map(|i| {
-                    (0..n)
-                        .map(|j| if i == j { diagonal } else { off })
-                        .collect()
-                })
-                .collect(),
-            diagonal_mean: diagonal,
-            k: 10,
-        }
+        Affinity::uniform(
+            &["NORM", "MI", "STTC", "CD", "HYP"],
+            diagonal,
+            crate::eval::Neighbours::OtherPatients,
+        )
     }
 
     fn report_figures() -> Vec<(&'static str, String)> {

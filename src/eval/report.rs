@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::output::{csv_field, write_file};
 
-use super::{Affinity, ClassRmse, EvalError, figures, paper, raster};
+use super::{AffinitySet, ClassRmse, EvalError, Neighbours, figures, paper, raster};
 use crate::metrics::{LeadMetrics, LinearLead, delta_percent, nan_mean};
 
 /// Model keys used throughout the report.
@@ -66,12 +66,19 @@ pub struct RecordLevel {
     pub pearson_std: f64,
 }
 
+/// The class affinity of both spaces, each read with all neighbours, other records' and other
+/// patients'.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AffinityPair {
     /// Over the flattened, normalised inputs x̂.
-    pub x: Affinity,
+    pub x: AffinitySet,
     /// Over the embeddings ĥ.
-    pub h: Affinity,
+    pub h: AffinitySet,
+    /// Records whose windows were placed (those with a class).
+    pub records: usize,
+    /// Of those, records whose source names their patient (PTB-XL, CODE-15, PTB); every other
+    /// record is taken as its own patient, so for it "other patients" is "other records".
+    pub records_with_patient_id: usize,
 }
 
 /// One window of one lead: ground truth and both reconstructions, in mV at 100 Hz.
@@ -120,7 +127,10 @@ impl EvalReport {
         if let Some(pair) = &self.affinity {
             files.push(("affinity_x.csv".into(), affinity_csv(&pair.x).into_bytes()));
             files.push(("affinity_h.csv".into(), affinity_csv(&pair.h).into_bytes()));
-            svgs.push(("affinity", figures::affinity_pair_svg(&pair.x, &pair.h)));
+            svgs.push((
+                "affinity",
+                figures::affinity_pair_svg(pair.x.headline(), pair.h.headline()),
+            ));
         }
         if !self.radar.is_empty() {
             svgs.push(("radar", figures::radar_svg(&self.radar)));
@@ -308,18 +318,7 @@ impl EvalReport {
         writeln!(md, "\nThe paper: C-h {rmse:.3} mV, R² {r2:.3}.").ok();
 
         if let Some(pair) = &self.affinity {
-            writeln!(md, "\n## k-NN class affinity (k = {}, cosine)\n", pair.x.k).ok();
-            let (px, ph) = paper::AFFINITY_DIAGONAL;
-            writeln!(md, "| Space | Diagonal mean (ours) | Paper |").ok();
-            writeln!(md, "|---|---|---|").ok();
-            writeln!(md, "| x̂ (input) | {:.3} | {px:.3} |", pair.x.diagonal_mean).ok();
-            writeln!(
-                md,
-                "| ĥ (embedding) | {:.3} | {ph:.3} |",
-                pair.h.diagonal_mean
-            )
-            .ok();
-            writeln!(md, "\n![affinity](affinity.svg)").ok();
+            affinity_markdown(&mut md, pair);
         }
 
         if !self.per_class.is_empty() {
@@ -435,18 +434,96 @@ pub fn model_name(key: &str) -> &str {
     }
 }
 
-fn affinity_csv(a: &Affinity) -> String {
-    let mut csv = "class,n_windows".to_owned();
-    for c in &a.classes {
+/// The affinity section: every reading of both spaces with its chance level and CI, which one is
+/// the paper's protocol, and which is leak-free.
+fn affinity_markdown(md: &mut String, pair: &AffinityPair) {
+    let k = pair.x.all.k;
+    writeln!(md, "\n## k-NN class affinity (k = {k}, cosine)\n").ok();
+    writeln!(
+        md,
+        "Diagonal: the mean over classes of the fraction of a window's {k} nearest neighbours that \
+         share its class (the paper's figure); weighted: the same over windows, dominated by the \
+         abundant classes; chance: what neighbours drawn at random from those allowed would give; \
+         95 % CI: patients resampled. \"All windows\" is the paper's protocol, where overlapping \
+         windows of the window's own record count as neighbours: it measures record retrieval as \
+         much as class. \"Other patients\" allows no window of the same patient and is the \
+         figure to read; {} of {} records carry a patient id from their source (PTB-XL, CODE-15, \
+         PTB); every other record counts as its own patient.\n",
+        pair.records_with_patient_id, pair.records
+    )
+    .ok();
+    writeln!(
+        md,
+        "| Space | Neighbours | Diagonal | 95 % CI | Chance | Weighted | Paper |"
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|---|").ok();
+    let (px, ph) = paper::AFFINITY_DIAGONAL;
+    for (space, set, published) in [("x̂ (input)", &pair.x, px), ("ĥ (embedding)", &pair.h, ph)] {
+        for neighbours in Neighbours::ALL {
+            let Some(a) = set.get(neighbours) else {
+                writeln!(
+                    md,
+                    "| {space} | {} | (too few records: some window has fewer than {k}) | | | | |",
+                    neighbours.label()
+                )
+                .ok();
+                continue;
+            };
+            let ci = a
+                .diagonal_ci95
+                .map_or_else(String::new, |(lo, hi)| format!("{lo:.3}–{hi:.3}"));
+            let paper = if neighbours == Neighbours::All {
+                format!("{published:.3}")
+            } else {
+                String::new()
+            };
+            writeln!(
+                md,
+                "| {space} | {} | **{:.3}** | {ci} | {:.3} | {:.3} | {paper} |",
+                neighbours.label(),
+                a.diagonal_mean,
+                a.chance_mean,
+                a.diagonal_weighted
+            )
+            .ok();
+        }
+    }
+    writeln!(
+        md,
+        "\n![affinity](affinity.svg)\n\nThe heatmaps show the {} reading.",
+        pair.h.headline().neighbours.label()
+    )
+    .ok();
+}
+
+/// Every reading of one space in long form: one row per (neighbours, class).
+fn affinity_csv(set: &AffinitySet) -> String {
+    let classes = &set.all.classes;
+    let mut csv = "neighbours,class,n_windows,chance".to_owned();
+    for c in classes {
         write!(csv, ",{}", csv_field(c)).ok();
     }
     csv.push('\n');
-    for (i, row) in a.matrix.iter().enumerate() {
-        write!(csv, "{},{}", csv_field(&a.classes[i]), a.counts[i]).ok();
-        for v in row {
-            write!(csv, ",{v}").ok();
+    for neighbours in Neighbours::ALL {
+        let Some(a) = set.get(neighbours) else {
+            continue;
+        };
+        for (i, row) in a.matrix.iter().enumerate() {
+            write!(
+                csv,
+                "{},{},{},{}",
+                csv_field(neighbours.label()),
+                csv_field(&a.classes[i]),
+                a.counts[i],
+                a.chance[i]
+            )
+            .ok();
+            for v in row {
+                write!(csv, ",{v}").ok();
+            }
+            csv.push('\n');
         }
-        csv.push('\n');
     }
     csv
 }
@@ -481,16 +558,11 @@ mod tests {
             rmse_ch_mv: 0.09,
         }];
         report.radar = report.per_class.clone();
-        let affinity = Affinity {
-            classes: vec!["NORM".into(), "MI".into()],
-            counts: vec![9, 3],
-            matrix: vec![vec![0.8, 0.2], vec![0.4, 0.6]],
-            diagonal_mean: 0.7,
-            k: 10,
-        };
         report.affinity = Some(AffinityPair {
-            x: affinity.clone(),
-            h: affinity,
+            x: AffinitySet::uniform(&["NORM", "MI"], 0.3),
+            h: AffinitySet::uniform(&["NORM", "MI"], 0.7),
+            records: 12,
+            records_with_patient_id: 4,
         });
         let wave: Vec<f64> = (0..250).map(|i| (i as f64 / 10.0).sin()).collect();
         report.examples = vec![ExampleTrace {
@@ -545,6 +617,31 @@ mod tests {
         assert!(
             md.contains("| Mean | **0.200** | **0.100** | **0.090** | -10.0 |"),
             "{md}"
+        );
+        // Every reading of the affinity, each with its chance level; the paper beside its protocol.
+        assert!(
+            md.contains("| ĥ (embedding) | all windows (paper) | **0.700** | 0.650–0.750 | 0.500 | 0.700 | 0.837 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| ĥ (embedding) | other patients | **0.350** | 0.300–0.400 | 0.500 | 0.350 |  |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("4 of 12 records carry a patient id"), "{md}");
+        assert_eq!(
+            json["affinity"]["h"]["other_patient"]["chance_mean"], 0.5,
+            "report.json carries every reading"
+        );
+        let csv = std::fs::read_to_string(dir.join("affinity_h.csv")).unwrap();
+        assert!(
+            csv.starts_with("neighbours,class,n_windows,chance,NORM,MI\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("\nother patients,MI,35,0.5,0.65,0.35\n"),
+            "{csv}"
         );
         // Refused as a whole: the PNGs alone are enough to stop a second report.
         for name in &names {

@@ -4,13 +4,13 @@
 //! Data assembly is the training pipeline's own (`prep::assemble`), so evaluated windows are
 //! cleaned, screened and split exactly as the models were trained.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
 use super::{
-    AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace, PerClassAccumulator,
-    RecordLevel, knn_affinity, radar_selection, stats,
+    AffinityInput, AffinityOptions, AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace,
+    PerClassAccumulator, RecordLevel, knn_affinity, radar_selection, stats,
 };
 use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
@@ -228,7 +228,7 @@ pub fn evaluate(
             config.k
         ),
     )?;
-    report.affinity = affinity(set, &class_names, config.k, models.map(|(m, _)| m))?;
+    report.affinity = affinity(set, &data, &class_names, config, models.map(|(m, _)| m))?;
     check_cancel(progress)?;
     progress.fraction(1.0);
     Ok(report)
@@ -535,10 +535,12 @@ fn record_level(
     Ok((out, p_value))
 }
 
+/// The class affinity of x̂ and ĥ, with all neighbours, other records' and other patients'.
 fn affinity(
     set: &WindowSet,
+    data: &TrainingData,
     label_names: &[String],
-    k: usize,
+    config: &EvalConfig,
     models: Option<&Reconstructor>,
 ) -> Result<Option<AffinityPair>, EvalError> {
     // One class per window: its first label in vocabulary order (the affinity is single-label).
@@ -549,10 +551,31 @@ fn affinity(
     let Some(models) = models else {
         return Ok(None);
     };
-    if labelled.len() <= k {
+    if labelled.len() <= config.k {
         return Ok(None);
     }
     let labels: Vec<usize> = labelled.iter().map(|&(_, c)| c).collect();
+    // Records and patients as small ids, so neighbours of either can be left out.
+    let mut patient_ids: HashMap<&str, u32> = HashMap::new();
+    let mut records = Vec::with_capacity(labelled.len());
+    let mut patients = Vec::with_capacity(labelled.len());
+    let mut placed_records: BTreeMap<usize, bool> = BTreeMap::new();
+    for &(w, _) in &labelled {
+        let record = set.record[w];
+        let loaded = data.records.get(record).ok_or_else(|| {
+            EvalError::Input(format!(
+                "affinity: window {w} names record {record}, not loaded"
+            ))
+        })?;
+        let next = patient_ids.len() as u32;
+        records.push(record as u32);
+        patients.push(
+            *patient_ids
+                .entry(loaded.patient_id.as_str())
+                .or_insert(next),
+        );
+        placed_records.insert(record, !loaded.patient_id_stand_in);
+    }
     let mut x_hat = Vec::with_capacity(labelled.len() * 3 * WINDOW);
     let mut x_raw = Vec::with_capacity(labelled.len() * 3 * WINDOW);
     for &(w, _) in &labelled {
@@ -564,9 +587,27 @@ fn affinity(
     let h = models
         .embed_windows(&x_raw)
         .map_err(|e| EvalError::Input(e.to_string()))?;
+    let options = AffinityOptions {
+        k: config.k,
+        bootstrap_resamples: config.bootstrap_resamples,
+        seed: config.seed,
+    };
+    let of = |features: &[f32]| {
+        let input = AffinityInput {
+            features,
+            dim: features.len() / labels.len(),
+            labels: &labels,
+            class_names: label_names,
+            records: &records,
+            patients: &patients,
+        };
+        knn_affinity(&input, &options)
+    };
     Ok(Some(AffinityPair {
-        x: knn_affinity(&x_hat, 3 * WINDOW, &labels, label_names, k)?,
-        h: knn_affinity(&h, h.len() / labels.len(), &labels, label_names, k)?,
+        x: of(&x_hat)?,
+        h: of(&h)?,
+        records: placed_records.len(),
+        records_with_patient_id: placed_records.values().filter(|&&named| named).count(),
     }))
 }
 

@@ -24,12 +24,12 @@ use super::notices::{NoticeLevel, Notices};
 use super::train_panel::{TrainAction, TrainForm, TrainPanel};
 pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
-use crate::eval::paper;
+use crate::eval::{Neighbours, paper};
 use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};
 use crate::worker::reconstruct::LoadedModels;
 use crate::worker::{Outcome, Task, Worker, poll_slot};
 pub use form::{EvalForm, EvalSplit};
-pub use results::StudyResults;
+pub use results::{AffinityReading, StudyResults};
 
 /// Shown until an evaluation has run or a report is loaded.
 pub const RUN_EVALUATION_FIRST: &str = "Run an evaluation first (above, with the loaded models), or load the report `precordial eval` wrote: there are no affinity matrices, per-class errors or metrics of ours to show yet.";
@@ -70,6 +70,21 @@ pub struct StudySettings {
     pub eval: EvalForm,
     /// The "Train models" form.
     pub train: TrainForm,
+    /// Which affinity reading the heatmaps show; other patients' (the leak-free one) by default.
+    pub affinity_neighbours: Neighbours,
+}
+
+/// What each affinity reading means, for its selector's hover text.
+fn neighbours_help(neighbours: Neighbours) -> &'static str {
+    match neighbours {
+        Neighbours::OtherPatients => {
+            "No window of the same patient may be a neighbour: the leak-free figure. Where a source names no patient, the record counts as its own patient."
+        }
+        Neighbours::OtherRecords => "No window of the same record may be a neighbour.",
+        Neighbours::All => {
+            "Every other window may be a neighbour (the paper's protocol): overlapping windows of the same record look alike whatever their class, so this measures record retrieval as much as class."
+        }
+    }
 }
 
 /// The panel's runtime state: results, the runs' status and their tasks.
@@ -258,18 +273,38 @@ impl StudyPanel {
             );
             match &self.results {
                 Some(results) => {
-                    ui.columns(2, |columns| {
-                        if let (Some(left), Some(matrix)) = (columns.get_mut(0), &results.affinity_x) {
-                            heatmap_ui(left, matrix);
-                        }
-                        if let (Some(right), Some(matrix)) = (columns.get_mut(1), &results.affinity_h) {
-                            heatmap_ui(right, matrix);
+                    ui.horizontal(|ui| {
+                        ui.label("Neighbours:");
+                        for neighbours in Neighbours::ALL {
+                            ui.selectable_value(&mut settings.affinity_neighbours, neighbours, neighbours.label())
+                                .on_hover_text(neighbours_help(neighbours));
                         }
                     });
+                    match results.affinity(settings.affinity_neighbours) {
+                        Some(reading) => {
+                            ui.columns(2, |columns| {
+                                if let Some(left) = columns.get_mut(0) {
+                                    heatmap_ui(left, &reading.x);
+                                }
+                                if let Some(right) = columns.get_mut(1) {
+                                    heatmap_ui(right, &reading.h);
+                                }
+                            });
+                        }
+                        None if results.affinity.is_empty() => {
+                            ui.label("(this evaluation has no affinity: it needs the models and more than k labelled windows)");
+                        }
+                        None => {
+                            ui.label(format!(
+                                "No reading with {}: some window has fewer than k such neighbours (too few records or patients).",
+                                settings.affinity_neighbours.label()
+                            ));
+                        }
+                    }
                 }
                 None => {
                     let (x, h) = paper::AFFINITY_DIAGONAL;
-                    ui.label(format!("(no evaluation yet) — published diagonal means (k = {}): {x:.3} for the inputs, {h:.3} for the embeddings ĥ.", paper::AFFINITY_K));
+                    ui.label(format!("(no evaluation yet) — published diagonal means (k = {}, all windows as neighbours): {x:.3} for the inputs, {h:.3} for the embeddings ĥ.", paper::AFFINITY_K));
                 }
             }
             ui.separator();

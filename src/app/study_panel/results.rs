@@ -1,20 +1,38 @@
 //! What the Study panel shows, made from an evaluation report: the widgets' view of it.
 
 use super::{AffinityMatrix, ClassRmse, LeadRow};
+use crate::eval::Neighbours;
 use crate::metrics::LeadMetrics;
+
+/// One reading of the affinity (which windows could be neighbours), in both spaces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AffinityReading {
+    pub neighbours: Neighbours,
+    /// Over the flattened, normalised inputs x̂.
+    pub x: AffinityMatrix,
+    /// Over the embeddings ĥ.
+    pub h: AffinityMatrix,
+}
 
 /// What an evaluation produced, in the shape the widgets draw.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudyResults {
     /// One line saying what was evaluated (dataset, split, records, windows, device).
     pub summary: String,
-    pub affinity_x: Option<AffinityMatrix>,
-    pub affinity_h: Option<AffinityMatrix>,
+    /// The readings the evaluation could make (all neighbours always; other records' and other
+    /// patients' when every window has k of them).
+    pub affinity: Vec<AffinityReading>,
     pub class_rmse: Vec<ClassRmse>,
     pub lead_metrics: Vec<LeadRow>,
 }
 
 impl StudyResults {
+    pub fn affinity(&self, neighbours: Neighbours) -> Option<&AffinityReading> {
+        self.affinity
+            .iter()
+            .find(|reading| reading.neighbours == neighbours)
+    }
+
     /// The widgets' view of a `precordial eval` report.
     pub fn from_report(report: &crate::eval::EvalReport) -> Self {
         use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
@@ -24,8 +42,24 @@ impl StudyResults {
             counts: a.counts.clone(),
             values: a.matrix.clone(),
             diagonal_mean: a.diagonal_mean,
+            chance_mean: Some(a.chance_mean),
+            chance: a.chance.clone(),
+            diagonal_ci95: a.diagonal_ci95,
+            neighbours: a.neighbours.label().to_owned(),
             k: a.k,
         };
+        let affinity = report.affinity.as_ref().map_or_else(Vec::new, |pair| {
+            Neighbours::ALL
+                .into_iter()
+                .filter_map(|neighbours| {
+                    Some(AffinityReading {
+                        neighbours,
+                        x: matrix("inputs (flattened, normalised)", pair.x.get(neighbours)?),
+                        h: matrix("embeddings ĥ", pair.h.get(neighbours)?),
+                    })
+                })
+                .collect()
+        });
         let mut lead_metrics: Vec<LeadRow> = report
             .per_lead
             .iter()
@@ -62,14 +96,7 @@ impl StudyResults {
                 data.windows,
                 data.device
             ),
-            affinity_x: report
-                .affinity
-                .as_ref()
-                .map(|pair| matrix("inputs (flattened, normalised)", &pair.x)),
-            affinity_h: report
-                .affinity
-                .as_ref()
-                .map(|pair| matrix("embeddings ĥ", &pair.h)),
+            affinity,
             class_rmse: report
                 .radar
                 .iter()

@@ -12,8 +12,16 @@ pub struct AffinityMatrix {
     /// Test windows per class.
     pub counts: Vec<usize>,
     pub values: Vec<Vec<f64>>,
-    /// Mean of the diagonal ("intra-class consistency"), as the evaluation computed it.
+    /// Mean of the diagonal over classes ("intra-class consistency"), as the evaluation computed it.
     pub diagonal_mean: f64,
+    /// What neighbours drawn at random from those allowed would give: the diagonal's floor.
+    pub chance_mean: Option<f64>,
+    /// The same per class, in `class_names` order (empty when unknown).
+    pub chance: Vec<f64>,
+    /// 95 % confidence interval of `diagonal_mean`.
+    pub diagonal_ci95: Option<(f64, f64)>,
+    /// Which windows could be neighbours ("other patients", …).
+    pub neighbours: String,
     /// Neighbours per window.
     pub k: usize,
 }
@@ -26,13 +34,21 @@ pub fn heatmap_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) -> egui::Response 
 
 fn heatmap_contents_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
     let n = matrix.class_names.len();
-    ui.label(format!(
+    let mut heading = format!(
         "{} — diagonal mean {:.3}",
         matrix.title, matrix.diagonal_mean
-    ))
-    .on_hover_text(format!(
-        "Unweighted mean over classes of the diagonal; k = {} neighbours per window.",
-        matrix.k
+    );
+    if let Some(chance) = matrix.chance_mean {
+        heading.push_str(&format!(" (chance {chance:.3}"));
+        if let Some((lo, hi)) = matrix.diagonal_ci95 {
+            heading.push_str(&format!("; 95 % CI {lo:.3}–{hi:.3}"));
+        }
+        heading.push(')');
+    }
+    ui.label(heading).on_hover_text(format!(
+        "Unweighted mean over classes of the diagonal; k = {} neighbours per window, from {}. \
+         Chance: what neighbours drawn at random from those allowed would give.",
+        matrix.k, matrix.neighbours
     ));
     if n == 0 {
         ui.label("(empty)");
@@ -97,8 +113,13 @@ fn heatmap_contents_ui(ui: &mut egui::Ui, matrix: &AffinityMatrix) {
                 (matrix.class_names.get(i), matrix.class_names.get(j))
             {
                 let value = matrix.values.get(i).and_then(|row| row.get(j)).copied();
+                let chance = matrix
+                    .chance
+                    .get(i)
+                    .filter(|_| i == j)
+                    .map_or_else(String::new, |c| format!(" (chance {c:.3})"));
                 response.on_hover_text(format!(
-                    "{row_name} → {column_name}: {}",
+                    "{row_name} → {column_name}: {}{chance}",
                     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"))
                 ));
             }
