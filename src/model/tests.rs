@@ -63,9 +63,10 @@ fn fast_embedding_branch_equals_the_broadcast_layout() {
     let (b, t) = (3, 16);
     let x = tensor3(random(b * 3 * t, 1), [b, 3, t], &d);
     let h = tensor2(random(b * 128, 2), [b, 128], &d);
-    let fast = read_f32(model.forward(x.clone(), Some(h.clone()))).unwrap_or_default();
-    let slow = read_f32(model.forward_broadcast(x, Some(h))).unwrap_or_default();
+    let fast = read_f32(model.forward(x.clone(), Some(h.clone()))).unwrap();
+    let slow = read_f32(model.forward_broadcast(x, Some(h))).unwrap();
     assert_eq!(fast.len(), b * 5 * t);
+    assert_eq!(slow.len(), fast.len());
     for (a, s) in fast.iter().zip(&slow) {
         assert!((a - s).abs() < 1e-5, "{a} vs {s}");
     }
@@ -77,8 +78,10 @@ fn fast_embedding_branch_equals_the_broadcast_layout() {
         .init(&ad);
     let x = tensor3(random(b * 3 * t, 3), [b, 3, t], &ad);
     let h = tensor2(random(b * 128, 4), [b, 128], &ad);
-    let fast = read_f32(model.forward(x.clone(), Some(h.clone())).inner()).unwrap_or_default();
-    let slow = read_f32(model.forward_broadcast(x, Some(h)).inner()).unwrap_or_default();
+    let fast = read_f32(model.forward(x.clone(), Some(h.clone())).inner()).unwrap();
+    let slow = read_f32(model.forward_broadcast(x, Some(h)).inner()).unwrap();
+    assert_eq!(fast.len(), b * t, "the default decoder has one output lead");
+    assert_eq!(slow.len(), fast.len());
     for (a, s) in fast.iter().zip(&slow) {
         assert!((a - s).abs() < 1e-4, "{a} vs {s}");
     }
@@ -90,7 +93,7 @@ fn reconstruction_loss_on_hand_made_values() {
     let prediction = tensor2(vec![0.0, 0.0, 0.0, 0.0], [1, 4], &d);
     let target = tensor2(vec![1.0, -1.0, 2.0, 0.0], [1, 4], &d);
     // MSE = 6/4 = 1.5, MAE = 4/4 = 1: 0.8·1.5 + 0.2·1 = 1.4.
-    let loss = read_f32(reconstruction_loss(prediction, target)).unwrap_or_default();
+    let loss = read_f32(reconstruction_loss(prediction, target)).unwrap();
     assert!((loss[0] - 1.4).abs() < 1e-6, "{loss:?}");
 }
 
@@ -106,7 +109,7 @@ fn supcon_on_a_known_configuration() {
     );
     let loss = supcon_loss(z, &[1, 1, 2, 2], 1.0).map(read_f32);
     let expected = (std::f64::consts::E + 2.0).ln() - 1.0;
-    let value = loss.and_then(Result::ok).unwrap_or_default();
+    let value = loss.unwrap().unwrap();
     assert!(
         (f64::from(value[0]) - expected).abs() < 1e-5,
         "{value:?} vs {expected}"
@@ -122,8 +125,8 @@ fn supcon_on_a_known_configuration() {
     );
     let value = supcon_loss(z, &[1, 1, 2, 2, 4], 1.0)
         .map(read_f32)
-        .and_then(Result::ok)
-        .unwrap_or_default();
+        .unwrap()
+        .unwrap();
     let expected = (std::f64::consts::E + 3.0).ln() - 1.0;
     assert!((f64::from(value[0]) - expected).abs() < 1e-5);
 
@@ -206,7 +209,7 @@ fn cleaning_resamples_to_100_hz_and_removes_baseline() {
             (2.0 * std::f64::consts::PI * 5.0 * s).sin() + 2.0
         })
         .collect();
-    let y = prep::clean_lead_100hz(&x, fs).unwrap_or_default();
+    let y = prep::clean_lead_100hz(&x, fs).unwrap();
     assert_eq!(y.len(), 1000);
     let mean = y[100..900].iter().sum::<f64>() / 800.0;
     assert!(mean.abs() < 0.1, "baseline left: {mean}");
@@ -262,7 +265,7 @@ fn a_decoder_overfits_a_few_windows() {
             &data,
             &Device::flex(),
         )
-        .unwrap_or_default();
+        .unwrap();
         split_metrics(&all, &set.y).mean.rmse_mv
     };
     let before = loss_at(&model);
@@ -308,9 +311,9 @@ fn training_loops_run_and_keep_the_best_state() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(summary.epochs_run, 2);
     assert!(summary.best_val_loss.is_finite());
-    let h = train::embed_set(&encoder, &data.train, &d).unwrap_or_default();
+    let h = train::embed_set(&encoder, &data.train, &d).unwrap();
     assert_eq!(h.len(), 16 * EMBEDDING_DIM);
-    let hv = train::embed_set(&encoder, &data.val, &d).unwrap_or_default();
+    let hv = train::embed_set(&encoder, &data.val, &d).unwrap();
     let (_, summary) = train::train_decoder(
         "decoder_ch",
         &train::DecoderData {
@@ -405,11 +408,8 @@ fn saved_models_reload_exactly_and_a_changed_file_is_refused() {
     for window in xz.chunks_mut(3 * WINDOW) {
         prep::zscore_window(window, WINDOW);
     }
-    let direct =
-        read_f32(reloaded.forward(tensor3(xz, [2, 3, WINDOW], &d), None)).unwrap_or_default();
-    let via_api = models
-        .reconstruct_windows(&x, ModelVariant::C)
-        .unwrap_or_default();
+    let direct = read_f32(reloaded.forward(tensor3(xz, [2, 3, WINDOW], &d), None)).unwrap();
+    let via_api = models.reconstruct_windows(&x, ModelVariant::C).unwrap();
     assert_eq!(direct, via_api);
 
     // The public API: any length >= 256, same length out, embeddings per non-overlapping window.
@@ -433,7 +433,7 @@ fn saved_models_reload_exactly_and_a_changed_file_is_refused() {
 
     // Flip one byte of a weight file: refused, naming the file.
     let path = dir.join(card::DECODER_CH_WEIGHTS);
-    let mut bytes = std::fs::read(&path).unwrap_or_default();
+    let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&path, bytes).ok();
@@ -483,12 +483,12 @@ fn wgpu_on_a_software_adapter_agrees_with_the_cpu() {
         tensor3(x.clone(), [b, 3, t], &d),
         Some(tensor2(h.clone(), [b, 128], &d)),
     ))
-    .unwrap_or_default();
+    .unwrap();
     let gpu_out = read_f32(on_gpu.forward(
         tensor3(x, [b, 3, t], &software.device),
         Some(tensor2(h, [b, 128], &software.device)),
     ))
-    .unwrap_or_default();
+    .unwrap();
     assert_eq!(cpu_out.len(), gpu_out.len());
     let worst = cpu_out
         .iter()
