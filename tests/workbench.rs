@@ -771,6 +771,15 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
         }
         report.per_lead.insert(lead.to_owned(), models);
     }
+    report.paired_tests = vec![precordial::eval::PairedTest {
+        lead: "mean".to_owned(),
+        metric: precordial::eval::PairedMetric::Rmse,
+        records: 3,
+        c: 0.125,
+        ch: 0.0625,
+        p_value: 0.25,
+        p_holm: 0.75,
+    }];
     let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -799,6 +808,9 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
         6,
         "least-squares RMSE column"
     );
+    // The mean RMSE's paired test, in the words its p-value allows; "–" where nothing was tested.
+    harness.get_by_label("no significant difference (p 0.750)");
+    assert!(harness.get_all_by_label("–").count() >= 17);
     std::fs::remove_dir_all(&dir).ok();
 
     // A file that is not a report is an error in the status bar, not a panic.

@@ -17,7 +17,9 @@ pub use affinity::{
     Affinity, AffinityInput, AffinityOptions, AffinitySet, Neighbours, knn_affinity,
 };
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
-pub use report::{AffinityPair, DataSummary, EvalReport, ExampleTrace, RecordLevel};
+pub use report::{
+    AffinityPair, DataSummary, EvalReport, ExampleTrace, PairedMetric, PairedTest, RecordLevel,
+};
 
 /// Why an evaluation could not be computed.
 #[derive(Debug, thiserror::Error)]

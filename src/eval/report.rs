@@ -27,6 +27,9 @@ pub struct EvalReport {
     pub record_level: BTreeMap<String, RecordLevel>,
     /// Paired permutation test of per-record mean RMSE, C-h against C.
     pub record_level_p_value: Option<f64>,
+    /// C-h against C paired over records, per lead and on the mean, for each metric.
+    #[serde(default)]
+    pub paired_tests: Vec<PairedTest>,
     pub affinity: Option<AffinityPair>,
     /// Every class with enough windows, most abundant first.
     pub per_class: Vec<ClassRmse>,
@@ -64,6 +67,64 @@ pub struct RecordLevel {
     pub r2_std: f64,
     pub pearson_mean: f64,
     pub pearson_std: f64,
+}
+
+/// A record-level metric compared between C-h and C.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairedMetric {
+    Rmse,
+    R2,
+    Pearson,
+}
+
+impl PairedMetric {
+    pub const ALL: [Self; 3] = [Self::Rmse, Self::R2, Self::Pearson];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Rmse => "RMSE (mV)",
+            Self::R2 => "R²",
+            Self::Pearson => "Pearson r",
+        }
+    }
+
+    /// Whether a lower value is the better one.
+    pub fn lower_is_better(self) -> bool {
+        self == Self::Rmse
+    }
+}
+
+/// C-h against C on one lead (or the mean over leads) and one metric, paired over records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairedTest {
+    /// A target lead, or "mean" (each record's mean over the five).
+    pub lead: String,
+    pub metric: PairedMetric,
+    /// Records where both models' metric is defined.
+    pub records: usize,
+    /// Mean over those records, C and C-h.
+    pub c: f64,
+    pub ch: f64,
+    /// Two-sided paired sign-flip permutation test.
+    pub p_value: f64,
+    /// `p_value` adjusted (Holm) over every test of the report.
+    pub p_holm: f64,
+}
+
+impl PairedTest {
+    /// What the test lets a reader say, at α = 0.05 after Holm's adjustment.
+    pub fn reading(&self) -> &'static str {
+        if self.p_holm >= 0.05 {
+            return "no significant difference";
+        }
+        let ch_lower = self.ch < self.c;
+        if ch_lower == self.metric.lower_is_better() {
+            "C-h better"
+        } else {
+            "C better"
+        }
+    }
 }
 
 /// The class affinity of both spaces, each read with all neighbours, other records' and other
@@ -316,6 +377,7 @@ impl EvalReport {
         }
         let (rmse, r2) = paper::RECORD_LEVEL_CH;
         writeln!(md, "\nThe paper: C-h {rmse:.3} mV, R² {r2:.3}.").ok();
+        paired_markdown(&mut md, &self.paired_tests);
 
         if let Some(pair) = &self.affinity {
             affinity_markdown(&mut md, pair);
@@ -431,6 +493,44 @@ pub fn model_name(key: &str) -> &str {
         MODEL_C => "C",
         MODEL_CH => "C-h",
         other => other,
+    }
+}
+
+/// The paired tests of C-h against C: every comparison a reader might draw from the tables above.
+fn paired_markdown(md: &mut String, tests: &[PairedTest]) {
+    if tests.is_empty() {
+        return;
+    }
+    writeln!(md, "\n## C-h against C, paired over records\n").ok();
+    writeln!(
+        md,
+        "Each record's metric per lead (and its mean over the five leads) under both models; a \
+         two-sided paired sign-flip permutation test each, and Holm's adjustment over all {} \
+         tests. The reading is at α = 0.05 after adjustment.\n",
+        tests.len()
+    )
+    .ok();
+    writeln!(
+        md,
+        "| Lead | Metric | Records | C | C-h | C-h − C | p | p (Holm) | Reading |"
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|").ok();
+    for test in tests {
+        writeln!(
+            md,
+            "| {} | {} | {} | {:.4} | {:.4} | {:+.4} | {:.4} | {:.4} | {} |",
+            test.lead,
+            test.metric.label(),
+            test.records,
+            test.c,
+            test.ch,
+            test.ch - test.c,
+            test.p_value,
+            test.p_holm,
+            test.reading()
+        )
+        .ok();
     }
 }
 
@@ -558,6 +658,15 @@ mod tests {
             rmse_ch_mv: 0.09,
         }];
         report.radar = report.per_class.clone();
+        report.paired_tests = vec![PairedTest {
+            lead: "V4".into(),
+            metric: PairedMetric::Pearson,
+            records: 30,
+            c: 0.9,
+            ch: 0.8,
+            p_value: 0.001,
+            p_holm: 0.018,
+        }];
         report.affinity = Some(AffinityPair {
             x: AffinitySet::uniform(&["NORM", "MI"], 0.3),
             h: AffinitySet::uniform(&["NORM", "MI"], 0.7),
@@ -630,6 +739,12 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("4 of 12 records carry a patient id"), "{md}");
+        assert!(
+            md.contains(
+                "| V4 | Pearson r | 30 | 0.9000 | 0.8000 | -0.1000 | 0.0010 | 0.0180 | C better |"
+            ),
+            "{md}"
+        );
         assert_eq!(
             json["affinity"]["h"]["other_patient"]["chance_mean"], 0.5,
             "report.json carries every reading"

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace,
-    PerClassAccumulator, RecordLevel, knn_affinity, radar_selection, stats,
+    PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity, radar_selection,
+    stats,
 };
 use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
@@ -213,10 +214,11 @@ pub fn evaluate(
         at::RECORDS,
         "record level: reassembling whole records",
     )?;
-    let (record_level, p_value) =
+    let (record_level, p_value, paired) =
         record_level(&data, config, &baseline, models.map(|(m, _)| m), progress)?;
     report.record_level = record_level;
     report.record_level_p_value = p_value;
+    report.paired_tests = paired;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
     begin_stage(
@@ -435,7 +437,9 @@ fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
         .map_err(|_| EvalError::Input("least squares: not one fit per target lead".to_owned()))
 }
 
-type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>);
+/// Table II per model, the permutation test on the per-record mean RMSE, and the paired tests of
+/// C-h against C per lead and metric.
+type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>, Vec<PairedTest>);
 
 fn record_level(
     data: &TrainingData,
@@ -444,8 +448,8 @@ fn record_level(
     models: Option<&Reconstructor>,
     progress: &mut dyn Progress,
 ) -> Result<RecordLevelResult, EvalError> {
-    // Per model: per record (rmse, r2, pearson), each averaged over the five leads.
-    let mut rows: BTreeMap<&str, Vec<[f64; 3]>> = BTreeMap::new();
+    // Per model: per record, (rmse, r2, pearson) of each of the five leads.
+    let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
     let records: Vec<&prep::LoadedRecord> = data
         .records
         .iter()
@@ -489,13 +493,20 @@ fn record_level(
                 per_lead[1][lead] = m.r2;
                 per_lead[2][lead] = m.pearson;
             }
-            rows.entry(key)
-                .or_default()
-                .push(per_lead.map(|values| finite_mean(&values)));
+            rows.entry(key).or_default().push(per_lead);
         }
     }
+    let paired = match (rows.get(MODEL_C), rows.get(MODEL_CH)) {
+        (Some(c), Some(ch)) => paired_tests(c, ch, config),
+        _ => Vec::new(),
+    };
     let mut out = BTreeMap::new();
-    for (key, values) in &rows {
+    for (key, per_lead) in &rows {
+        // Each record's metrics averaged over the five leads.
+        let values: Vec<[f64; 3]> = per_lead
+            .iter()
+            .map(|record| record.map(|values| finite_mean(&values)))
+            .collect();
         let column = |i: usize| {
             values
                 .iter()
@@ -524,15 +535,66 @@ fn record_level(
             },
         );
     }
-    let p_value = match (rows.get(MODEL_C), rows.get(MODEL_CH)) {
-        (Some(c), Some(ch)) => {
-            let c: Vec<f64> = c.iter().map(|v| v[0]).collect();
-            let ch: Vec<f64> = ch.iter().map(|v| v[0]).collect();
-            stats::paired_permutation_p(&c, &ch, config.permutations, config.seed)
+    // The mean RMSE row of the paired tests is the same test.
+    let p_value = paired
+        .iter()
+        .find(|test| test.lead == MEAN_OF_LEADS && test.metric == PairedMetric::Rmse)
+        .map(|test| test.p_value);
+    Ok((out, p_value, paired))
+}
+
+/// (rmse, r2, pearson) × the five target leads, of one record and one model.
+type PerLead = [[f64; 5]; 3];
+
+/// What the paired tests call the mean over the five leads.
+const MEAN_OF_LEADS: &str = "mean";
+
+/// C-h against C on the same records, per lead and on the mean over leads, for RMSE, R² and r: a
+/// paired sign-flip permutation test each, and Holm's step-down adjustment over all of them (a
+/// reader scanning 18 p-values is making 18 comparisons). A record whose metric is undefined for
+/// either model (a flat lead) is left out of that comparison.
+fn paired_tests(c: &[PerLead], ch: &[PerLead], config: &EvalConfig) -> Vec<PairedTest> {
+    let mut tests = Vec::new();
+    for (m, metric) in PairedMetric::ALL.into_iter().enumerate() {
+        let leads = TARGET_LEADS
+            .iter()
+            .enumerate()
+            .map(|(lead, &name)| (name, Some(lead)))
+            .chain([(MEAN_OF_LEADS, None)]);
+        for (name, lead) in leads {
+            let value = |record: &PerLead| match lead {
+                Some(lead) => record[m][lead],
+                None => finite_mean(&record[m]),
+            };
+            let (a, b): (Vec<f64>, Vec<f64>) = c
+                .iter()
+                .zip(ch)
+                .map(|(c, ch)| (value(c), value(ch)))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .unzip();
+            let Some(p_value) =
+                stats::paired_permutation_p(&a, &b, config.permutations, config.seed)
+            else {
+                continue;
+            };
+            let n = a.len() as f64;
+            let (c_mean, ch_mean) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+            tests.push(PairedTest {
+                lead: name.to_owned(),
+                metric,
+                records: a.len(),
+                c: c_mean,
+                ch: ch_mean,
+                p_value,
+                p_holm: p_value,
+            });
         }
-        _ => None,
-    };
-    Ok((out, p_value))
+    }
+    let adjusted = stats::holm(&tests.iter().map(|t| t.p_value).collect::<Vec<_>>());
+    for (test, p) in tests.iter_mut().zip(adjusted) {
+        test.p_holm = p;
+    }
+    tests
 }
 
 /// The class affinity of x̂ and ĥ, with all neighbours, other records' and other patients'.
@@ -715,6 +777,63 @@ mod tests {
         fn cancelled(&self) -> bool {
             self.cancel_after.is_some_and(|n| self.stages.len() >= n)
         }
+    }
+
+    /// C-h a little better than C on V1 for every record, the same elsewhere; R² undefined on V6 for
+    /// one record. Only the V1 (and mean) RMSE comparisons may read "C-h better".
+    #[test]
+    fn paired_tests_follow_the_records_and_adjust_for_their_number() {
+        let mut rng = crate::rng::Rng::new(9);
+        let records = 40;
+        let mut c = Vec::new();
+        let mut ch = Vec::new();
+        for record in 0..records {
+            let mut a: PerLead = [[0.0; 5]; 3];
+            for (m, metric) in a.iter_mut().enumerate() {
+                for value in metric.iter_mut() {
+                    *value = 0.1 + 0.05 * m as f64 + 0.02 * rng.normal();
+                }
+            }
+            let mut b = a;
+            b[0][0] -= 0.01 + 0.001 * rng.uniform();
+            if record == 3 {
+                a[1][4] = f64::NAN;
+            }
+            c.push(a);
+            ch.push(b);
+        }
+        let config = EvalConfig {
+            permutations: 2000,
+            ..EvalConfig::default()
+        };
+        let tests = paired_tests(&c, &ch, &config);
+        assert_eq!(tests.len(), 18);
+        let find = |lead: &str, metric| {
+            tests
+                .iter()
+                .find(|t| t.lead == lead && t.metric == metric)
+                .unwrap()
+        };
+        let v1 = find("V1", PairedMetric::Rmse);
+        assert_eq!(v1.reading(), "C-h better");
+        assert!(v1.p_holm >= v1.p_value && v1.p_holm < 0.05);
+        assert_eq!(
+            find(MEAN_OF_LEADS, PairedMetric::Rmse).reading(),
+            "C-h better"
+        );
+        assert_eq!(
+            find("V3", PairedMetric::Rmse).reading(),
+            "no significant difference"
+        );
+        assert_eq!(find("V3", PairedMetric::Rmse).p_value, 1.0);
+        assert_eq!(find("V6", PairedMetric::R2).records, records - 1);
+        // Worse on the metric where higher is better reads as C better.
+        let flipped = paired_tests(&ch, &c, &config);
+        let v1 = flipped
+            .iter()
+            .find(|t| t.lead == "V1" && t.metric == PairedMetric::Rmse)
+            .unwrap();
+        assert_eq!(v1.reading(), "C better");
     }
 
     /// Windows with a constant truth in one lead everywhere (V6: R² undefined) and a constant C-h

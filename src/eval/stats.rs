@@ -45,6 +45,22 @@ pub fn paired_permutation_p(a: &[f64], b: &[f64], permutations: usize, seed: u64
     Some((extreme + 1) as f64 / (permutations + 1) as f64)
 }
 
+/// Holm's step-down adjustment of `p_values` (a family of tests), in their order: the i-th smallest
+/// is multiplied by (m − i), kept monotone and capped at 1. Controls the family-wise error rate
+/// without assuming the tests independent.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+    let mut adjusted = vec![0.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p_values[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
 /// Linear-interpolated quantile of sorted values (NumPy's default method).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
@@ -55,6 +71,18 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holm_matches_statsmodels() {
+        // statsmodels.stats.multitest.multipletests([0.01, 0.04, 0.03, 0.005], method="holm")
+        let adjusted = holm(&[0.01, 0.04, 0.03, 0.005]);
+        let want = [0.03, 0.06, 0.06, 0.02];
+        for (got, want) in adjusted.iter().zip(want) {
+            assert!((got - want).abs() < 1e-12, "{adjusted:?}");
+        }
+        assert_eq!(holm(&[0.6, 0.9]), [1.0, 1.0]);
+        assert!(holm(&[]).is_empty());
+    }
 
     #[test]
     fn ci_covers_the_mean_and_shrinks_with_n() {

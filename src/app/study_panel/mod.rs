@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::models::{ModelsStatus, NO_MODELS};
 use super::notices::{NoticeLevel, Notices};
 use super::train_panel::{TrainAction, TrainForm, TrainPanel};
-pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, RADAR_RINGS_MV};
+pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, PairedCell, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
 use crate::eval::{Neighbours, paper};
 use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};

@@ -1,7 +1,7 @@
 //! What the Study panel shows, made from an evaluation report: the widgets' view of it.
 
-use super::{AffinityMatrix, ClassRmse, LeadRow};
-use crate::eval::Neighbours;
+use super::{AffinityMatrix, ClassRmse, LeadRow, PairedCell};
+use crate::eval::{Neighbours, PairedMetric};
 use crate::metrics::LeadMetrics;
 
 /// One reading of the affinity (which windows could be neighbours), in both spaces.
@@ -60,6 +60,19 @@ impl StudyResults {
                 })
                 .collect()
         });
+        // The paired tests of a row: "mean" is the report's name for the row shown as "Mean".
+        let paired = |lead: &str| {
+            PairedMetric::ALL.map(|metric| {
+                report
+                    .paired_tests
+                    .iter()
+                    .find(|test| test.metric == metric && test.lead.eq_ignore_ascii_case(lead))
+                    .map(|test| PairedCell {
+                        reading: test.reading().to_owned(),
+                        p_holm: test.p_holm,
+                    })
+            })
+        };
         let mut lead_metrics: Vec<LeadRow> = report
             .per_lead
             .iter()
@@ -68,6 +81,7 @@ impl StudyResults {
                 least_squares: models.get(LEAST_SQUARES).copied(),
                 c: models.get(MODEL_C).copied(),
                 ch: models.get(MODEL_CH).copied(),
+                paired: paired(lead),
             })
             .collect();
         if !lead_metrics.is_empty() {
@@ -84,6 +98,7 @@ impl StudyResults {
                 least_squares: mean(LEAST_SQUARES),
                 c: mean(MODEL_C),
                 ch: mean(MODEL_CH),
+                paired: paired("mean"),
             });
         }
         let data = &report.data;

@@ -10,6 +10,17 @@ pub struct LeadRow {
     pub least_squares: Option<LeadMetrics>,
     pub c: Option<LeadMetrics>,
     pub ch: Option<LeadMetrics>,
+    /// C-h against C paired over records, for RMSE, R² and r in that order, where tested.
+    pub paired: [Option<PairedCell>; 3],
+}
+
+/// What a paired test of C-h against C lets a reader say, for one lead and metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairedCell {
+    /// "C-h better", "C better" or "no significant difference".
+    pub reading: String,
+    /// The p-value after Holm's adjustment over all the report's tests.
+    pub p_holm: f64,
 }
 
 /// Per-lead metrics: ours (least squares, C, C-h, when given) beside the paper's published numbers.
@@ -25,14 +36,26 @@ fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
             .and_then(pick)
             .map_or_else(|| "–".to_owned(), |value| format!("{value:.3}"))
     };
-    for (title, metric) in [
+    let paired_text = |lead: &str, index: usize| {
+        ours.iter()
+            .find(|row| row.lead == lead)
+            .and_then(|row| row.paired[index].as_ref())
+            .map_or_else(
+                || "–".to_owned(),
+                |cell| format!("{} (p {:.3})", cell.reading, cell.p_holm),
+            )
+    };
+    for (index, (title, metric)) in [
         (
             "RMSE (mV)",
             (|m: &LeadMetrics| m.rmse_mv) as fn(&LeadMetrics) -> f64,
         ),
         ("R²", |m: &LeadMetrics| m.r2),
         ("Pearson r", |m: &LeadMetrics| m.pearson),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         ui.label(egui::RichText::new(title).strong());
         egui::Grid::new(format!("metrics_table_{title}"))
             .striped(true)
@@ -47,6 +70,10 @@ fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
                 ] {
                     ui.strong(header);
                 }
+                ui.strong("C-h vs C").on_hover_text(
+                    "Paired over records (each record's metric under both models), a sign-flip \
+                     permutation test; p adjusted (Holm) over every lead and metric tested.",
+                );
                 ui.end_row();
                 for (lead, paper_c, paper_ch) in paper::table_i_metrics() {
                     ui.label(lead);
@@ -57,6 +84,7 @@ fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
                     }));
                     ui.label(format_ours(lead, &|row| row.c.as_ref().map(metric)));
                     ui.label(format_ours(lead, &|row| row.ch.as_ref().map(metric)));
+                    ui.label(paired_text(lead, index));
                     ui.end_row();
                 }
             });

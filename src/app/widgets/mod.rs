@@ -6,7 +6,7 @@ mod metric_table;
 mod radar;
 
 pub use heatmap::{AffinityMatrix, heatmap_ui};
-pub use metric_table::{LeadRow, metrics_table_ui};
+pub use metric_table::{LeadRow, PairedCell, metrics_table_ui};
 pub use radar::{ClassRmse, RADAR_RINGS_MV, class_picker_ui, radar_ui};
 
 /// A running job (an evaluation or a training), for its progress bar.
