@@ -1,6 +1,6 @@
 //! `precordial ablate`: the evidence behind the shipped decoders. Trains per-lead decoders and/or the
 //! other input normalisation on the models' own training data and compares them with the shipped
-//! decoders on the same held-out windows.
+//! decoders on the same held-out windows: the validation split by default, where choices are made.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use precordial::model::DeviceChoice;
 use precordial::model::ablation::{self, AblationChoice};
 use precordial::model::backend::select_device;
+use precordial::prep::Split;
 
 use super::train::{Console, duration};
 
@@ -28,11 +29,22 @@ pub struct Args {
     /// Train C and C-h with the other input normalisation (z-score vs centred mV).
     #[arg(long)]
     other_norm: bool,
+    /// The split the models are compared on: val (default) to choose between them; test only to
+    /// report on a choice already made.
+    #[arg(long, value_enum, default_value_t = SplitArg::Val)]
+    split: SplitArg,
     /// Write the comparison here (Markdown and JSON); never overwritten.
     #[arg(long)]
     out: Option<PathBuf>,
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+}
+
+/// The held-out splits (the alternatives are trained on the train split).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum SplitArg {
+    Val,
+    Test,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -49,7 +61,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let device = select_device(args.device)?;
     let mut console = Console::stopped_by_ctrl_c()?;
     let started = std::time::Instant::now();
-    let report = ablation::compare(&args.data, &args.models, choice, &device, &mut console)?;
+    let split = match args.split {
+        SplitArg::Val => Split::Val,
+        SplitArg::Test => Split::Test,
+    };
+    let report = ablation::compare(
+        &args.data,
+        &args.models,
+        choice,
+        split,
+        &device,
+        &mut console,
+    )?;
     eprintln!("compared in {}", duration(started.elapsed().as_secs_f64()));
     let markdown = report.markdown();
     print!("{markdown}");

@@ -2,6 +2,10 @@
 //! per-lead decoders instead of two multi-output ones, and the other input normalisation — on the
 //! same windows, with the shipped encoder and the same training schedule, and scores them on the same
 //! held-out windows next to the shipped decoders. Nothing here is saved as a model.
+//!
+//! Choosing between them is choosing the architecture, so it is done on the validation split; the
+//! test split is for the one report of the chosen models (`precordial eval`), and scoring the
+//! alternatives there is allowed only when asked for by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +33,7 @@ pub struct AblationChoice {
     pub other_norm: bool,
 }
 
-/// Test-split metrics of every model compared, with the training cost of each alternative.
+/// Metrics of every model compared on one split, with the training cost of each alternative.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct AblationReport {
     pub split: String,
@@ -78,23 +82,33 @@ impl AblationReport {
 }
 
 /// Trains the chosen alternatives on `folders` (the shipped models' training data) with the shipped
-/// encoder and `training.ron`, and scores everything on the test split.
+/// encoder and `training.ron`, and scores everything on `split` (validation, to choose; the train
+/// split is refused: the alternatives were fitted on it).
 pub fn compare(
     folders: &[PathBuf],
     models_dir: &Path,
     choice: AblationChoice,
+    split: Split,
     device: &SelectedDevice,
     progress: &mut dyn TrainProgress,
 ) -> Result<AblationReport, ModelError> {
+    if split == Split::Train {
+        return Err(ModelError::Data(
+            "the alternatives are trained on the train split: compare them on val (or test)"
+                .to_owned(),
+        ));
+    }
     let card = ModelCard::read(models_dir)?;
     let config: TrainConfig = card::load_ron(&card.verify(models_dir, card::TRAINING_CONFIG)?)?;
     let d = &device.device;
     let data = prep::assemble(folders, config.qc_max_bad_leads, progress)?;
-    let expected = card.windows_per_split.get("test").copied();
-    if expected.is_some_and(|n| n != data.test.len()) {
+    let scored = data.split(split);
+    let expected = card.windows_per_split.get(split.name()).copied();
+    if expected.is_some_and(|n| n != scored.len()) {
         progress.message(&format!(
-            "warning: {} test windows here, the model card says {}: not the models' training data?",
-            data.test.len(),
+            "warning: {} {} windows here, the model card says {}: not the models' training data?",
+            scored.len(),
+            split.name(),
             expected.unwrap_or_default()
         ));
     }
@@ -115,12 +129,11 @@ pub fn compare(
         set: data.split(split),
         h: h.get(&split).map_or(&[][..], Vec::as_slice),
     };
-    let (train_data, val_data, test_data) =
-        (view(Split::Train), view(Split::Val), view(Split::Test));
+    let (train_data, val_data, scored_data) = (view(Split::Train), view(Split::Val), view(split));
 
     let mut report = AblationReport {
-        split: "test".to_owned(),
-        windows: data.test.len(),
+        split: split.name().to_owned(),
+        windows: scored.len(),
         device: device.name.clone(),
         ..AblationReport::default()
     };
@@ -137,10 +150,10 @@ pub fn compare(
         let decoder_config: DecoderConfig = card::load_ron(&card.verify(models_dir, config_file)?)?;
         let mut decoder = decoder_config.init(d);
         card::load_weights(&mut decoder, &card.verify(models_dir, weights_file)?)?;
-        let prediction = train::predict_set(&decoder, decoder_config.input_norm, &test_data, d)?;
+        let prediction = train::predict_set(&decoder, decoder_config.input_norm, &scored_data, d)?;
         report
             .metrics
-            .insert(name.to_owned(), split_metrics(&prediction, &data.test.y));
+            .insert(name.to_owned(), split_metrics(&prediction, &scored.y));
         report
             .parameters
             .insert(name.to_owned(), burn::module::Module::num_params(&decoder));
@@ -154,10 +167,7 @@ pub fn compare(
     let least_squares = fit_least_squares(&data.train)?;
     report.metrics.insert(
         "least_squares".to_owned(),
-        split_metrics(
-            &predict_least_squares(&least_squares, &data.test)?,
-            &data.test.y,
-        ),
+        split_metrics(&predict_least_squares(&least_squares, scored)?, &scored.y),
     );
 
     // Alternatives: (name, base decoder config, input norm, per lead).
@@ -190,7 +200,7 @@ pub fn compare(
         seed: config.seed,
         device: d,
     };
-    let n = data.test.len();
+    let n = scored.len();
     for (name, base, per_lead) in runs {
         let groups: Vec<Vec<usize>> = if per_lead {
             (0..TARGET_LEADS.len()).map(|lead| vec![lead]).collect()
@@ -207,7 +217,7 @@ pub fn compare(
                 name.clone()
             };
             let (decoder, summary) = run.unsaved(&stage, &model_config, &outputs, progress)?;
-            let predicted = train::predict_set(&decoder, model_config.input_norm, &test_data, d)?;
+            let predicted = train::predict_set(&decoder, model_config.input_norm, &scored_data, d)?;
             // Scatter [n, outputs, 256] into [n, 5, 256].
             for w in 0..n {
                 for (k, &lead) in outputs.iter().enumerate() {
@@ -225,9 +235,32 @@ pub fn compare(
         }
         report
             .metrics
-            .insert(name.clone(), split_metrics(&prediction, &data.test.y));
+            .insert(name.clone(), split_metrics(&prediction, &scored.y));
         report.train_seconds.insert(name.clone(), seconds);
         report.parameters.insert(name, parameters);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeviceChoice;
+    use crate::model::backend::select_device;
+    use crate::progress::Silent;
+
+    #[test]
+    fn the_alternatives_are_not_scored_on_their_training_split() {
+        let device = select_device(DeviceChoice::Cpu).unwrap();
+        let refused = compare(
+            &[],
+            Path::new("models"),
+            AblationChoice::default(),
+            Split::Train,
+            &device,
+            &mut Silent,
+        );
+        let err = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("compare them on val"), "{err}");
+    }
 }
