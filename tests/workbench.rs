@@ -614,6 +614,7 @@ fn the_study_widgets_draw_matrices_and_radar() {
             })
             .collect(),
         lead_metrics: Vec::new(),
+        regression_to_mean: Vec::new(),
     });
     harness.get_by_label("Study").click();
     harness.run_steps(3);
@@ -780,6 +781,18 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
         p_value: 0.25,
         p_holm: 0.75,
     }];
+    report.regression_to_mean = vec![precordial::eval::amplitude::RegressionToMean {
+        lead: "V4".to_owned(),
+        wave: precordial::eval::amplitude::Wave::R,
+        model: "ch".to_owned(),
+        fit: precordial::eval::amplitude::AmplitudeFit {
+            records: 3,
+            spread_ratio: 0.61,
+            error_slope: -0.42,
+            error_slope_ci95: None,
+        },
+        slope_minus_c_ci95: Some((0.06, 0.18)),
+    }];
     let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -810,6 +823,9 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     );
     // The mean RMSE's paired test, in the words its p-value allows; "–" where nothing was tested.
     harness.get_by_label("no significant difference (p 0.750)");
+    // Regression to the mean: C-h's ratio and slope, and its slope against C's.
+    harness.get_by_label("0.61 / -0.42");
+    harness.get_by_label("+0.06 to +0.18");
     assert!(harness.get_all_by_label("–").count() >= 17);
     std::fs::remove_dir_all(&dir).ok();
 

@@ -1,10 +1,11 @@
-//! Evaluation: k-NN class affinity, per-class errors, uncertainty over records and the report, over
-//! the metrics and least-squares baseline of [`crate::metrics`].
+//! Evaluation: k-NN class affinity, per-class errors, regression to the mean, uncertainty over
+//! records and the report, over the metrics and least-squares baseline of [`crate::metrics`].
 //!
 //! What it is for: numbers a researcher can compare with the paper's tables. What it is not for:
 //! running models or reading data (the caller brings truths, predictions and embeddings).
 
 pub mod affinity;
+pub mod amplitude;
 pub mod figures;
 pub mod paper;
 pub mod per_class;

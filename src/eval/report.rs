@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::output::{csv_field, write_file};
 
+use super::amplitude::{RegressionToMean, Wave};
 use super::{AffinitySet, ClassRmse, EvalError, Neighbours, figures, paper, raster};
 use crate::metrics::{LeadMetrics, LinearLead, delta_percent, nan_mean};
 
@@ -30,6 +31,9 @@ pub struct EvalReport {
     /// C-h against C paired over records, per lead and on the mean, for each metric.
     #[serde(default)]
     pub paired_tests: Vec<PairedTest>,
+    /// Each model's R and T amplitudes against the recording's, per lead, across records.
+    #[serde(default)]
+    pub regression_to_mean: Vec<RegressionToMean>,
     pub affinity: Option<AffinityPair>,
     /// Every class with enough windows, most abundant first.
     pub per_class: Vec<ClassRmse>,
@@ -378,6 +382,7 @@ impl EvalReport {
         let (rmse, r2) = paper::RECORD_LEVEL_CH;
         writeln!(md, "\nThe paper: C-h {rmse:.3} mV, R² {r2:.3}.").ok();
         paired_markdown(&mut md, &self.paired_tests);
+        regression_markdown(&mut md, &self.regression_to_mean);
 
         if let Some(pair) = &self.affinity {
             affinity_markdown(&mut md, pair);
@@ -534,6 +539,90 @@ fn paired_markdown(md: &mut String, tests: &[PairedTest]) {
     }
 }
 
+/// Regression to the mean: per lead and wave, each model's spread ratio and error slope.
+fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
+    if rows.is_empty() {
+        return;
+    }
+    writeln!(
+        md,
+        "\n## Regression to the mean (R and T amplitudes across records)\n"
+    )
+    .ok();
+    writeln!(
+        md,
+        "Each record's median R and T amplitude per lead, in the recording and in each \
+         reconstruction, at the beats found on the input leads. Ratio: SD of the reconstructed \
+         amplitudes over SD of the true ones (1: as varied as the truth). Slope: of the amplitude \
+         error on the true amplitude (0: none; −1: every record given the mean amplitude).\n"
+    )
+    .ok();
+    writeln!(
+        md,
+        "Cells: ratio / slope [95 % CI of the slope, records resampled]. The last columns compare \
+         C-h's slope with C's on the same records (paired bootstrap): a CI above 0 means C-h keeps \
+         more of each record's amplitude than C, below 0 less.\n"
+    )
+    .ok();
+    let models = [LEAST_SQUARES, MODEL_C, MODEL_CH];
+    write!(md, "| Lead | Wave | Records |").ok();
+    for model in models {
+        write!(md, " {} |", model_name(model)).ok();
+    }
+    writeln!(md, " C-h − C slope, 95 % CI | Reading |").ok();
+    writeln!(md, "|---|---|---|---|---|---|---|---|").ok();
+    let mut keys: Vec<(&str, Wave)> = Vec::new();
+    for row in rows {
+        if !keys.contains(&(row.lead.as_str(), row.wave)) {
+            keys.push((row.lead.as_str(), row.wave));
+        }
+    }
+    for (lead, wave) in keys {
+        let of = |model: &str| {
+            rows.iter()
+                .find(|r| r.lead == lead && r.wave == wave && r.model == model)
+        };
+        let records = models
+            .iter()
+            .filter_map(|m| of(m))
+            .map(|r| r.fit.records)
+            .max()
+            .unwrap_or(0);
+        write!(md, "| {lead} | {wave:?} | {records} |").ok();
+        for model in models {
+            match of(model) {
+                Some(row) => {
+                    let ci = row
+                        .fit
+                        .error_slope_ci95
+                        .map_or_else(String::new, |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"));
+                    write!(
+                        md,
+                        " {:.2} / {:.2}{ci} |",
+                        row.fit.spread_ratio, row.fit.error_slope
+                    )
+                }
+                None => write!(md, " – |"),
+            }
+            .ok();
+        }
+        match of(MODEL_CH).and_then(|row| row.slope_minus_c_ci95) {
+            Some((lo, hi)) => {
+                let reading = if lo > 0.0 {
+                    "C-h keeps more"
+                } else if hi < 0.0 {
+                    "C-h keeps less"
+                } else {
+                    "no clear difference"
+                };
+                writeln!(md, " {lo:+.2} to {hi:+.2} | {reading} |")
+            }
+            None => writeln!(md, " – | |"),
+        }
+        .ok();
+    }
+}
+
 /// The affinity section: every reading of both spaces with its chance level and CI, which one is
 /// the paper's protocol, and which is leak-free.
 fn affinity_markdown(md: &mut String, pair: &AffinityPair) {
@@ -658,6 +747,18 @@ mod tests {
             rmse_ch_mv: 0.09,
         }];
         report.radar = report.per_class.clone();
+        report.regression_to_mean = vec![RegressionToMean {
+            lead: "V5".into(),
+            wave: Wave::T,
+            model: MODEL_CH.into(),
+            fit: crate::eval::amplitude::AmplitudeFit {
+                records: 40,
+                spread_ratio: 0.61,
+                error_slope: -0.42,
+                error_slope_ci95: Some((-0.6, -0.2)),
+            },
+            slope_minus_c_ci95: Some((0.05, 0.3)),
+        }];
         report.paired_tests = vec![PairedTest {
             lead: "V4".into(),
             metric: PairedMetric::Pearson,

@@ -7,17 +7,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::amplitude::{self, Amplitudes, RegressionToMean, Wave};
 use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, EvalError, EvalReport, ExampleTrace,
     PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity, radar_selection,
     stats,
 };
+use crate::dsp::rpeaks::{self, RPeakConfig};
 use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
 use crate::model::inference::evaluation_starts;
 use crate::model::train::TrainConfig;
-use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
+use crate::model::{FS_HZ, ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
 use crate::prep::{self, AssembleOptions, LudbScaling, Split, TrainingData, WindowSet};
 use crate::progress::{Progress, Span};
 
@@ -214,11 +216,11 @@ pub fn evaluate(
         at::RECORDS,
         "record level: reassembling whole records",
     )?;
-    let (record_level, p_value, paired) =
-        record_level(&data, config, &baseline, models.map(|(m, _)| m), progress)?;
-    report.record_level = record_level;
-    report.record_level_p_value = p_value;
-    report.paired_tests = paired;
+    let record_level = record_level(&data, config, &baseline, models.map(|(m, _)| m), progress)?;
+    report.record_level = record_level.table;
+    report.record_level_p_value = record_level.p_value;
+    report.paired_tests = record_level.paired;
+    report.regression_to_mean = record_level.regression_to_mean;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
     begin_stage(
@@ -437,9 +439,20 @@ fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
         .map_err(|_| EvalError::Input("least squares: not one fit per target lead".to_owned()))
 }
 
-/// Table II per model, the permutation test on the per-record mean RMSE, and the paired tests of
-/// C-h against C per lead and metric.
-type RecordLevelResult = (BTreeMap<String, RecordLevel>, Option<f64>, Vec<PairedTest>);
+/// What the record-level stage measures.
+struct RecordLevelResult {
+    /// Table II per model.
+    table: BTreeMap<String, RecordLevel>,
+    /// The permutation test on the per-record mean RMSE, C-h against C.
+    p_value: Option<f64>,
+    /// C-h against C per lead and metric.
+    paired: Vec<PairedTest>,
+    /// Each model's R and T amplitudes against the recording's, per lead.
+    regression_to_mean: Vec<RegressionToMean>,
+}
+
+/// Each record's amplitudes per target lead (`None` where no beat could be measured).
+type RecordAmplitudes = [Option<Amplitudes>; 5];
 
 fn record_level(
     data: &TrainingData,
@@ -450,6 +463,8 @@ fn record_level(
 ) -> Result<RecordLevelResult, EvalError> {
     // Per model: per record, (rmse, r2, pearson) of each of the five leads.
     let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
+    // Per model and for the recording ("truth"): per record, the R and T amplitudes of each lead.
+    let mut amplitudes: BTreeMap<&str, Vec<RecordAmplitudes>> = BTreeMap::new();
     let records: Vec<&prep::LoadedRecord> = data
         .records
         .iter()
@@ -470,6 +485,19 @@ fn record_level(
             &record.leads[1][..],
             &record.leads[2][..],
         ];
+        // Beats found on the input leads, as a device would: every amplitude is measured at them.
+        let beats = rpeaks::detect(&inputs, FS_HZ, &RPeakConfig::default()).unwrap_or_default();
+        let measure = |leads: &[Vec<f64>]| -> RecordAmplitudes {
+            std::array::from_fn(|lead| {
+                leads
+                    .get(lead)
+                    .and_then(|signal| amplitude::record_amplitudes(signal, &beats, FS_HZ))
+            })
+        };
+        amplitudes
+            .entry(TRUTH)
+            .or_default()
+            .push(measure(&record.leads[3..]));
         let mut outputs: Vec<(&str, [Vec<f64>; 5])> = vec![(
             LEAST_SQUARES,
             std::array::from_fn(|lead| baseline[lead].predict(inputs)),
@@ -483,6 +511,7 @@ fn record_level(
             }
         }
         for (key, predicted) in outputs {
+            amplitudes.entry(key).or_default().push(measure(&predicted));
             // R² and r are undefined for a flat lead (no variance): averaged over the leads where
             // they are defined, NaN for the record when none is (and then left out below).
             let mut per_lead = [[f64::NAN; 5]; 3];
@@ -540,7 +569,94 @@ fn record_level(
         .iter()
         .find(|test| test.lead == MEAN_OF_LEADS && test.metric == PairedMetric::Rmse)
         .map(|test| test.p_value);
-    Ok((out, p_value, paired))
+    Ok(RecordLevelResult {
+        table: out,
+        p_value,
+        paired,
+        regression_to_mean: regression_to_mean(&amplitudes, config),
+    })
+}
+
+/// What the amplitude table calls the recording.
+const TRUTH: &str = "truth";
+
+/// Each model's fit of its amplitudes to the recording's, per lead and wave, over the records where
+/// both were measured, with bootstrap CIs; for C-h also the CI of its slope minus C's.
+fn regression_to_mean(
+    amplitudes: &BTreeMap<&str, Vec<RecordAmplitudes>>,
+    config: &EvalConfig,
+) -> Vec<RegressionToMean> {
+    let Some(truth) = amplitudes.get(TRUTH) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (lead, &name) in TARGET_LEADS.iter().enumerate() {
+        for wave in [Wave::R, Wave::T] {
+            let value = |a: &RecordAmplitudes| {
+                a[lead].map(|a| match wave {
+                    Wave::R => a.r_mv,
+                    Wave::T => a.t_mv,
+                })
+            };
+            // (truth, reconstructed) over the records where both were measured.
+            let paired = |model: &str| -> Option<(Vec<f64>, Vec<f64>)> {
+                let reconstructed = amplitudes.get(model)?;
+                Some(
+                    truth
+                        .iter()
+                        .zip(reconstructed)
+                        .filter_map(|(t, r)| Some((value(t)?, value(r)?)))
+                        .unzip(),
+                )
+            };
+            for model in [LEAST_SQUARES, MODEL_C, MODEL_CH] {
+                let Some((t, r)) = paired(model) else {
+                    continue;
+                };
+                let Some(fit) = amplitude::amplitude_fit_with_ci(
+                    &t,
+                    &r,
+                    config.bootstrap_resamples,
+                    config.seed,
+                ) else {
+                    continue;
+                };
+                let slope_minus_c_ci95 = if model == MODEL_CH {
+                    slope_minus_c(truth, amplitudes, &value, config)
+                } else {
+                    None
+                };
+                out.push(RegressionToMean {
+                    lead: name.to_owned(),
+                    wave,
+                    model: model.to_owned(),
+                    fit,
+                    slope_minus_c_ci95,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The CI of C-h's error slope minus C's on the records where the truth and both were measured.
+fn slope_minus_c(
+    truth: &[RecordAmplitudes],
+    amplitudes: &BTreeMap<&str, Vec<RecordAmplitudes>>,
+    value: &dyn Fn(&RecordAmplitudes) -> Option<f64>,
+    config: &EvalConfig,
+) -> Option<(f64, f64)> {
+    let (c, ch) = (amplitudes.get(MODEL_C)?, amplitudes.get(MODEL_CH)?);
+    let mut columns: [Vec<f64>; 3] = Default::default();
+    for ((t, c), ch) in truth.iter().zip(c).zip(ch) {
+        if let (Some(t), Some(c), Some(ch)) = (value(t), value(c), value(ch)) {
+            columns[0].push(t);
+            columns[1].push(c);
+            columns[2].push(ch);
+        }
+    }
+    let [t, c, ch] = columns;
+    amplitude::slope_difference_ci(&t, &c, &ch, config.bootstrap_resamples, config.seed)
 }
 
 /// (rmse, r2, pearson) × the five target leads, of one record and one model.

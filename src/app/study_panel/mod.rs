@@ -24,6 +24,7 @@ use super::notices::{NoticeLevel, Notices};
 use super::train_panel::{TrainAction, TrainForm, TrainPanel};
 pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, PairedCell, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
+use crate::eval::amplitude::{RegressionToMean, Wave};
 use crate::eval::{Neighbours, paper};
 use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};
 use crate::worker::reconstruct::LoadedModels;
@@ -72,6 +73,58 @@ pub struct StudySettings {
     pub train: TrainForm,
     /// Which affinity reading the heatmaps show; other patients' (the leak-free one) by default.
     pub affinity_neighbours: Neighbours,
+}
+
+/// Ratio and slope of each model per lead and wave, and C-h's slope against C's.
+fn regression_ui(ui: &mut egui::Ui, rows: &[RegressionToMean]) {
+    use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH, model_name};
+    let models = [LEAST_SQUARES, MODEL_C, MODEL_CH];
+    egui::Grid::new("regression_to_mean")
+        .striped(true)
+        .show(ui, |ui| {
+            for header in ["Lead", "Wave", "Records"] {
+                ui.strong(header);
+            }
+            for model in models {
+                ui.strong(format!("{} ratio / slope", model_name(model)));
+            }
+            ui.strong("C-h − C slope (95 % CI)");
+            ui.end_row();
+            let mut keys: Vec<(&str, Wave)> = Vec::new();
+            for row in rows {
+                if !keys.contains(&(row.lead.as_str(), row.wave)) {
+                    keys.push((row.lead.as_str(), row.wave));
+                }
+            }
+            for (lead, wave) in keys {
+                let of = |model: &str| {
+                    rows.iter()
+                        .find(|r| r.lead == lead && r.wave == wave && r.model == model)
+                };
+                ui.label(lead);
+                ui.label(format!("{wave:?}"));
+                ui.label(
+                    models
+                        .iter()
+                        .filter_map(|m| of(m))
+                        .map(|r| r.fit.records)
+                        .max()
+                        .unwrap_or(0)
+                        .to_string(),
+                );
+                for model in models {
+                    ui.label(of(model).map_or_else(
+                        || "–".to_owned(),
+                        |r| format!("{:.2} / {:.2}", r.fit.spread_ratio, r.fit.error_slope),
+                    ));
+                }
+                ui.label(of(MODEL_CH).and_then(|r| r.slope_minus_c_ci95).map_or_else(
+                    || "–".to_owned(),
+                    |(lo, hi)| format!("{lo:+.2} to {hi:+.2}"),
+                ));
+                ui.end_row();
+            }
+        });
 }
 
 /// What each affinity reading means, for its selector's hover text.
@@ -332,6 +385,18 @@ impl StudyPanel {
             );
             let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
             metrics_table_ui(ui, ours);
+            ui.separator();
+            ui.heading("Regression to the mean").on_hover_text(
+                "Each record's median R and T amplitude per lead, recorded and reconstructed. Ratio: SD of the reconstructed amplitudes over SD of the true ones (1: as varied as the truth). Slope: of the amplitude error on the true amplitude (0: none; −1: every record given the mean). Last column: C-h's slope minus C's, 95 % CI over records; above 0, C-h keeps more of each record's amplitude.",
+            );
+            match &self.results {
+                Some(results) if !results.regression_to_mean.is_empty() => {
+                    regression_ui(ui, &results.regression_to_mean);
+                }
+                _ => {
+                    ui.label("(no evaluation with record-level amplitudes yet)");
+                }
+            }
         });
         action
     }

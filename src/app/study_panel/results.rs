@@ -1,6 +1,7 @@
 //! What the Study panel shows, made from an evaluation report: the widgets' view of it.
 
 use super::{AffinityMatrix, ClassRmse, LeadRow, PairedCell};
+use crate::eval::amplitude::RegressionToMean;
 use crate::eval::{Neighbours, PairedMetric};
 use crate::metrics::LeadMetrics;
 
@@ -24,6 +25,8 @@ pub struct StudyResults {
     pub affinity: Vec<AffinityReading>,
     pub class_rmse: Vec<ClassRmse>,
     pub lead_metrics: Vec<LeadRow>,
+    /// Each model's R and T amplitudes against the recording's (empty in older reports).
+    pub regression_to_mean: Vec<RegressionToMean>,
 }
 
 impl StudyResults {
@@ -123,6 +126,7 @@ impl StudyResults {
                 })
                 .collect(),
             lead_metrics,
+            regression_to_mean: report.regression_to_mean.clone(),
         }
     }
 }
