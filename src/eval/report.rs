@@ -252,7 +252,12 @@ impl EvalReport {
         .ok();
         if !d.skipped.is_empty() {
             let skipped: Vec<String> = d.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
-            writeln!(md, "Left out: {}.", skipped.join(", ")).ok();
+            writeln!(
+                md,
+                "Left out while assembling the data (every split, not only this one): {}.",
+                skipped.join(", ")
+            )
+            .ok();
         }
         for note in &d.notes {
             writeln!(md, "\n> {note}").ok();

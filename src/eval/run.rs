@@ -414,6 +414,10 @@ fn summary(
             "windows rejected by quality control",
             data.windows_rejected_qc,
         ),
+        (
+            "windows with a flat target lead (reads the leads a device lacks)",
+            data.windows_rejected_flat,
+        ),
     ] {
         if n > 0 {
             skipped.insert(reason.to_owned(), n);
