@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::labels::{Superclass, pathology_superclass};
 use crate::dataset::{self, DatasetKind, RecordEntry};
 use crate::dsp::clean::{CleanConfig, OutputLength, clean_leads};
 use crate::dsp::segment::{QcConfig, QcThresholds, amplitude_and_rms};
@@ -187,6 +188,9 @@ pub struct LoadedRecord {
     pub dataset: String,
     pub split: Split,
     pub labels: Vec<String>,
+    /// The class the evaluation groups the record by ([`pathology_superclass`]); `None` when it has
+    /// no diagnostic label.
+    pub pathology: Option<Superclass>,
     pub leads: Vec<Vec<f64>>,
 }
 
@@ -313,6 +317,7 @@ pub fn load_record_scaled(
         dataset: entry.source.clone(),
         split: split_of(&entry.patient_id, entry.fold),
         labels: record_labels(entry),
+        pathology: pathology_superclass(&entry.labels),
         leads,
     }))
 }

@@ -116,9 +116,64 @@ pub fn dominant_superclass(labels: &[Label], min_likelihood: f32) -> Option<Supe
     best.map(|(_, superclass)| superclass)
 }
 
+/// The record's pathology class for class-wise evaluation (affinity, per-class errors): among its
+/// high-confidence diagnostic labels (likelihood >= 80, or none given), the superclass of the most
+/// likely one other than NORM (ties to the first); NORM only when no other superclass is present, so
+/// a Challenge record with "sinus rhythm" and RBBB is CD, not NORM. `None` for a record with no
+/// diagnostic label at all (CODE-15's Chagas labels, rhythm or axis statements only).
+pub fn pathology_superclass(labels: &[Label]) -> Option<Superclass> {
+    let diagnostic: Vec<&Label> = labels
+        .iter()
+        .filter(|label| label.superclass.is_some() && label.is_high_confidence())
+        .collect();
+    let abnormal: Vec<Label> = diagnostic
+        .iter()
+        .filter(|label| label.superclass != Some(Superclass::Norm))
+        .map(|&label| label.clone())
+        .collect();
+    dominant_superclass(&abnormal, HIGH_CONFIDENCE_LIKELIHOOD).or_else(|| {
+        diagnostic
+            .iter()
+            .any(|label| label.superclass == Some(Superclass::Norm))
+            .then_some(Superclass::Norm)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pathology_class_is_norm_only_when_nothing_else_is_present() {
+        let sinus = label("426783006", None, Some(Superclass::Norm));
+        let rbbb = label("59118001", None, Some(Superclass::Cd));
+        assert_eq!(
+            pathology_superclass(&[sinus.clone(), rbbb]),
+            Some(Superclass::Cd)
+        );
+        assert_eq!(
+            pathology_superclass(std::slice::from_ref(&sinus)),
+            Some(Superclass::Norm)
+        );
+        // PTB-XL: a low-likelihood MI does not count; the likelier of two others wins.
+        let weak_mi = label("IMI", Some(35.0), Some(Superclass::Mi));
+        let lvh = label("LVH", Some(80.0), Some(Superclass::Hyp));
+        let ndt = label("NDT", Some(100.0), Some(Superclass::Sttc));
+        assert_eq!(
+            pathology_superclass(&[weak_mi.clone(), lvh, ndt]),
+            Some(Superclass::Sttc)
+        );
+        assert_eq!(pathology_superclass(&[weak_mi]), None);
+        // Rhythm statements and Chagas labels are not pathology.
+        let chagas = Label {
+            scheme: LabelScheme::Chagas,
+            ..label("chagas_positive", None, None)
+        };
+        assert_eq!(
+            pathology_superclass(&[chagas, label("SR", Some(0.0), None)]),
+            None
+        );
+    }
 
     fn label(code: &str, likelihood: Option<f32>, superclass: Option<Superclass>) -> Label {
         Label {

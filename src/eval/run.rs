@@ -14,6 +14,7 @@ use super::{
     PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity, radar_selection,
     stats,
 };
+use crate::dataset::labels::Superclass;
 use crate::dsp::rpeaks::{self, RPeakConfig};
 use crate::metrics::{self, LinearLead, MetricsAccumulator, mean_std};
 use crate::model::card;
@@ -136,28 +137,31 @@ pub fn evaluate(
         data: summary(&data, config, set, models),
         ..EvalReport::default()
     };
-    // SNOMED CT codes (Challenge labels) read as the Challenge's abbreviations; the report lists them.
-    let class_names: Vec<String> = data
-        .label_names
+    // Classes are pathology only: each record's diagnostic superclass (its sources' statements
+    // mapped to PTB-XL's five), one per record; records without one stay out of the class tables.
+    let class_names: Vec<String> = Superclass::ALL
         .iter()
-        .map(|code| class_display_name(code))
+        .map(|class| class.code().to_owned())
         .collect();
-    let renamed: Vec<String> = data
-        .label_names
-        .iter()
-        .zip(&class_names)
-        .filter(|(code, name)| code != name)
-        .map(|(code, name)| {
-            let full = crate::dataset::challenge::snomed_label(code).name;
-            format!("{name} = {full} (SNOMED CT {code})")
+    let window_class: Vec<Option<usize>> = (0..set.len())
+        .map(|w| {
+            let pathology = data.records.get(set.record[w])?.pathology?;
+            Superclass::ALL.iter().position(|&class| class == pathology)
         })
         .collect();
-    if !renamed.is_empty() {
-        report
-            .data
-            .notes
-            .push(format!("Classes: {}.", renamed.join("; ")));
-    }
+    let evaluated: Vec<&prep::LoadedRecord> = data
+        .records
+        .iter()
+        .filter(|r| config.split.is_none_or(|split| r.split == split))
+        .collect();
+    let unclassed = evaluated.iter().filter(|r| r.pathology.is_none()).count();
+    report.data.notes.push(format!(
+        "Classes (per-class errors, affinity): PTB-XL's diagnostic superclasses, each record's most \
+         likely high-confidence one, NORM only when no other is present; {unclassed} of {} records \
+         have no diagnostic label (CODE-15's Chagas labels, rhythm or axis statements only) and are \
+         left out of the class tables.",
+        evaluated.len()
+    ));
     if let Some(reference) = &reference {
         report.data.notes.push(format!(
             "Quality control and the least-squares baseline were fitted on the train split of {} ({} windows), not on the evaluated data.",
@@ -201,13 +205,19 @@ pub fn evaluate(
         c: predictions_c.as_deref(),
         ch: predictions_ch.as_deref(),
     };
-    let (per_lead, per_class) =
-        window_metrics(set, &baseline, predictions, &class_names, progress)?;
+    let (per_lead, per_class) = window_metrics(
+        set,
+        &baseline,
+        predictions,
+        &class_names,
+        &window_class,
+        progress,
+    )?;
     report.per_lead = per_lead;
     report.per_class = per_class.finish(config.min_class_windows);
     report.radar = radar_selection(&report.per_class, 4);
     if let (Some(c), Some(ch)) = (&predictions_c, &predictions_ch) {
-        report.examples = examples(set, &data, c, ch);
+        report.examples = examples(set, &data, &class_names, &window_class, c, ch);
     }
 
     // Record level (Table II): non-overlapping windows reassembled into whole records.
@@ -232,7 +242,14 @@ pub fn evaluate(
             config.k
         ),
     )?;
-    report.affinity = affinity(set, &data, &class_names, config, models.map(|(m, _)| m))?;
+    report.affinity = affinity(
+        set,
+        &data,
+        &class_names,
+        &window_class,
+        config,
+        models.map(|(m, _)| m),
+    )?;
     check_cancel(progress)?;
     progress.fraction(1.0);
     Ok(report)
@@ -325,6 +342,7 @@ fn window_metrics(
     baseline: &[LinearLead; 5],
     predictions: Predictions,
     class_names: &[String],
+    window_class: &[Option<usize>],
     progress: &mut dyn Progress,
 ) -> Result<(PerLeadMetrics, PerClassAccumulator), EvalError> {
     let mut per_lead: BTreeMap<(usize, &str), MetricsAccumulator> = BTreeMap::new();
@@ -364,9 +382,13 @@ fn window_metrics(
             }
         }
         if predictions.c.is_some() && predictions.ch.is_some() {
-            let classes = window_classes(set.labels[w], class_names);
+            let class = window_class
+                .get(w)
+                .copied()
+                .flatten()
+                .and_then(|c| class_names.get(c));
             per_class.push(
-                classes.iter().map(String::as_str),
+                class.map(String::as_str),
                 (5 * WINDOW) as u64,
                 sse_c,
                 sse_ch,
@@ -722,12 +744,19 @@ fn affinity(
     set: &WindowSet,
     data: &TrainingData,
     label_names: &[String],
+    window_class: &[Option<usize>],
     config: &EvalConfig,
     models: Option<&Reconstructor>,
 ) -> Result<Option<AffinityPair>, EvalError> {
-    // One class per window: its first label in vocabulary order (the affinity is single-label).
+    // One class per window, its record's pathology class; windows without one are left out.
     let labelled: Vec<(usize, usize)> = (0..set.len())
-        .filter_map(|w| first_bit(set.labels[w]).map(|class| (w, class)))
+        .filter_map(|w| {
+            window_class
+                .get(w)
+                .copied()
+                .flatten()
+                .map(|class| (w, class))
+        })
         .filter(|&(_, class)| class < label_names.len())
         .collect();
     let Some(models) = models else {
@@ -794,18 +823,23 @@ fn affinity(
 }
 
 /// One window for each of the three most common classes, leads V1, V3 and V5.
-fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<ExampleTrace> {
+fn examples(
+    set: &WindowSet,
+    data: &TrainingData,
+    class_names: &[String],
+    window_class: &[Option<usize>],
+    c: &[f32],
+    ch: &[f32],
+) -> Vec<ExampleTrace> {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-    for &labels in &set.labels {
-        if let Some(class) = first_bit(labels) {
-            *counts.entry(class).or_default() += 1;
-        }
+    for class in window_class.iter().flatten() {
+        *counts.entry(*class).or_default() += 1;
     }
     let mut classes: Vec<(usize, usize)> = counts.into_iter().collect();
     classes.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     let mut out = Vec::new();
     for &(class, _) in classes.iter().take(3) {
-        let Some(w) = (0..set.len()).find(|&w| first_bit(set.labels[w]) == Some(class)) else {
+        let Some(w) = window_class.iter().position(|&c| c == Some(class)) else {
             continue;
         };
         let record_id = data
@@ -815,7 +849,7 @@ fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<
         for lead in [0, 1, 3] {
             let at = (w * 5 + lead) * WINDOW;
             out.push(ExampleTrace {
-                class: class_display_name(data.label_names.get(class).map_or("", String::as_str)),
+                class: class_names.get(class).cloned().unwrap_or_default(),
                 record_id: record_id.clone(),
                 lead: TARGET_LEADS[lead].to_owned(),
                 truth: to_f64(&set.y_of(w)[lead * WINDOW..(lead + 1) * WINDOW]),
@@ -825,27 +859,6 @@ fn examples(set: &WindowSet, data: &TrainingData, c: &[f32], ch: &[f32]) -> Vec<
         }
     }
     out
-}
-
-/// The name a class is shown by: a SNOMED CT code's Challenge abbreviation (`SB` for 426177001),
-/// anything else as it is.
-fn class_display_name(code: &str) -> String {
-    match crate::dataset::challenge::dx_table().get(code) {
-        Some(info) if !info.abbreviation.is_empty() => info.abbreviation.clone(),
-        Some(info) if !info.name.is_empty() => info.name.clone(),
-        _ => code.to_owned(),
-    }
-}
-
-fn window_classes(bits: u64, names: &[String]) -> Vec<String> {
-    (0..64)
-        .filter(|b| bits & (1 << b) != 0)
-        .filter_map(|b| names.get(b).cloned())
-        .collect()
-}
-
-fn first_bit(bits: u64) -> Option<usize> {
-    (bits != 0).then(|| bits.trailing_zeros() as usize)
 }
 
 fn to_f64(values: &[f32]) -> Vec<f64> {
@@ -997,8 +1010,16 @@ mod tests {
             ch: Some(&ch),
         };
         let names = vec!["NORM".to_owned()];
-        let (per_lead, _) =
-            window_metrics(&set, &baseline, predictions, &names, &mut |_: &str| {}).unwrap();
+        let classes = vec![Some(0); set.len()];
+        let (per_lead, _) = window_metrics(
+            &set,
+            &baseline,
+            predictions,
+            &names,
+            &classes,
+            &mut |_: &str| {},
+        )
+        .unwrap();
         let report = EvalReport {
             per_lead,
             ..EvalReport::default()
