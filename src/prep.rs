@@ -245,14 +245,16 @@ pub fn load_record(
     entry: &RecordEntry,
     screening: &mut Screening,
 ) -> Result<Option<LoadedRecord>, PrepError> {
-    load_record_scaled(entry, screening, LudbScaling::Skip)
+    load_record_scaled(entry, screening, LudbScaling::Skip, Screen::AllLeads)
 }
 
-/// [`load_record`], with LUDB records rescaled as `ludb` says (`Skip` reads them as their headers say).
+/// [`load_record`], with LUDB records rescaled as `ludb` says (`Skip` reads them as their headers
+/// say), and the limb-consistency check only where `screen` reads more than the input leads.
 pub fn load_record_scaled(
     entry: &RecordEntry,
     screening: &mut Screening,
     ludb: LudbScaling,
+    screen: Screen,
 ) -> Result<Option<LoadedRecord>, PrepError> {
     let record = match Record::read(&entry.header_path) {
         Ok(record) => record,
@@ -305,6 +307,7 @@ pub fn load_record_scaled(
         return Ok(None);
     }
     if let Some(iii) = iii
+        && screen == Screen::AllLeads
         && limb_mismatch_mv(&leads[0], &leads[1], &iii) > LIMB_TOLERANCE_MV
     {
         screening.limb_inconsistent += 1;
@@ -469,6 +472,31 @@ pub struct AssembleOptions {
     /// Quality-control thresholds to apply (with `qc_max_bad_leads`); `None` fits them on the
     /// train split's windows.
     pub qc: Option<QcThresholds>,
+    /// Which leads screen the windows and records.
+    pub screen: Screen,
+}
+
+/// Which leads screen a window, and whether a record's recorded lead III is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Screen {
+    /// As the paper and training do: quality control over all eight leads, windows with any flat
+    /// lead dropped, records whose recorded III disagrees with II − I dropped. It reads the target
+    /// leads, which a device reconstructing them does not have.
+    #[default]
+    AllLeads,
+    /// What a device recording I, II and V2 can do: quality control and the flat check on those
+    /// three only (the bounds fitted on them), no limb check.
+    InputsOnly,
+}
+
+impl Screen {
+    /// Leads of a window the screen reads (the first of the eight, inputs first).
+    fn leads(self) -> usize {
+        match self {
+            Self::AllLeads => ALL_LEADS.len(),
+            Self::InputsOnly => INPUT_LEADS.len(),
+        }
+    }
 }
 
 /// Indexes every folder, loads, screens, windows and quality-controls the records.
@@ -520,7 +548,9 @@ pub fn assemble_with(
             data.screening.ludb_skipped += 1;
             continue;
         }
-        if let Some(record) = load_record_scaled(entry, &mut data.screening, options.ludb)? {
+        if let Some(record) =
+            load_record_scaled(entry, &mut data.screening, options.ludb, options.screen)?
+        {
             data.records.push(record);
         }
         if n_done % 50 == 0 {
@@ -560,6 +590,7 @@ pub fn assemble_with(
             let finite = w.iter().all(|v| v.is_finite());
             let flat = w
                 .chunks(WINDOW)
+                .take(options.screen.leads())
                 .any(|lead| amplitude_and_rms(lead).1 < 0.005);
             if finite && !flat {
                 candidates.push((r, start, w));
@@ -590,8 +621,22 @@ pub fn assemble_with(
             fit_qc(&train_windows, qc_max_bad_leads)?
         }
     };
+    // The screen's leads only, against their own bounds.
+    let screened = QcThresholds {
+        config: qc.config.clone(),
+        leads: qc
+            .leads
+            .iter()
+            .take(options.screen.leads())
+            .cloned()
+            .collect(),
+    };
     for (r, start, w) in candidates {
-        if qc.check(&window_leads(&w)).is_some() {
+        let leads = window_leads(&w);
+        if screened
+            .check(&leads[..options.screen.leads().min(leads.len())])
+            .is_some()
+        {
             data.windows_rejected_qc += 1;
             continue;
         }

@@ -19,7 +19,8 @@ pub use affinity::{
 };
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
 pub use report::{
-    AffinityPair, DataSummary, EvalReport, ExampleTrace, PairedMetric, PairedTest, RecordLevel,
+    AffinityPair, DataSummary, Deployment, EvalReport, ExampleTrace, PairedMetric, PairedTest,
+    RecordLevel,
 };
 
 /// Why an evaluation could not be computed.
