@@ -615,6 +615,7 @@ fn the_study_widgets_draw_matrices_and_radar() {
             .collect(),
         lead_metrics: Vec::new(),
         regression_to_mean: Vec::new(),
+        deployment: None,
     });
     harness.get_by_label("Study").click();
     harness.run_steps(3);
@@ -793,6 +794,11 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
         },
         slope_minus_c_ci95: Some((0.06, 0.18)),
     }];
+    report.deployment = Some(precordial::eval::Deployment {
+        windows: 15,
+        left_out: Default::default(),
+        per_lead: report.per_lead.clone(),
+    });
     let dir = std::env::temp_dir().join(format!("precordial-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -826,6 +832,9 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     // Regression to the mean: C-h's ratio and slope, and its slope against C's.
     harness.get_by_label("0.61 / -0.42");
     harness.get_by_label("+0.06 to +0.18");
+    // The deployment-true table: every lead and the mean, RMSE of least squares, C and C-h.
+    harness.get_by_label("Deployment-true screening: input leads only (15 windows)");
+    assert_eq!(harness.get_all_by_label("0.200 / 0.125 / 0.062").count(), 6);
     assert!(harness.get_all_by_label("–").count() >= 17);
     std::fs::remove_dir_all(&dir).ok();
 

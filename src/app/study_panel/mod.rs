@@ -75,6 +75,42 @@ pub struct StudySettings {
     pub affinity_neighbours: Neighbours,
 }
 
+/// Least squares, C and C-h per lead, for RMSE, R² and r (no paper column: the paper's figures use
+/// its own screening).
+fn deployment_ui(ui: &mut egui::Ui, rows: &[LeadRow]) {
+    use crate::metrics::LeadMetrics;
+    type Metric = fn(&LeadMetrics) -> f64;
+    let metrics: [(&str, Metric); 3] = [
+        ("RMSE (mV)", |m| m.rmse_mv),
+        ("R²", |m| m.r2),
+        ("r", |m| m.pearson),
+    ];
+    egui::Grid::new("deployment_metrics")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("Lead");
+            for (name, _) in metrics {
+                ui.strong(format!("{name} LS / C / C-h"));
+            }
+            ui.end_row();
+            for row in rows {
+                ui.label(&row.lead);
+                for (_, metric) in metrics {
+                    let cell = |m: Option<&LeadMetrics>| {
+                        m.map_or_else(|| "–".to_owned(), |m| format!("{:.3}", metric(m)))
+                    };
+                    ui.label(format!(
+                        "{} / {} / {}",
+                        cell(row.least_squares.as_ref()),
+                        cell(row.c.as_ref()),
+                        cell(row.ch.as_ref())
+                    ));
+                }
+                ui.end_row();
+            }
+        });
+}
+
 /// Ratio and slope of each model per lead and wave, and C-h's slope against C's.
 fn regression_ui(ui: &mut egui::Ui, rows: &[RegressionToMean]) {
     use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH, model_name};
@@ -385,6 +421,12 @@ impl StudyPanel {
             );
             let ours = self.results.as_ref().map(|r| r.lead_metrics.as_slice()).unwrap_or(&[]);
             metrics_table_ui(ui, ours);
+            if let Some((windows, rows)) = self.results.as_ref().and_then(|r| r.deployment.as_ref()) {
+                ui.add_space(6.0);
+                ui.label(egui::RichText::new(format!("Deployment-true screening: input leads only ({windows} windows)")).strong())
+                    .on_hover_text("The same records screened as a device recording I, II and V2 could: quality control and the flat check on those leads only, no limb check. The errors are against recorded chest leads this screening does not check, so part of them is bad ground truth.");
+                deployment_ui(ui, rows);
+            }
             ui.separator();
             ui.heading("Regression to the mean").on_hover_text(
                 "Each record's median R and T amplitude per lead, recorded and reconstructed. Ratio: SD of the reconstructed amplitudes over SD of the true ones (1: as varied as the truth). Slope: of the amplitude error on the true amplitude (0: none; −1: every record given the mean). Last column: C-h's slope minus C's, 95 % CI over records; above 0, C-h keeps more of each record's amplitude.",

@@ -1,5 +1,7 @@
 //! What the Study panel shows, made from an evaluation report: the widgets' view of it.
 
+use std::collections::BTreeMap;
+
 use super::{AffinityMatrix, ClassRmse, LeadRow, PairedCell};
 use crate::eval::amplitude::RegressionToMean;
 use crate::eval::{Neighbours, PairedMetric};
@@ -27,6 +29,8 @@ pub struct StudyResults {
     pub lead_metrics: Vec<LeadRow>,
     /// Each model's R and T amplitudes against the recording's (empty in older reports).
     pub regression_to_mean: Vec<RegressionToMean>,
+    /// The windows screened by the input leads only, and the per-lead metrics there.
+    pub deployment: Option<(usize, Vec<LeadRow>)>,
 }
 
 impl StudyResults {
@@ -38,7 +42,6 @@ impl StudyResults {
 
     /// The widgets' view of a `precordial eval` report.
     pub fn from_report(report: &crate::eval::EvalReport) -> Self {
-        use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
         let matrix = |title: &str, a: &crate::eval::Affinity| AffinityMatrix {
             title: title.to_owned(),
             class_names: a.classes.clone(),
@@ -76,34 +79,13 @@ impl StudyResults {
                     })
             })
         };
-        let mut lead_metrics: Vec<LeadRow> = report
-            .per_lead
-            .iter()
-            .map(|(lead, models)| LeadRow {
-                lead: lead.clone(),
-                least_squares: models.get(LEAST_SQUARES).copied(),
-                c: models.get(MODEL_C).copied(),
-                ch: models.get(MODEL_CH).copied(),
-                paired: paired(lead),
-            })
-            .collect();
-        if !lead_metrics.is_empty() {
-            let mean = |model: &str| {
-                let of_model: Vec<&LeadMetrics> = report
-                    .per_lead
-                    .values()
-                    .filter_map(|models| models.get(model))
-                    .collect();
-                (!of_model.is_empty()).then(|| LeadMetrics::mean(of_model.iter().copied()))
-            };
-            lead_metrics.push(LeadRow {
-                lead: "Mean".to_owned(),
-                least_squares: mean(LEAST_SQUARES),
-                c: mean(MODEL_C),
-                ch: mean(MODEL_CH),
-                paired: paired("mean"),
-            });
-        }
+        let lead_metrics = lead_rows(&report.per_lead, paired);
+        let deployment = report.deployment.as_ref().map(|deployment| {
+            (
+                deployment.windows,
+                lead_rows(&deployment.per_lead, |_| [None, None, None]),
+            )
+        });
         let data = &report.data;
         Self {
             summary: format!(
@@ -127,6 +109,43 @@ impl StudyResults {
                 .collect(),
             lead_metrics,
             regression_to_mean: report.regression_to_mean.clone(),
+            deployment,
         }
     }
+}
+
+/// One row per lead and a mean row (over the leads where a metric is defined), with each row's
+/// paired tests.
+fn lead_rows(
+    per_lead: &BTreeMap<String, BTreeMap<String, LeadMetrics>>,
+    paired: impl Fn(&str) -> [Option<PairedCell>; 3],
+) -> Vec<LeadRow> {
+    use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+    let mut rows: Vec<LeadRow> = per_lead
+        .iter()
+        .map(|(lead, models)| LeadRow {
+            lead: lead.clone(),
+            least_squares: models.get(LEAST_SQUARES).copied(),
+            c: models.get(MODEL_C).copied(),
+            ch: models.get(MODEL_CH).copied(),
+            paired: paired(lead),
+        })
+        .collect();
+    if !rows.is_empty() {
+        let mean = |model: &str| {
+            let of_model: Vec<&LeadMetrics> = per_lead
+                .values()
+                .filter_map(|models| models.get(model))
+                .collect();
+            (!of_model.is_empty()).then(|| LeadMetrics::mean(of_model.iter().copied()))
+        };
+        rows.push(LeadRow {
+            lead: "Mean".to_owned(),
+            least_squares: mean(LEAST_SQUARES),
+            c: mean(MODEL_C),
+            ch: mean(MODEL_CH),
+            paired: paired("mean"),
+        });
+    }
+    rows
 }
