@@ -314,6 +314,30 @@ fn a_long_record_is_navigated_from_the_overview() {
     );
 }
 
+/// Esc stops a running cleaning, and the panel says so instead of spinning forever.
+#[test]
+fn a_cancelled_cleaning_is_said_not_spun() {
+    let record = shared_data().join("wfdb-samples/100.hea");
+    if !record.is_file() {
+        println!(
+            "SKIP a_cancelled_cleaning_is_said_not_spun: {} missing",
+            record.display()
+        );
+        return;
+    }
+    let mut harness = harness_with(vec![record], false);
+    harness.get_by_label_contains("100 · 2 leads · 360 Hz · 1805.6 s");
+    // A parameter edit starts a new cleaning of the 30 min record; Esc stops it.
+    harness.state_mut().settings.cleaning.notch_hz = 60.0;
+    harness.step();
+    assert!(harness.state().worker.is_busy(), "cleaning started");
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, |h| !h.state().worker.is_busy());
+    harness.run_steps(2);
+    harness.get_by_label_contains("cleaning cancelled");
+    assert!(harness.query_by_label("cleaning…").is_none());
+}
+
 /// Renders the window and writes it to `screenshots/<name>.png`.
 fn write_screenshot(harness: &mut Harness<'static, App>, name: &str) {
     let Ok(image) = harness.render() else {

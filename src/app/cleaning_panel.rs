@@ -10,8 +10,14 @@ use crate::dsp::clean::{CleanConfig, FilterForm, OutputLength};
 pub enum CleaningStatus {
     NoRecord,
     Running,
-    Done { r_peaks: Result<usize, String> },
+    Done {
+        r_peaks: Result<usize, String>,
+    },
     Failed(String),
+    /// Stopped with Esc; the view shows the previous parameters' result, if there is one.
+    Cancelled {
+        showing_earlier: bool,
+    },
 }
 
 /// The config the viewer cleans with: the user's, over the whole record (no trim to 10 s).
@@ -39,6 +45,13 @@ pub fn cleaning_ui(config: &mut CleanConfig, ui: &mut egui::Ui, status: &Cleanin
                 Ok(n) => ui.label(format!("cleaned · {n} R-peaks detected")),
                 Err(err) => ui.label(format!("cleaned · R-peaks: {err}")),
             };
+        }
+        CleaningStatus::Cancelled { showing_earlier } => {
+            ui.label(if *showing_earlier {
+                "cleaning cancelled: the view shows the previous parameters' result; change a parameter to clean again"
+            } else {
+                "cleaning cancelled: change a parameter (or open the record again) to clean"
+            });
         }
         CleaningStatus::Failed(err) => {
             ui.colored_label(

@@ -54,6 +54,8 @@ pub struct Records {
     indexing: Vec<Task<Indexed>>,
     cleaning: Option<Task<Cleaned>>,
     clean_error: Option<String>,
+    /// The last cleaning was cancelled (Esc): said in the panel until the next one starts.
+    clean_cancelled: bool,
     /// The last (record, config) submitted: a failure is not retried until one of them changes.
     last_submitted_clean: Option<(u64, CleanConfig)>,
 }
@@ -120,11 +122,12 @@ impl Records {
         match poll_slot(&mut self.cleaning) {
             // Shown in the cleaning panel, next to the parameters that caused it.
             Some(Outcome::Failed(reason)) => self.clean_error = Some(reason),
+            Some(Outcome::Cancelled) => self.clean_cancelled = true,
             Some(Outcome::Done(cleaned)) if cleaned.record_key == self.record_key => {
                 self.clean_error = None;
                 self.cleaned = Some(cleaned);
             }
-            Some(_) | None => {}
+            Some(Outcome::Done(_)) | None => {}
         }
         self.update_cleaning(worker, cleaning);
         changed
@@ -144,6 +147,7 @@ impl Records {
         if self.last_submitted_clean.as_ref() == Some(&key_and_config) {
             return; // running, done, or failed with exactly these parameters
         }
+        self.clean_cancelled = false;
         self.cleaning = Some(worker.submit(Clean {
             record_key: self.record_key,
             record: Arc::clone(&loaded.record),
@@ -158,6 +162,11 @@ impl Records {
         }
         if self.cleaning.is_some() {
             return CleaningStatus::Running;
+        }
+        if self.clean_cancelled {
+            return CleaningStatus::Cancelled {
+                showing_earlier: self.cleaned.is_some(),
+            };
         }
         if let Some(err) = &self.clean_error {
             return CleaningStatus::Failed(err.clone());
@@ -193,6 +202,7 @@ impl Records {
         self.record_key += 1;
         self.cleaned = None;
         self.clean_error = None;
+        self.clean_cancelled = false;
     }
 
     fn add_index(&mut self, path: &Path, index: DatasetIndex, notices: &mut Notices) {
