@@ -632,33 +632,23 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
          more of each record's amplitude than C, below 0 less.\n"
     )
     .ok();
-    let models = [LEAST_SQUARES, MODEL_C, MODEL_CH];
     write!(md, "| Lead | Wave | Records |").ok();
-    for model in models {
+    for model in MODELS {
         write!(md, " {} |", model_name(model)).ok();
     }
     writeln!(md, " C-h − C slope, 95 % CI | Reading |").ok();
     writeln!(md, "|---|---|---|---|---|---|---|---|").ok();
-    let mut keys: Vec<(&str, Wave)> = Vec::new();
-    for row in rows {
-        if !keys.contains(&(row.lead.as_str(), row.wave)) {
-            keys.push((row.lead.as_str(), row.wave));
-        }
-    }
-    for (lead, wave) in keys {
-        let of = |model: &str| {
-            rows.iter()
-                .find(|r| r.lead == lead && r.wave == wave && r.model == model)
-        };
-        let records = models
-            .iter()
-            .filter_map(|m| of(m))
-            .map(|r| r.fit.records)
-            .max()
-            .unwrap_or(0);
-        write!(md, "| {lead} | {wave:?} | {records} |").ok();
-        for model in models {
-            match of(model) {
+    for group in regression_groups(rows) {
+        write!(
+            md,
+            "| {} | {:?} | {} |",
+            group.lead,
+            group.wave,
+            group.records()
+        )
+        .ok();
+        for row in group.models {
+            match row {
                 Some(row) => {
                     let ci = row
                         .fit
@@ -674,7 +664,7 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
             }
             .ok();
         }
-        match of(MODEL_CH).and_then(|row| row.slope_minus_c_ci95) {
+        match group.slope_minus_c_ci95() {
             Some((lo, hi)) => {
                 let reading = if lo > 0.0 {
                     "C-h keeps more"
@@ -689,6 +679,60 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
         }
         .ok();
     }
+}
+
+/// The models of the report, in the order its tables show them.
+pub const MODELS: [&str; 3] = [LEAST_SQUARES, MODEL_C, MODEL_CH];
+
+/// The regression-to-the-mean rows of one lead and wave.
+pub struct RegressionGroup<'a> {
+    pub lead: &'a str,
+    pub wave: Wave,
+    /// Each model's row, in [`MODELS`] order, where it was measured.
+    pub models: [Option<&'a RegressionToMean>; 3],
+}
+
+impl RegressionGroup<'_> {
+    /// The most records any model was measured on.
+    pub fn records(&self) -> usize {
+        self.models
+            .iter()
+            .flatten()
+            .map(|row| row.fit.records)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// C-h's slope minus C's, 95 % CI.
+    pub fn slope_minus_c_ci95(&self) -> Option<(f64, f64)> {
+        self.models[2]?.slope_minus_c_ci95
+    }
+}
+
+/// `rows` grouped by lead and wave, in the order they first appear.
+pub fn regression_groups(rows: &[RegressionToMean]) -> Vec<RegressionGroup<'_>> {
+    let mut groups: Vec<RegressionGroup<'_>> = Vec::new();
+    for row in rows {
+        let Some(model) = MODELS.iter().position(|&m| m == row.model) else {
+            continue;
+        };
+        let at = match groups
+            .iter()
+            .position(|g| g.lead == row.lead && g.wave == row.wave)
+        {
+            Some(at) => at,
+            None => {
+                groups.push(RegressionGroup {
+                    lead: &row.lead,
+                    wave: row.wave,
+                    models: [None; 3],
+                });
+                groups.len() - 1
+            }
+        };
+        groups[at].models[model] = Some(row);
+    }
+    groups
 }
 
 /// The affinity section: every reading of both spaces with its chance level and CI, which one is

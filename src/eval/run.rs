@@ -4,11 +4,12 @@
 //! Data assembly is the training pipeline's own (`prep::assemble`), so evaluated windows are
 //! cleaned, screened and split exactly as the models were trained.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::amplitude::{self, Amplitudes, RegressionToMean, Wave};
-use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH, MODELS};
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, Deployment, EvalError, EvalReport,
     ExampleTrace, PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity,
@@ -120,14 +121,8 @@ pub fn evaluate(
     }
     let qc_max_bad_leads = qc_tolerance(config, models)?;
     let (reference, data) = assemble(config, qc_max_bad_leads, progress)?;
-    let all_windows;
-    let set = match config.split {
-        Some(split) => data.split(split),
-        None => {
-            all_windows = WindowSet::concat([&data.train, &data.val, &data.test]);
-            &all_windows
-        }
-    };
+    let windows = evaluated_windows(&data, config.split);
+    let set = &*windows;
     if set.is_empty() {
         return Err(EvalError::Input(format!(
             "no {} windows in {}",
@@ -151,11 +146,7 @@ pub fn evaluate(
             Superclass::ALL.iter().position(|&class| class == pathology)
         })
         .collect();
-    let evaluated: Vec<&prep::LoadedRecord> = data
-        .records
-        .iter()
-        .filter(|r| config.split.is_none_or(|split| r.split == split))
-        .collect();
+    let evaluated: Vec<&prep::LoadedRecord> = evaluated_records(&data, config.split).collect();
     let unclassed = evaluated.iter().filter(|r| r.pathology.is_none()).count();
     report.data.notes.push(format!(
         "Classes (per-class errors, affinity): PTB-XL's diagnostic superclasses, each record's most \
@@ -336,6 +327,24 @@ fn assemble(
     Ok((reference, data))
 }
 
+/// The windows evaluated: one split's, or every split's for a dataset never trained on.
+fn evaluated_windows(data: &TrainingData, split: Option<Split>) -> Cow<'_, WindowSet> {
+    match split {
+        Some(split) => Cow::Borrowed(data.split(split)),
+        None => Cow::Owned(WindowSet::concat([&data.train, &data.val, &data.test])),
+    }
+}
+
+/// The records evaluated, as [`evaluated_windows`] takes their windows.
+fn evaluated_records(
+    data: &TrainingData,
+    split: Option<Split>,
+) -> impl Iterator<Item = &prep::LoadedRecord> {
+    data.records
+        .iter()
+        .filter(move |r| split.is_none_or(|split| r.split == split))
+}
+
 /// Records and windows the assembly left out, by reason (every split).
 fn left_out(data: &TrainingData) -> BTreeMap<String, usize> {
     let s = &data.screening;
@@ -385,14 +394,8 @@ fn deployment(
         let mut loading = Span::new(&mut *progress, at::DEPLOYMENT, at::DEPLOYMENT_WINDOWS);
         prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?
     };
-    let all_windows;
-    let set = match config.split {
-        Some(split) => deployed.split(split),
-        None => {
-            all_windows = WindowSet::concat([&deployed.train, &deployed.val, &deployed.test]);
-            &all_windows
-        }
-    };
+    let windows = evaluated_windows(&deployed, config.split);
+    let set = &*windows;
     let predictions_c = predict(models, set, ModelVariant::C)?;
     let predictions_ch = predict(models, set, ModelVariant::CH)?;
     check_cancel(progress)?;
@@ -513,11 +516,7 @@ fn summary(
     set: &WindowSet,
     models: Option<(&Reconstructor, &Path)>,
 ) -> DataSummary {
-    let records: Vec<&prep::LoadedRecord> = data
-        .records
-        .iter()
-        .filter(|r| config.split.is_none_or(|split| r.split == split))
-        .collect();
+    let records: Vec<&prep::LoadedRecord> = evaluated_records(data, config.split).collect();
     let mut datasets: Vec<String> = records.iter().map(|r| r.dataset.clone()).collect();
     datasets.sort();
     datasets.dedup();
@@ -567,11 +566,7 @@ fn record_level(
     let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
     // Per model and for the recording ("truth"): per record, the R and T amplitudes of each lead.
     let mut amplitudes: BTreeMap<&str, Vec<RecordAmplitudes>> = BTreeMap::new();
-    let records: Vec<&prep::LoadedRecord> = data
-        .records
-        .iter()
-        .filter(|r| config.split.is_none_or(|split| r.split == split))
-        .collect();
+    let records: Vec<&prep::LoadedRecord> = evaluated_records(data, config.split).collect();
     for (done, record) in records.iter().enumerate() {
         // Each record runs both models: the costly loop of this stage.
         check_cancel(progress)?;
@@ -711,7 +706,7 @@ fn regression_to_mean(
                         .unzip(),
                 )
             };
-            for model in [LEAST_SQUARES, MODEL_C, MODEL_CH] {
+            for model in MODELS {
                 let Some((t, r)) = paired(model) else {
                     continue;
                 };

@@ -24,7 +24,7 @@ use super::notices::{NoticeLevel, Notices};
 use super::train_panel::{TrainAction, TrainForm, TrainPanel};
 pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, PairedCell, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
-use crate::eval::amplitude::{RegressionToMean, Wave};
+use crate::eval::amplitude::RegressionToMean;
 use crate::eval::{Neighbours, paper};
 use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};
 use crate::worker::reconstruct::LoadedModels;
@@ -113,48 +113,29 @@ fn deployment_ui(ui: &mut egui::Ui, rows: &[LeadRow]) {
 
 /// Ratio and slope of each model per lead and wave, and C-h's slope against C's.
 fn regression_ui(ui: &mut egui::Ui, rows: &[RegressionToMean]) {
-    use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH, model_name};
-    let models = [LEAST_SQUARES, MODEL_C, MODEL_CH];
+    use crate::eval::report::{MODELS, model_name, regression_groups};
     egui::Grid::new("regression_to_mean")
         .striped(true)
         .show(ui, |ui| {
             for header in ["Lead", "Wave", "Records"] {
                 ui.strong(header);
             }
-            for model in models {
+            for model in MODELS {
                 ui.strong(format!("{} ratio / slope", model_name(model)));
             }
             ui.strong("C-h − C slope (95 % CI)");
             ui.end_row();
-            let mut keys: Vec<(&str, Wave)> = Vec::new();
-            for row in rows {
-                if !keys.contains(&(row.lead.as_str(), row.wave)) {
-                    keys.push((row.lead.as_str(), row.wave));
-                }
-            }
-            for (lead, wave) in keys {
-                let of = |model: &str| {
-                    rows.iter()
-                        .find(|r| r.lead == lead && r.wave == wave && r.model == model)
-                };
-                ui.label(lead);
-                ui.label(format!("{wave:?}"));
-                ui.label(
-                    models
-                        .iter()
-                        .filter_map(|m| of(m))
-                        .map(|r| r.fit.records)
-                        .max()
-                        .unwrap_or(0)
-                        .to_string(),
-                );
-                for model in models {
-                    ui.label(of(model).map_or_else(
+            for group in regression_groups(rows) {
+                ui.label(group.lead);
+                ui.label(format!("{:?}", group.wave));
+                ui.label(group.records().to_string());
+                for row in group.models {
+                    ui.label(row.map_or_else(
                         || "–".to_owned(),
                         |r| format!("{:.2} / {:.2}", r.fit.spread_ratio, r.fit.error_slope),
                     ));
                 }
-                ui.label(of(MODEL_CH).and_then(|r| r.slope_minus_c_ci95).map_or_else(
+                ui.label(group.slope_minus_c_ci95().map_or_else(
                     || "–".to_owned(),
                     |(lo, hi)| format!("{lo:+.2} to {hi:+.2}"),
                 ));
