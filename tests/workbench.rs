@@ -286,19 +286,26 @@ fn the_browser_handles_the_full_ptbxl_list() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The workbench with the 30-minute MIT-BIH record 100 (2 leads, 360 Hz) open; `None`, with a SKIP
+/// line naming `test`, when the shared data lacks it.
+fn long_record_opened(test: &str) -> Option<Harness<'static, App>> {
+    let record = shared_data().join("wfdb-samples/100.hea");
+    if !record.is_file() {
+        println!("SKIP {test}: {} missing", record.display());
+        return None;
+    }
+    let harness = harness_with(vec![record], false);
+    harness.get_by_label_contains("100 · 2 leads · 360 Hz · 1805.6 s");
+    Some(harness)
+}
+
 /// A 30-minute MIT-BIH record (2 leads, 360 Hz): the overview strip navigates it.
 #[test]
 fn a_long_record_is_navigated_from_the_overview() {
-    let record = shared_data().join("wfdb-samples/100.hea");
-    if !record.is_file() {
-        println!(
-            "SKIP a_long_record_is_navigated_from_the_overview: {} missing",
-            record.display()
-        );
+    let Some(mut harness) = long_record_opened("a_long_record_is_navigated_from_the_overview")
+    else {
         return;
-    }
-    let mut harness = harness_with(vec![record], false);
-    harness.get_by_label_contains("100 · 2 leads · 360 Hz · 1805.6 s");
+    };
     let overview = harness.get_by_label("Overview of the whole record");
     overview.click();
     harness.run_steps(3);
@@ -317,16 +324,9 @@ fn a_long_record_is_navigated_from_the_overview() {
 /// Esc stops a running cleaning, and the panel says so instead of spinning forever.
 #[test]
 fn a_cancelled_cleaning_is_said_not_spun() {
-    let record = shared_data().join("wfdb-samples/100.hea");
-    if !record.is_file() {
-        println!(
-            "SKIP a_cancelled_cleaning_is_said_not_spun: {} missing",
-            record.display()
-        );
+    let Some(mut harness) = long_record_opened("a_cancelled_cleaning_is_said_not_spun") else {
         return;
-    }
-    let mut harness = harness_with(vec![record], false);
-    harness.get_by_label_contains("100 · 2 leads · 360 Hz · 1805.6 s");
+    };
     // A parameter edit starts a new cleaning of the 30 min record; Esc stops it.
     harness.state_mut().settings.cleaning.notch_hz = 60.0;
     harness.step();
