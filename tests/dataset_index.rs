@@ -341,6 +341,221 @@ fn challenge_ptbxl_records_link_to_ptbxl_patients() {
     assert_eq!(linked.patient_id, "ptb-xl:15709");
     assert!(!linked.patient_id_stand_in);
     assert_eq!(linked.fold, Some(3));
+    // A record with its true patient is left alone.
+    assert_eq!(challenge.link_ptbxl(&with_3961), 0);
+}
+
+/// The rows of a CSV file as column → value maps (the `csv` crate, not the index's reader).
+fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut reader = match csv::Reader::from_path(path) {
+        Ok(reader) => reader,
+        Err(error) => panic!("{}: {error}", path.display()),
+    };
+    let columns: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(str::to_owned).collect(),
+        Err(error) => panic!("{}: {error}", path.display()),
+    };
+    reader
+        .records()
+        .map(|row| match row {
+            Ok(row) => columns
+                .iter()
+                .cloned()
+                .zip(row.iter().map(str::to_owned))
+                .collect(),
+            Err(error) => panic!("{}: {error}", path.display()),
+        })
+        .collect()
+}
+
+/// PTB-XL waveforms without the table (records500/ and labels.csv): one PTB-XL entry per ecg_id with
+/// its Challenge 2024 classes, and the head table gives the shared ecg_ids their patient and fold.
+#[test]
+fn ptbxl_waveforms_without_table() {
+    let Some(data) = data_dir() else { return };
+    let root = data.join("ptb-xl-extra");
+    let mut extra = open(&root);
+    assert_eq!(extra.kind, DatasetKind::PtbXl);
+    assert!(extra.problems.is_empty(), "{:?}", extra.problems);
+    assert_eq!(extra.len(), 62);
+    let mut seen = HashSet::new();
+    for entry in &extra.records {
+        assert_eq!(entry.dataset, DatasetKind::PtbXl);
+        assert_eq!(entry.source, "ptb-xl");
+        let Some(ecg_id) = entry.ptbxl_ecg_id else {
+            panic!("{}: no ecg_id", entry.record_id)
+        };
+        assert_eq!(entry.record_id, ecg_id.to_string());
+        assert!(seen.insert(ecg_id), "ecg_id {ecg_id} twice");
+        assert!(entry.patient_id_stand_in);
+        assert_eq!(entry.patient_id, format!("ptb-xl:ecg{ecg_id}"));
+        assert_eq!(entry.fold, None);
+        let (fs_hz, n_samples, leads) = header_facts(&entry.header_path);
+        assert_eq!((entry.fs_hz, entry.n_samples), (fs_hz, n_samples));
+        assert_eq!(entry.leads, leads);
+    }
+    // labels.csv, read here with the csv crate: every row's classes, in order, on its record.
+    let rows = csv_rows(&root.join("labels.csv"));
+    assert_eq!(rows.len(), 62);
+    for row in &rows {
+        let entry = record(&extra, &row["ecg_id"]);
+        assert!(
+            entry
+                .header_path
+                .ends_with(format!("{}.hea", row["record"])),
+            "{}",
+            entry.header_path.display()
+        );
+        let expected: Vec<&str> = row["labels"].split(", ").collect();
+        assert_eq!(codes(entry), expected, "ecg_id {}", row["ecg_id"]);
+    }
+    let second = record(&extra, "2");
+    assert_eq!(codes(second), ["NORM"]);
+    assert_eq!(second.labels[0].scheme, LabelScheme::Challenge2024);
+    assert_eq!(second.labels[0].likelihood, None);
+    assert_eq!(second.superclasses(), [Superclass::Norm]);
+    // 841: STTC, HYP, PVC; the rhythm class has no superclass.
+    let r841 = record(&extra, "841");
+    assert_eq!(r841.superclasses(), [Superclass::Sttc, Superclass::Hyp]);
+    assert_eq!(r841.labels[2].superclass, None);
+    assert!(
+        extra
+            .records
+            .iter()
+            .any(|r| codes(r).contains(&"Old MI") && r.superclasses().contains(&Superclass::Mi))
+    );
+    assert_eq!(open(&root), {
+        let direct = ptbxl::open_waveforms(&root);
+        direct.unwrap_or_else(|error| panic!("{error}"))
+    });
+
+    // The head table (ecg_id 1-10, 17, 18) holds ecg_ids 2-7 of this folder.
+    let table_dir = data.join("ptb-xl");
+    let table = match ptbxl::open(&table_dir, ptbxl::Resolution::Hz100) {
+        Ok(index) => index,
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(extra.link_ptbxl(&table), 6);
+    let table_rows = csv_rows(&table_dir.join("ptbxl_database.head.csv"));
+    let whole = |text: &str| text.trim_end_matches(".0").to_owned();
+    for ecg_id in 2..=7 {
+        let row = table_rows
+            .iter()
+            .find(|row| row["ecg_id"] == ecg_id.to_string())
+            .unwrap_or_else(|| panic!("ecg_id {ecg_id} not in the head table"));
+        let linked = record(&extra, &ecg_id.to_string());
+        assert_eq!(
+            linked.patient_id,
+            format!("ptb-xl:{}", whole(&row["patient_id"]))
+        );
+        assert!(!linked.patient_id_stand_in);
+        assert_eq!(
+            linked.fold.map(|fold| fold.to_string()),
+            Some(whole(&row["strat_fold"]))
+        );
+    }
+    // Checked by hand in the CSV: ecg_id 2 is patient 13243.0, strat_fold 2.
+    assert_eq!(record(&extra, "2").patient_id, "ptb-xl:13243");
+    assert_eq!(record(&extra, "2").fold, Some(2));
+    let unlinked = record(&extra, "16");
+    assert!(unlinked.patient_id_stand_in);
+    assert_eq!(unlinked.fold, None);
+    assert_eq!(extra.link_ptbxl(&table), 0);
+
+    // Challenge copies of ecg_ids 8-10 link to the same table.
+    let mut challenge = open(&data.join("challenge-2021-extra/ptb-xl"));
+    assert_eq!(challenge.kind, DatasetKind::Challenge);
+    assert_eq!(challenge.link_ptbxl(&table), 3);
+    for (record_id, ecg_id) in [("HR00008", "8"), ("HR00009", "9"), ("HR00010", "10")] {
+        let copy = record(&challenge, record_id);
+        let original = record(&table, ecg_id);
+        assert_eq!(copy.patient_id, original.patient_id, "{record_id}");
+        assert!(!copy.patient_id_stand_in);
+        assert_eq!(copy.fold, original.fold, "{record_id}");
+    }
+    assert_eq!(record(&challenge, "HR00008").patient_id, "ptb-xl:11275");
+    assert_eq!(record(&challenge, "HR00008").fold, Some(9));
+}
+
+/// An ecg_id at both rates is one entry (the 100 Hz copy), whichever copy is listed first; a header
+/// with another name is indexed as a scan would, and makes the folder's kind generic.
+#[test]
+fn ptbxl_waveforms_keep_one_copy_per_ecg_id() {
+    let header = |name: &str, fs: u32, n: u32| {
+        format!(
+            "{name} 2 {fs} {n}\n{name}.dat 16 1000 16 0 0 0 0 I\n{name}.dat 16 1000 16 0 0 0 0 II\n"
+        )
+    };
+    let build = |name: &str, records: Option<&str>, stray: bool| {
+        let dir = common::scratch("ptbxl-waveforms", name);
+        for (folder, stem, fs, n) in [
+            ("records100/00000", "00009_lr", 100, 1000),
+            ("records500/00000", "00009_hr", 500, 5000),
+            ("records500/00000", "00011_hr", 500, 5000),
+        ] {
+            std::fs::create_dir_all(dir.join(folder)).ok();
+            std::fs::write(
+                dir.join(folder).join(format!("{stem}.hea")),
+                header(stem, fs, n),
+            )
+            .ok();
+        }
+        if stray {
+            std::fs::write(
+                dir.join("records500/00000/90076.hea"),
+                header("90076", 500, 5000),
+            )
+            .ok();
+        }
+        if let Some(records) = records {
+            std::fs::write(dir.join("RECORDS"), records).ok();
+        }
+        std::fs::write(
+            dir.join("labels.csv"),
+            "ecg_id,record,labels\n\
+             9,records500/00000/00009_hr,\"STTC, CD\"\n\
+             9,records100/00000/00009_lr,STTC\n\
+             11,records500/00000/00011_hr,BRADY\n",
+        )
+        .ok();
+        let result = dataset::open_folder(&dir);
+        std::fs::remove_dir_all(&dir).ok();
+        result.unwrap_or_else(|error| panic!("{error}"))
+    };
+    // A scan lists records100 first; this RECORDS lists the 500 Hz copy first.
+    for index in [
+        build("scan", None, false),
+        build(
+            "records",
+            Some(
+                "records500/00000/00009_hr\nrecords500/00000/00011_hr\nrecords100/00000/00009_lr\n",
+            ),
+            false,
+        ),
+    ] {
+        assert_eq!(index.kind, DatasetKind::PtbXl);
+        assert!(index.problems.is_empty(), "{:?}", index.problems);
+        let ids: Vec<Option<u32>> = index.records.iter().map(|r| r.ptbxl_ecg_id).collect();
+        assert_eq!(ids, [Some(9), Some(11)]);
+        let nine = record(&index, "9");
+        assert_eq!((nine.fs_hz, nine.n_samples), (100.0, Some(1000)));
+        assert!(nine.header_path.ends_with("records100/00000/00009_lr.hea"));
+        assert_eq!(
+            codes(nine),
+            ["STTC"],
+            "the labels of the kept copy's own row"
+        );
+        let eleven = record(&index, "11");
+        assert_eq!(eleven.fs_hz, 500.0);
+        assert_eq!(codes(eleven), ["BRADY"]);
+        assert_eq!(eleven.superclasses(), []);
+    }
+    let mixed = build("stray", None, true);
+    assert_eq!(mixed.kind, DatasetKind::Generic);
+    assert_eq!(mixed.len(), 3);
+    let stray = record(&mixed, "records500/00000/90076");
+    assert_eq!(stray.dataset, DatasetKind::Generic);
+    assert_eq!(stray.ptbxl_ecg_id, None);
 }
 
 #[test]

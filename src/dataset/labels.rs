@@ -66,6 +66,10 @@ pub enum LabelScheme {
     PtbReason,
     /// CODE-15% Chagas label (`chagas_positive` / `chagas_negative`).
     Chagas,
+    /// PhysioNet Challenge 2024 classes (`NORM`, `Old MI`, `PVC`, `AFIB/AFL` ...), which the
+    /// Challenge's script derived from PTB-XL's statements (diagnostic superclasses, rhythm and form
+    /// statements). Not `scp_codes`: coarser, without likelihoods, and not an official PTB-XL table.
+    Challenge2024,
 }
 
 /// One diagnostic statement about a record.

@@ -7,6 +7,7 @@
 //!
 //! Supported layouts, detected by [`open_folder`]:
 //! - PTB-XL (`ptbxl_database.csv` + `scp_statements.csv`; no header is opened, see [`ptbxl`]);
+//! - PTB-XL waveforms without the table (`records100/`, `records500/`; see [`ptbxl::open_waveforms`]);
 //! - PhysioNet/CinC Challenge 2020/2021 folders (`#Dx:` SNOMED CT codes, see [`challenge`]);
 //! - LUDB (`ludb.csv` and `#<diagnoses>:` header comments, see [`ludb`]);
 //! - PTB Diagnostic ECG Database (`patientNNN/` folders, `#Reason for admission:`, see [`ptbdb`]);
@@ -36,7 +37,8 @@ pub use labels::{Label, LabelScheme, Superclass};
 /// Which dataset (or family of datasets) a record comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum DatasetKind {
-    /// PTB-XL, indexed from `ptbxl_database.csv`.
+    /// PTB-XL, indexed from `ptbxl_database.csv` or, without it, from its `records100/`/`records500/`
+    /// headers.
     #[serde(rename = "ptb-xl")]
     PtbXl,
     /// A PhysioNet/CinC Challenge 2020/2021 folder (headers with `#Dx:` SNOMED CT codes).
@@ -246,17 +248,21 @@ impl DatasetIndex {
         patients.len()
     }
 
-    /// Gives Challenge `HRxxxxx` records (PTB-XL at 500 Hz) the patient id and fold of the same ECG in a
-    /// PTB-XL index, so that patient-wise splits hold across both. Returns how many records were linked.
+    /// Gives every record that is a PTB-XL ECG (`ptbxl_ecg_id`) but has a stand-in patient the patient
+    /// id and fold of the same `ecg_id` in a PTB-XL table index, whatever the record's kind: Challenge
+    /// `HRxxxxx` copies and PTB-XL waveform folders without the table alike, so that patient-wise splits
+    /// hold across folders. Only table entries with a true patient are linked to, and records that have
+    /// one already are left alone, so linking again changes nothing. Returns how many records were linked.
     pub fn link_ptbxl(&mut self, ptbxl: &DatasetIndex) -> usize {
         let by_ecg_id: std::collections::HashMap<u32, &RecordEntry> = ptbxl
             .records
             .iter()
+            .filter(|record| !record.patient_id_stand_in)
             .filter_map(|record| Some((record.ptbxl_ecg_id?, record)))
             .collect();
         let mut n_linked = 0;
         for record in &mut self.records {
-            if record.dataset == DatasetKind::PtbXl {
+            if !record.patient_id_stand_in {
                 continue;
             }
             let Some(ptbxl_record) = record.ptbxl_ecg_id.and_then(|id| by_ecg_id.get(&id)) else {
@@ -273,6 +279,8 @@ impl DatasetIndex {
 
 /// Indexes a dataset folder, detecting its kind:
 /// `ptbxl_database.csv` (or `ptbxl_database.head.csv`) → PTB-XL at 100 Hz; `ludb.csv` → LUDB;
+/// a `records100/` or `records500/` folder → PTB-XL waveforms without the table (one entry per
+/// `ecg_id`, stand-in patients, `labels.csv` classes; see [`ptbxl::open_waveforms`]);
 /// else the headers are listed (RECORDS or a scan) and read, and each record is indexed by what its
 /// header says: `#Dx:` → Challenge, `# Chagas label` / `# Exam ID` → CODE-15, `#<diagnoses>` → LUDB,
 /// `#Reason for admission` or a `patientNNN/` folder → PTB, otherwise generic. The index's kind is the
@@ -290,6 +298,9 @@ pub fn open_folder(path: impl AsRef<Path>) -> Result<DatasetIndex, DatasetError>
     }
     if root.join(ludb::LUDB_CSV).is_file() {
         return ludb::open(root);
+    }
+    if ptbxl::has_waveform_folders(root) {
+        return ptbxl::open_waveforms(root);
     }
     Ok(folder::index_scan(folder::read_headers(root)?))
 }
@@ -372,5 +383,76 @@ mod tests {
         assert_eq!(Sex::parse("F\n"), Some(Sex::Female));
         assert_eq!(Sex::parse("female"), Some(Sex::Female));
         assert_eq!(Sex::parse("Unknown"), None);
+    }
+
+    fn entry(dataset: DatasetKind, record_id: &str, ecg_id: Option<u32>) -> RecordEntry {
+        RecordEntry {
+            record_id: record_id.to_owned(),
+            patient_id: format!("{}:{record_id}", dataset.name()),
+            patient_id_stand_in: true,
+            dataset,
+            source: dataset.name().to_owned(),
+            fs_hz: 500.0,
+            leads: Vec::new(),
+            n_samples: None,
+            labels: Vec::new(),
+            fold: None,
+            ptbxl_ecg_id: ecg_id,
+            age_years: None,
+            sex: None,
+            header_path: PathBuf::new(),
+        }
+    }
+
+    fn index(records: Vec<RecordEntry>) -> DatasetIndex {
+        DatasetIndex {
+            root: PathBuf::new(),
+            kind: DatasetKind::Generic,
+            records,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Stand-in patients of any kind are linked; true patients and stand-in table entries are not.
+    #[test]
+    fn link_ptbxl_replaces_stand_in_patients_only() {
+        let table_row = |ecg_id: u32, patient: &str, fold: u8| RecordEntry {
+            patient_id: format!("ptb-xl:{patient}"),
+            patient_id_stand_in: false,
+            fold: Some(fold),
+            ..entry(DatasetKind::PtbXl, &ecg_id.to_string(), Some(ecg_id))
+        };
+        let mut stand_in_row = entry(DatasetKind::PtbXl, "4", Some(4));
+        stand_in_row.fold = Some(1);
+        let table = index(vec![
+            table_row(2, "13243", 2),
+            table_row(3, "20372", 5),
+            stand_in_row,
+        ]);
+        let mut true_patient = entry(DatasetKind::Challenge, "HR00003", Some(3));
+        true_patient.patient_id = "elsewhere:7".to_owned();
+        true_patient.patient_id_stand_in = false;
+        let mut folder = index(vec![
+            entry(DatasetKind::PtbXl, "2", Some(2)),
+            entry(DatasetKind::Challenge, "HR00002", Some(2)),
+            true_patient.clone(),
+            entry(DatasetKind::PtbXl, "4", Some(4)),
+            entry(DatasetKind::Generic, "x", None),
+        ]);
+        assert_eq!(folder.link_ptbxl(&table), 2);
+        for linked in &folder.records[..2] {
+            assert_eq!(linked.patient_id, "ptb-xl:13243");
+            assert!(!linked.patient_id_stand_in);
+            assert_eq!(linked.fold, Some(2));
+        }
+        assert_eq!(folder.records[2], true_patient);
+        assert_eq!(folder.records[3].patient_id, "ptb-xl:4");
+        assert_eq!(folder.records[3].fold, None);
+        assert!(folder.records[4].patient_id_stand_in);
+        assert_eq!(
+            folder.link_ptbxl(&table),
+            0,
+            "linking again changes nothing"
+        );
     }
 }

@@ -4,6 +4,9 @@
 //! follow from the PTB-XL layout (`records100/NNNNN/XXXXX_lr` at 100 Hz, `records500/NNNNN/XXXXX_hr` at
 //! 500 Hz, 10 s, leads I II III AVR AVL AVF V1..V6). Labels are the `scp_codes` statements with their
 //! likelihoods and, for diagnostic statements, the superclass and subclass from `scp_statements.csv`.
+//!
+//! A PTB-XL folder without the table (waveforms only, see [`open_waveforms`]) is indexed from its
+//! headers instead, with stand-in patients that [`DatasetIndex::link_ptbxl`] can replace.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use super::CsvTable;
 use super::error::csv_message;
+use super::scan::{self, ScannedHeader};
 use super::{
     DatasetError, DatasetIndex, DatasetKind, IndexProblem, Label, LabelScheme, RecordEntry, Sex,
-    Superclass, parse_age_years,
+    Superclass, folder, parse_age_years,
 };
 
 /// The metadata table's name in PTB-XL.
@@ -598,6 +602,261 @@ pub fn write_synthetic_folder(
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Waveform folders without the table
+
+/// The PhysioNet Challenge 2024 label table that comes with some waveform-only copies of PTB-XL.
+pub const LABELS_CSV: &str = "labels.csv";
+
+/// The signal folders of PTB-XL's PhysioNet layout.
+pub const WAVEFORM_FOLDERS: [&str; 2] = ["records100", "records500"];
+
+/// Whether `root` has PTB-XL's `records100/` or `records500/` folder (the layout [`open_waveforms`]
+/// reads).
+pub fn has_waveform_folders(root: &Path) -> bool {
+    WAVEFORM_FOLDERS.iter().any(|name| root.join(name).is_dir())
+}
+
+/// The `ecg_id` and rate of a PTB-XL record name: `00002_lr` → (2, 100 Hz), `00002_hr` → (2, 500 Hz).
+/// Anything else (`90076`, `HR00002`, `00002_lr_noisy`) is `None`.
+pub fn parse_record_name(stem: &str) -> Option<(u32, Resolution)> {
+    let (digits, resolution) = if let Some(digits) = stem.strip_suffix("_lr") {
+        (digits, Resolution::Hz100)
+    } else if let Some(digits) = stem.strip_suffix("_hr") {
+        (digits, Resolution::Hz500)
+    } else {
+        return None;
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(|ecg_id| (ecg_id, resolution))
+}
+
+/// The Challenge 2024 classes: spelling, name, and the PTB-XL superclass they were derived from.
+/// The rhythm classes have no diagnostic superclass.
+const CHALLENGE_2024_CLASSES: [(&str, &str, Option<Superclass>); 11] = [
+    ("NORM", "normal ECG", Some(Superclass::Norm)),
+    (
+        "Acute MI",
+        "acute myocardial infarction",
+        Some(Superclass::Mi),
+    ),
+    ("Old MI", "old myocardial infarction", Some(Superclass::Mi)),
+    ("STTC", "ST/T change", Some(Superclass::Sttc)),
+    ("CD", "conduction disturbance", Some(Superclass::Cd)),
+    ("HYP", "hypertrophy", Some(Superclass::Hyp)),
+    ("PAC", "premature atrial contraction", None),
+    ("PVC", "premature ventricular contraction", None),
+    ("AFIB/AFL", "atrial fibrillation or atrial flutter", None),
+    ("TACHY", "tachycardia", None),
+    ("BRADY", "bradycardia", None),
+];
+
+/// The label of one Challenge 2024 class (case ignored, the Challenge's spelling kept), or `None` for
+/// a name that is not one of the eleven.
+pub fn challenge2024_label(class: &str) -> Option<Label> {
+    let class = class.trim();
+    CHALLENGE_2024_CLASSES
+        .iter()
+        .find(|(code, _, _)| code.eq_ignore_ascii_case(class))
+        .map(|&(code, name, superclass)| Label {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            scheme: LabelScheme::Challenge2024,
+            likelihood: None,
+            superclass,
+            subclass: None,
+        })
+}
+
+/// Parses a Challenge 2024 label list (`STTC, HYP, PVC`; empty = no class) in source order, each class
+/// once. One unknown class fails the whole list: a partial list would read as a complete one.
+pub fn parse_challenge2024_labels(text: &str) -> Result<Vec<Label>, String> {
+    let mut labels: Vec<Label> = Vec::new();
+    for class in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let label = challenge2024_label(class)
+            .ok_or_else(|| format!("'{class}' is not a PhysioNet Challenge 2024 class"))?;
+        if labels.iter().all(|known| known.code != label.code) {
+            labels.push(label);
+        }
+    }
+    Ok(labels)
+}
+
+/// The labels of a waveform folder's `labels.csv` (columns `ecg_id`, `labels`, optionally `record`),
+/// by record path and by `ecg_id`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Challenge2024Labels {
+    by_record: HashMap<String, Vec<Label>>,
+    by_ecg_id: HashMap<u32, Vec<Label>>,
+}
+
+impl Challenge2024Labels {
+    /// Reads `labels.csv`. Rows that cannot be read (bad `ecg_id`, unknown class, wrong field count)
+    /// are returned as problems by line and give no labels; so does a header row without `ecg_id` or
+    /// `labels` (one problem, no labels at all), because the waveforms index without labels just as well.
+    pub fn read(path: &Path) -> Result<(Self, Vec<IndexProblem>), DatasetError> {
+        let mut table = CsvTable::open(path)?;
+        let mut problems = Vec::new();
+        let problem = |line: Option<u64>, message: String| IndexProblem {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let (Ok(ecg_id), Ok(labels)) = (table.column("ecg_id"), table.column("labels")) else {
+            problems.push(problem(
+                Some(1),
+                "the header row lacks column 'ecg_id' or 'labels': records indexed without labels"
+                    .to_owned(),
+            ));
+            return Ok((Self::default(), problems));
+        };
+        let record = table.column("record").ok();
+
+        let mut out = Self::default();
+        let mut row = csv::StringRecord::new();
+        loop {
+            match table.reader.read_record(&mut row) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    problems.push(problem(
+                        error.position().map(csv::Position::line),
+                        csv_message(&error),
+                    ));
+                    // As in `index_table`: the reader resynchronises except after an I/O failure.
+                    if matches!(error.kind(), csv::ErrorKind::Io(_)) {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            let line = row.position().map(csv::Position::line);
+            let field = |index: usize| row.get(index).unwrap_or("").trim();
+            let id_text = field(ecg_id);
+            let Some(id) = parse_whole_number(id_text).and_then(|id| u32::try_from(id).ok()) else {
+                problems.push(problem(
+                    line,
+                    format!("column 'ecg_id': '{id_text}' is not a record number"),
+                ));
+                continue;
+            };
+            let parsed = match parse_challenge2024_labels(field(labels)) {
+                Ok(parsed) => parsed,
+                Err(message) => {
+                    problems.push(problem(
+                        line,
+                        format!("column 'labels' (ecg_id {id}): {message}"),
+                    ));
+                    continue;
+                }
+            };
+            if let Some(record) = record.map(field).filter(|record| !record.is_empty()) {
+                let record = record.strip_suffix(".hea").unwrap_or(record);
+                out.by_record.insert(record.to_owned(), parsed.clone());
+            }
+            out.by_ecg_id.entry(id).or_insert(parsed);
+        }
+        Ok((out, problems))
+    }
+
+    /// The labels of the record at `relative_name` (`records500/00000/00002_hr`), else of the first
+    /// row with its `ecg_id`.
+    pub fn get(&self, relative_name: &str, ecg_id: u32) -> Option<&[Label]> {
+        self.by_record
+            .get(relative_name)
+            .or_else(|| self.by_ecg_id.get(&ecg_id))
+            .map(Vec::as_slice)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_ecg_id.is_empty()
+    }
+}
+
+/// Indexes a PTB-XL folder that has its waveforms (`records100/`, `records500/`) but no metadata table,
+/// from its headers (RECORDS or a scan, as [`folder`] reads any folder).
+///
+/// Each `NNNNN_lr`/`NNNNN_hr` record becomes a PTB-XL entry: record id and `ptbxl_ecg_id` = the
+/// `ecg_id`, rate, leads and length from its header, no fold, and a stand-in patient (the table is what
+/// knows patients: [`DatasetIndex::link_ptbxl`] gives them). Labels come from `labels.csv` when the
+/// folder has one (see [`Challenge2024Labels`]); without it the records are unlabelled.
+///
+/// An `ecg_id` present at both rates is one recording, so it gets one entry: the 100 Hz `_lr` copy, the
+/// method's rate and the file the table index points to by default ([`Resolution::Hz100`]), so both
+/// indexes name the same file. Headers with other names (a renamed copy, a stray record) are indexed
+/// as a folder scan would, by what their comments say, rather than dropped unseen; the index's kind is
+/// then generic, as for any mixed folder.
+pub fn open_waveforms(root: &Path) -> Result<DatasetIndex, DatasetError> {
+    let header_scan = scan::read_headers(root)?;
+    let labels_csv = root.join(LABELS_CSV);
+    let (labels, label_problems) = if labels_csv.is_file() {
+        Challenge2024Labels::read(&labels_csv)?
+    } else {
+        (Challenge2024Labels::default(), Vec::new())
+    };
+
+    let mut records: Vec<RecordEntry> = Vec::with_capacity(header_scan.headers.len());
+    // Where each ecg_id's entry is in `records`, and at which rate.
+    let mut kept: HashMap<u32, (usize, Resolution)> = HashMap::new();
+    for scanned in &header_scan.headers {
+        let Some((ecg_id, resolution)) = parse_record_name(scanned.stem()) else {
+            records.push(folder::record_entry(&header_scan.root, scanned));
+            continue;
+        };
+        match kept.get(&ecg_id).copied() {
+            None => {
+                kept.insert(ecg_id, (records.len(), resolution));
+                records.push(waveform_entry(scanned, ecg_id, &labels));
+            }
+            Some((at, Resolution::Hz500)) if resolution == Resolution::Hz100 => {
+                if let Some(slot) = records.get_mut(at) {
+                    *slot = waveform_entry(scanned, ecg_id, &labels);
+                }
+                kept.insert(ecg_id, (at, resolution));
+            }
+            // The other copy is kept already (or RECORDS lists this one twice).
+            Some(_) => {}
+        }
+    }
+    let kind = if records.iter().all(|r| r.dataset == DatasetKind::PtbXl) {
+        DatasetKind::PtbXl
+    } else {
+        DatasetKind::Generic
+    };
+    let mut problems = header_scan.problems;
+    problems.extend(label_problems);
+    Ok(DatasetIndex {
+        root: header_scan.root,
+        kind,
+        records,
+        problems,
+    })
+}
+
+/// The entry of one PTB-XL header of a waveform folder (see [`open_waveforms`]).
+fn waveform_entry(
+    scanned: &ScannedHeader,
+    ecg_id: u32,
+    labels: &Challenge2024Labels,
+) -> RecordEntry {
+    let mut entry = scanned.entry(
+        DatasetKind::PtbXl,
+        DatasetKind::PtbXl.name(),
+        ecg_id.to_string(),
+        None,
+    );
+    // The stand-in names the ECG, in a form no true `ptb-xl:<patient_id>` takes.
+    entry.patient_id = format!("{}:ecg{ecg_id}", DatasetKind::PtbXl.name());
+    entry.ptbxl_ecg_id = Some(ecg_id);
+    entry.labels = labels
+        .get(&scanned.relative_name, ecg_id)
+        .map(<[Label]>::to_vec)
+        .unwrap_or_default();
+    entry
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -770,5 +1029,138 @@ mod tests {
         assert!(second.superclasses().is_empty());
         assert_eq!(index.records[2].sex, None);
         assert_eq!(index.records[2].age_years, None);
+    }
+
+    #[test]
+    fn record_names() {
+        assert_eq!(parse_record_name("00002_lr"), Some((2, Resolution::Hz100)));
+        assert_eq!(
+            parse_record_name("21544_hr"),
+            Some((21544, Resolution::Hz500))
+        );
+        for name in [
+            "90076",
+            "HR00002",
+            "00002_lr_noisy",
+            "_lr",
+            "0x2_hr",
+            "00002_LR",
+        ] {
+            assert_eq!(parse_record_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn challenge2024_classes_map_to_superclasses() {
+        let superclass =
+            |class: &str| challenge2024_label(class).and_then(|label| label.superclass);
+        assert_eq!(superclass("NORM"), Some(Superclass::Norm));
+        assert_eq!(superclass("Acute MI"), Some(Superclass::Mi));
+        assert_eq!(superclass("Old MI"), Some(Superclass::Mi));
+        assert_eq!(superclass("STTC"), Some(Superclass::Sttc));
+        assert_eq!(superclass("CD"), Some(Superclass::Cd));
+        assert_eq!(superclass("HYP"), Some(Superclass::Hyp));
+        for rhythm in ["PAC", "PVC", "AFIB/AFL", "TACHY", "BRADY"] {
+            let label = challenge2024_label(rhythm);
+            assert!(label.is_some(), "{rhythm}");
+            assert_eq!(superclass(rhythm), None, "{rhythm}");
+        }
+        assert!(challenge2024_label("MI").is_none());
+        assert!(challenge2024_label("SR").is_none());
+
+        let labels = match parse_challenge2024_labels(" old mi,STTC, HYP, PVC ,, STTC") {
+            Ok(labels) => labels,
+            Err(message) => panic!("{message}"),
+        };
+        let codes: Vec<&str> = labels.iter().map(|label| label.code.as_str()).collect();
+        assert_eq!(codes, ["Old MI", "STTC", "HYP", "PVC"]);
+        assert!(
+            labels
+                .iter()
+                .all(|label| label.scheme == LabelScheme::Challenge2024
+                    && label.likelihood.is_none()
+                    && label.subclass.is_none())
+        );
+        assert_eq!(labels[0].name, "old myocardial infarction");
+        let superclasses: Vec<Option<Superclass>> =
+            labels.iter().map(|label| label.superclass).collect();
+        assert_eq!(
+            superclasses,
+            [
+                Some(Superclass::Mi),
+                Some(Superclass::Sttc),
+                Some(Superclass::Hyp),
+                None
+            ]
+        );
+        assert_eq!(parse_challenge2024_labels(""), Ok(Vec::new()));
+        match parse_challenge2024_labels("NORM, Unknown") {
+            Ok(labels) => panic!("parsed {labels:?}"),
+            Err(message) => assert!(message.contains("'Unknown'"), "{message}"),
+        }
+        let json = serde_json::to_string(&LabelScheme::Challenge2024).unwrap_or_default();
+        assert_eq!(json, r#""challenge2024""#);
+    }
+
+    /// Quoted lists, rows matched by record path before ecg_id, and bad rows as problems by line.
+    #[test]
+    fn labels_csv_rows_and_problems() {
+        let dir = std::env::temp_dir().join(format!(
+            "precordial-ptbxl-labels-unit-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).ok();
+        let path = dir.join(LABELS_CSV);
+        let table = "ecg_id,record,fs_hz,label_key,labels\n\
+            2,records500/00000/00002_hr,500,Dx,NORM\n\
+            2,records100/00000/00002_lr,100,Labels,\"NORM, PAC\"\n\
+            841,records500/00000/00841_hr,500,Labels,\"STTC, HYP, PVC\"\n\
+            x,records500/00000/0000x_hr,500,Labels,NORM\n\
+            5,records500/00000/00005_hr,500,Labels,\"NORM, SR\"\n\
+            6,records500/00000/00006_hr,500\n\
+            7,records500/00000/00007_hr,500,Labels,\n";
+        std::fs::write(&path, table).ok();
+        let read = Challenge2024Labels::read(&path);
+        std::fs::write(&path, "id,classes\n2,NORM\n").ok();
+        let without_columns = Challenge2024Labels::read(&path);
+        std::fs::remove_dir_all(&dir).ok();
+
+        let (labels, problems) = read.unwrap_or_else(|error| panic!("{error}"));
+        let codes = |record: &str, ecg_id: u32| -> Option<Vec<String>> {
+            labels
+                .get(record, ecg_id)
+                .map(|labels| labels.iter().map(|label| label.code.clone()).collect())
+        };
+        assert_eq!(
+            codes("records100/00000/00002_lr", 2),
+            Some(vec!["NORM".to_owned(), "PAC".to_owned()])
+        );
+        assert_eq!(
+            codes("records500/00000/00002_hr", 2),
+            Some(vec!["NORM".to_owned()])
+        );
+        // No row for this path: the first row of its ecg_id.
+        assert_eq!(
+            codes("elsewhere/00002_hr", 2),
+            Some(vec!["NORM".to_owned()])
+        );
+        assert_eq!(
+            codes("records500/00000/00841_hr", 841).map(|c| c.len()),
+            Some(3)
+        );
+        assert_eq!(codes("records500/00000/00007_hr", 7), Some(Vec::new()));
+        assert_eq!(codes("records500/00000/00005_hr", 5), None);
+        assert_eq!(codes("records500/00000/00006_hr", 6), None);
+        let lines: Vec<Option<u64>> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(5), Some(6), Some(7)], "{problems:?}");
+        assert!(problems[0].message.contains("ecg_id"), "{}", problems[0]);
+        assert!(problems[1].message.contains("'SR'"), "{}", problems[1]);
+        assert!(problems[2].message.contains("fields"), "{}", problems[2]);
+        assert!(problems.iter().all(|p| p.path == path));
+
+        let (labels, problems) = without_columns.unwrap_or_else(|error| panic!("{error}"));
+        assert!(labels.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(1));
     }
 }
