@@ -187,9 +187,9 @@ pub struct LoadedRecord {
     pub patient_id_stand_in: bool,
     pub dataset: String,
     pub split: Split,
-    pub labels: Vec<String>,
-    /// The class the evaluation groups the record by ([`pathology_superclass`]); `None` when it has
-    /// no diagnostic label.
+    /// The record's pathology class ([`pathology_superclass`]): the contrastive label in training
+    /// and the class evaluation groups it by. `None` when it has no diagnostic label (rhythm,
+    /// axis or Chagas statements only); such a record still trains and tests the decoders.
     pub pathology: Option<Superclass>,
     pub leads: Vec<Vec<f64>>,
 }
@@ -202,26 +202,13 @@ pub struct Screening {
     pub unreadable: usize,
     pub too_short: usize,
     pub ludb_skipped: usize,
-}
-
-/// The labels of a record for contrastive training: its superclasses (high-confidence), and its
-/// other high-confidence labels as their own codes.
-pub fn record_labels(entry: &RecordEntry) -> Vec<String> {
-    let mut labels: Vec<String> = entry
-        .superclasses()
-        .iter()
-        .map(|s| s.code().to_string())
-        .collect();
-    if labels.is_empty() {
-        for label in &entry.labels {
-            if label.superclass.is_none() && label.is_high_confidence() {
-                labels.push(label.code.clone());
-            }
-        }
-    }
-    labels.sort();
-    labels.dedup();
-    labels
+    /// PTB Diagnostic records (in any folder, e.g. a Challenge copy) left out of a training
+    /// assembly: they are cross-dataset test data ([`AssembleOptions::keep_held_out_datasets`]).
+    #[serde(default)]
+    pub held_out_skipped: usize,
+    /// A second copy of a PTB-XL recording already loaded (same `ecg_id` in another folder).
+    #[serde(default)]
+    pub duplicates: usize,
 }
 
 /// How [`assemble_with`] treats LUDB, whose header gains scale every lead to exactly 1 mV
@@ -319,7 +306,6 @@ pub fn load_record_scaled(
         patient_id_stand_in: entry.patient_id_stand_in,
         dataset: entry.source.clone(),
         split: split_of(&entry.patient_id, entry.fold),
-        labels: record_labels(entry),
         pathology: pathology_superclass(&entry.labels),
         leads,
     }))
@@ -474,6 +460,15 @@ pub struct AssembleOptions {
     pub qc: Option<QcThresholds>,
     /// Which leads screen the windows and records.
     pub screen: Screen,
+    /// Keep PTB Diagnostic records (`false` for training: PTB, like LUDB, is cross-dataset test
+    /// data, and Challenge folders carry copies of it).
+    pub keep_held_out_datasets: bool,
+}
+
+/// PTB Diagnostic, in its own layout or as a Challenge copy (`S0001` ..., source `ptb`).
+pub fn is_held_out_dataset(entry: &RecordEntry) -> bool {
+    entry.dataset == DatasetKind::Ptb
+        || (entry.dataset == DatasetKind::Challenge && entry.source == "ptb")
 }
 
 /// Which leads screen a window, and whether a record's recorded lead III is checked.
@@ -524,7 +519,7 @@ pub fn assemble_with(
 ) -> Result<TrainingData, PrepError> {
     let qc_max_bad_leads = options.qc_max_bad_leads;
     let mut data = TrainingData::default();
-    let mut entries: Vec<RecordEntry> = Vec::new();
+    let mut indexes = Vec::with_capacity(folders.len());
     for folder in folders {
         let index = dataset::open_folder(folder).map_err(|e| PrepError::Data(e.to_string()))?;
         data.index_problems += index.problems.len();
@@ -535,8 +530,15 @@ pub fn assemble_with(
             index.kind.name(),
             index.problems.len()
         ));
-        entries.extend(index.records);
+        indexes.push(index);
     }
+    let linked = link_to_ptbxl_tables(&mut indexes);
+    if linked > 0 {
+        progress.message(&format!(
+            "{linked} PTB-XL recordings in other folders given their patient and fold by the PTB-XL table"
+        ));
+    }
+    let entries = distinct_recordings(indexes, &mut data.screening);
     let mut n_done = 0;
     for entry in &entries {
         if progress.cancelled() {
@@ -546,6 +548,10 @@ pub fn assemble_with(
         n_done += 1;
         if entry.dataset == DatasetKind::Ludb && options.ludb == LudbScaling::Skip {
             data.screening.ludb_skipped += 1;
+            continue;
+        }
+        if !options.keep_held_out_datasets && is_held_out_dataset(entry) {
+            data.screening.held_out_skipped += 1;
             continue;
         }
         if let Some(record) =
@@ -558,24 +564,11 @@ pub fn assemble_with(
         }
     }
     progress.fraction(1.0);
-    // Label vocabulary: superclasses first, then other codes by frequency (64 bits at most).
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for record in &data.records {
-        for label in &record.labels {
-            *counts.entry(label.clone()).or_default() += 1;
-        }
-    }
-    let mut names: Vec<String> = ["NORM", "MI", "STTC", "CD", "HYP"]
+    // One contrastive class per record: its pathology superclass (bit = index in Superclass::ALL).
+    data.label_names = Superclass::ALL
         .iter()
-        .map(|s| s.to_string())
+        .map(|class| class.code().to_string())
         .collect();
-    let mut others: Vec<(&String, &usize)> = counts
-        .iter()
-        .filter(|(name, _)| !names.contains(name))
-        .collect();
-    others.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    names.extend(others.iter().take(59).map(|(n, _)| (*n).clone()));
-    data.label_names = names;
 
     // Candidate windows.
     let mut candidates: Vec<(usize, usize, Vec<f32>)> = Vec::new();
@@ -641,12 +634,12 @@ pub fn assemble_with(
             continue;
         }
         let record = &data.records[r];
-        let mut bits = 0u64;
-        for label in &record.labels {
-            if let Some(bit) = data.label_names.iter().position(|n| n == label) {
-                bits |= 1 << bit;
-            }
-        }
+        let bits = record.pathology.map_or(0, |class| {
+            1u64 << Superclass::ALL
+                .iter()
+                .position(|&c| c == class)
+                .unwrap_or(0)
+        });
         let target = match record.split {
             Split::Train => &mut data.train,
             Split::Val => &mut data.val,
@@ -656,6 +649,47 @@ pub fn assemble_with(
     }
     data.qc = Some(qc);
     Ok(data)
+}
+
+/// Gives PTB-XL recordings found in other folders (Challenge `HRnnnnn` copies, waveform folders
+/// without the table) the patient and fold of every PTB-XL table among `indexes`, so one patient
+/// never lands in two splits. Returns how many records were linked.
+fn link_to_ptbxl_tables(indexes: &mut [dataset::DatasetIndex]) -> usize {
+    let tables: Vec<dataset::DatasetIndex> = indexes
+        .iter()
+        .filter(|index| index.records.iter().any(|record| record.fold.is_some()))
+        .cloned()
+        .collect();
+    let mut linked = 0;
+    for table in &tables {
+        for index in indexes.iter_mut() {
+            linked += index.link_ptbxl(table);
+        }
+    }
+    linked
+}
+
+/// Every folder's records, each PTB-XL recording once: a later copy of an `ecg_id` already present
+/// with its signal file is counted as a duplicate and dropped (it would weigh that ECG twice).
+fn distinct_recordings(
+    indexes: Vec<dataset::DatasetIndex>,
+    screening: &mut Screening,
+) -> Vec<RecordEntry> {
+    let mut present = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for entry in indexes.into_iter().flat_map(|index| index.records) {
+        if let Some(ecg_id) = entry.ptbxl_ecg_id {
+            if present.contains(&ecg_id) {
+                screening.duplicates += 1;
+                continue;
+            }
+            if entry.header_path.is_file() {
+                present.insert(ecg_id);
+            }
+        }
+        out.push(entry);
+    }
+    out
 }
 
 /// The input leads a record lacks, by name.

@@ -316,11 +316,14 @@ fn assemble(
         at::DATA
     };
     progress.fraction(from);
+    // Data never trained on (a reference is given) is evaluated whole, PTB Diagnostic included;
+    // otherwise the splits are the training assembly's.
     let options = AssembleOptions {
         qc_max_bad_leads,
         ludb: config.ludb,
         qc: reference.as_ref().and_then(|r| r.qc.clone()),
         screen: Screen::AllLeads,
+        keep_held_out_datasets: reference.is_some(),
     };
     let mut loading = Span::new(&mut *progress, from, at::BASELINE);
     let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
@@ -389,6 +392,7 @@ fn deployment(
         ludb: config.ludb,
         qc: data.qc.clone(),
         screen: Screen::InputsOnly,
+        keep_held_out_datasets: !config.reference.is_empty(),
     };
     let deployed = {
         let mut loading = Span::new(&mut *progress, at::DEPLOYMENT, at::DEPLOYMENT_WINDOWS);
