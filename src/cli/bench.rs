@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use precordial::model::DeviceChoice;
 use precordial::wfdb::{Header, Record};
 
 #[derive(clap::Subcommand)]
@@ -46,6 +47,19 @@ pub enum Command {
         /// Training steps timed per model.
         #[arg(long, default_value_t = 3)]
         steps: usize,
+    },
+    /// Training throughput per stage (encoder, C, C-h) and where a step's time goes: batch
+    /// assembly, forward, backward, optimizer.
+    Train {
+        /// Training configuration (RON; `models/ship-config.ron` is the shipped one); defaults otherwise.
+        #[arg(long, value_name = "FILE.ron")]
+        config: Option<PathBuf>,
+        /// Steps timed per stage (after one untimed warm-up step).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// cpu, gpu or auto.
+        #[arg(long, default_value = "cpu")]
+        device: DeviceChoice,
     },
     /// Index a full-size PTB-XL table (21,799 rows, built from the real head of the table).
     Index {
@@ -95,6 +109,11 @@ pub fn run(command: &Command) -> anyhow::Result<()> {
             no_python,
         } => bench_clean(paths, (*repeat).max(1), config.as_deref(), !no_python),
         Command::Model { models, steps } => super::bench_model::run(models, (*steps).max(1)),
+        Command::Train {
+            config,
+            steps,
+            device,
+        } => super::bench_model::run_train(config.as_deref(), (*steps).max(1), *device),
         Command::Index {
             ptbxl,
             rows,

@@ -36,6 +36,19 @@ pub struct StageSummary {
     pub windows_per_s: f64,
     pub stopped_by_user: bool,
     pub stopped_early: bool,
+    /// Every epoch's figures in order: the stage's learning curves.
+    #[serde(default)]
+    pub curve: Vec<CurvePoint>,
+}
+
+/// One epoch of a stage's learning curve.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub learning_rate: f64,
+    pub elapsed_s: f64,
 }
 
 /// The model card, `card.json` beside the weights.

@@ -284,7 +284,20 @@ fn a_decoder_overfits_a_few_windows() {
 #[test]
 fn training_loops_run_and_keep_the_best_state() {
     let d = cpu();
+    // One patient per record; the sets' windows point at records 0..16.
+    let records = (0..16)
+        .map(|r| prep::LoadedRecord {
+            record_id: format!("synthetic:{r}"),
+            patient_id: format!("synthetic:p{r}"),
+            patient_id_stand_in: false,
+            dataset: "synthetic".to_string(),
+            split: Split::Train,
+            pathology: None,
+            leads: Vec::new(),
+        })
+        .collect();
     let mut data = prep::TrainingData {
+        records,
         train: synthetic_set(16, 1),
         val: synthetic_set(4, 2),
         ..Default::default()

@@ -7,6 +7,9 @@
 //! current step, keeping the best state), patience and the wall-clock budget. A stage only says
 //! how its batches are drawn and scored ([`StageSteps`]).
 
+pub mod profile;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,11 +24,12 @@ use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 
-pub use super::card::StageSummary;
+pub use super::card::{CurvePoint, StageSummary};
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::loss::{reconstruction_loss, supcon_loss};
-use super::{EMBEDDING_DIM, ModelError, WINDOW};
+use super::{EMBEDDING_DIM, FS_HZ, ModelError, WINDOW};
+use crate::dsp::rpeaks::reference_peaks;
 use crate::prep::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
@@ -57,6 +61,10 @@ pub struct EncoderTrainingConfig {
     /// Wall-clock budget of the stage in minutes; 0 = none.
     #[config(default = 0.0)]
     pub max_minutes: f64,
+    /// Epochs without a lower validation loss before the stage stops; `None` runs every epoch
+    /// (optional, so configurations written before it still load).
+    #[config(default = "None")]
+    pub early_stop_patience: Option<usize>,
 }
 
 /// Decoder training hyper-parameters (METHOD.md defaults).
@@ -200,18 +208,37 @@ fn targets(set: &WindowSet, indices: &[usize], outputs: &[usize]) -> Vec<f32> {
     out
 }
 
-/// Rolls a normalised window so the highest lead-II sample sits at the centre (the R-peak view).
-pub fn r_peak_centre(window: &mut [f32]) {
-    let lead_ii = &window[WINDOW..2 * WINDOW];
-    let peak = lead_ii
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(WINDOW / 2, |(i, _)| i);
-    let shift = (WINDOW / 2 + WINDOW - peak) % WINDOW;
+/// Rolls every lead of a window so sample `peak` sits at the centre (the R-peak-centred view).
+pub fn centre_on(window: &mut [f32], peak: usize) {
+    let shift = (WINDOW / 2 + WINDOW - peak % WINDOW) % WINDOW;
     for lead in window.chunks_mut(WINDOW) {
         lead.rotate_right(shift);
     }
+}
+
+/// The R peaks of each window's lead II (mV), as METHOD.md detects them for the R-peak view:
+/// peaks at least 0.2 s apart with prominence max(0.1, 0.4·std). A window without one is centred
+/// on its largest lead-II sample.
+pub fn window_r_peaks(set: &WindowSet) -> Vec<Vec<usize>> {
+    (0..set.len())
+        .map(|i| {
+            let lead_ii: Vec<f64> = set.x_of(i)[WINDOW..2 * WINDOW]
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect();
+            let peaks = reference_peaks(&lead_ii, FS_HZ).unwrap_or_default();
+            if peaks.is_empty() {
+                let largest = lead_ii
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(WINDOW / 2, |(k, _)| k);
+                vec![largest]
+            } else {
+                peaks
+            }
+        })
+        .collect()
 }
 
 /// Signal augmentation: Gaussian noise σ, per-lead scale N(1, 0.08), circular shift ±8, lead dropout.
@@ -246,20 +273,57 @@ pub fn augment(window: &mut [f32], rng: &mut Rng, noise: f64, strong: bool) {
     }
 }
 
-/// Class-balanced batches: up to `classes` label bits, `per_class` windows each.
+/// The windows of one contrastive class, grouped by patient.
+struct ClassPool {
+    patients: Vec<Vec<usize>>,
+}
+
+/// The classes a set can be balanced over: those with windows of at least two patients. A class
+/// seen in one patient only would make its positives windows of the same recording, and the loss
+/// would reward recognising the recording rather than the disease.
+fn class_pools(data: &TrainingData, set: &WindowSet) -> Vec<ClassPool> {
+    let mut by_class: BTreeMap<u32, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    for (i, &bits) in set.labels.iter().enumerate() {
+        let Some(record) = data.records.get(set.record[i]) else {
+            continue;
+        };
+        for bit in (0..64).filter(|bit| bits & (1 << bit) != 0) {
+            by_class
+                .entry(bit)
+                .or_default()
+                .entry(record.patient_id.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    by_class
+        .into_values()
+        .filter(|patients| patients.len() >= 2)
+        .map(|patients| ClassPool {
+            patients: patients.into_values().collect(),
+        })
+        .collect()
+}
+
+/// A class-balanced batch: up to `classes` classes, `per_class` windows each, each from a
+/// different patient while the class has patients left (then patients repeat), so every anchor's
+/// positives include other patients' windows.
 fn balanced_batch(
-    by_class: &[(usize, Vec<usize>)],
+    pools: &[ClassPool],
     classes: usize,
     per_class: usize,
     rng: &mut Rng,
 ) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..by_class.len()).collect();
+    let mut order: Vec<usize> = (0..pools.len()).collect();
     rng.shuffle(&mut order);
-    let mut batch = Vec::new();
+    let mut batch = Vec::with_capacity(classes * per_class);
     for &c in order.iter().take(classes) {
-        let members = &by_class[c].1;
-        for _ in 0..per_class {
-            batch.push(members[rng.below(members.len())]);
+        let patients = &pools[c].patients;
+        let mut who: Vec<usize> = (0..patients.len()).collect();
+        rng.shuffle(&mut who);
+        for k in 0..per_class {
+            let windows = &patients[who[k % who.len()]];
+            batch.push(windows[rng.below(windows.len())]);
         }
     }
     batch
@@ -481,11 +545,19 @@ fn run_stage<M: Module>(
         }
         schedule.end_epoch(improved);
         summary.epochs_run = epoch;
+        let train_loss = loss_sum / loss_n.max(1) as f64;
+        summary.curve.push(CurvePoint {
+            epoch,
+            train_loss,
+            val_loss,
+            learning_rate: lr,
+            elapsed_s: elapsed,
+        });
         progress.epoch(&EpochReport {
             stage: stage.to_string(),
             epoch,
             epochs: run.epochs,
-            train_loss: loss_sum / loss_n.max(1) as f64,
+            train_loss,
             val_loss,
             learning_rate: lr,
             windows_per_s: windows_seen as f64 / elapsed.max(1e-9),
@@ -524,10 +596,13 @@ fn run_stage<M: Module>(
 struct EncoderSteps<'a> {
     data: &'a TrainingData,
     config: &'a EncoderTrainingConfig,
-    train_classes: Vec<(usize, Vec<usize>)>,
+    train_pools: Vec<ClassPool>,
+    train_peaks: Vec<Vec<usize>>,
     steps: usize,
-    /// A fixed validation sample of labelled windows, the same views every epoch.
-    val_indices: Vec<usize>,
+    /// Fixed validation batches, balanced as the training batches are and scored with the same
+    /// views every epoch.
+    val_batches: Vec<Vec<usize>>,
+    val_peaks: Vec<Vec<usize>>,
     rng: Rng,
     ad_device: Device,
     device: &'a Device,
@@ -540,30 +615,41 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
 
     fn loss(&mut self, model: &Encoder, _step: usize) -> Option<(Tensor<1>, usize)> {
         let batch = balanced_batch(
-            &self.train_classes,
+            &self.train_pools,
             self.config.batch_classes,
             self.config.per_class,
             &mut self.rng,
         );
-        let (x, labels) = two_views(&self.data.train, &batch, &mut self.rng);
+        let (x, labels) = two_views(&self.data.train, &self.train_peaks, &batch, &mut self.rng);
         let n = labels.len();
         let z = model.project(model.embed(tensor3(x, [n, 3, WINDOW], &self.ad_device)));
         supcon_loss(z, &labels, self.config.temperature).map(|loss| (loss, batch.len()))
     }
 
     fn val_loss(&mut self, model: &Encoder) -> Result<f64, ModelError> {
-        encoder_val_loss(
-            model,
-            &self.data.val,
-            &self.val_indices,
-            self.config,
-            self.device,
-        )
+        let mut rng = Rng::new(7);
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        for batch in &self.val_batches {
+            let (x, labels) = two_views(&self.data.val, &self.val_peaks, batch, &mut rng);
+            let b = labels.len();
+            let z = model.project(model.embed(tensor3(x, [b, 3, WINDOW], self.device)));
+            if let Some(loss) = supcon_loss(z, &labels, self.config.temperature) {
+                sum += read_scalar(loss)?;
+                n += 1;
+            }
+        }
+        Ok(if n == 0 { f64::NAN } else { sum / n as f64 })
     }
 }
 
-/// Trains the encoder with the supervised contrastive loss. Returns the best state (by validation
-/// loss) on the inference device. `progress` stops it after the current step.
+/// Validation batches of the encoder: at most this many, covering the labelled validation windows
+/// about once.
+const MAX_VAL_BATCHES: usize = 16;
+
+/// Trains the encoder with the supervised contrastive loss on each record's pathology class.
+/// Returns the best state (by validation loss) on the inference device. `progress` stops it after
+/// the current step.
 #[allow(clippy::too_many_arguments)]
 pub fn train_encoder(
     data: &TrainingData,
@@ -579,37 +665,46 @@ pub fn train_encoder(
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
     let model = model_config.init(&ad_device);
-    let classes_of = |set: &WindowSet| -> Vec<(usize, Vec<usize>)> {
-        let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-        for bit in 0..64 {
-            let members: Vec<usize> = (0..set.len())
-                .filter(|&i| set.labels[i] & (1 << bit) != 0)
-                .collect();
-            if members.len() >= 2 {
-                out.push((bit, members));
-            }
-        }
-        out
-    };
-    let train_classes = classes_of(&data.train);
-    if train_classes.len() < 2 {
+    let train_pools = class_pools(data, &data.train);
+    if train_pools.len() < 2 {
         return Err(ModelError::Data(
-            "the encoder needs at least two labelled classes in the training windows".to_string(),
+            "the encoder needs at least two pathology classes, each with windows of two patients, \
+             in the training windows"
+                .to_string(),
         ));
     }
-    let n_labelled = (0..data.train.len())
-        .filter(|&i| data.train.labels[i] != 0)
-        .count();
-    let batch_size = config.batch_classes.min(train_classes.len()) * config.per_class;
+    let labelled = |set: &WindowSet| set.labels.iter().filter(|&&bits| bits != 0).count();
+    let batch_size = config.batch_classes.min(train_pools.len()) * config.per_class;
     let steps = if config.steps_per_epoch > 0 {
         config.steps_per_epoch
     } else {
-        n_labelled.div_ceil(batch_size).max(1)
+        labelled(&data.train).div_ceil(batch_size).max(1)
     };
-    let val_indices: Vec<usize> = (0..data.val.len())
-        .filter(|&i| data.val.labels[i] != 0)
-        .take(512)
-        .collect();
+    let val_pools = class_pools(data, &data.val);
+    let mut val_rng = Rng::new(seed ^ 0x5eed_f7a1);
+    let val_batches: Vec<Vec<usize>> = if val_pools.len() < 2 {
+        Vec::new()
+    } else {
+        let per_batch = config.batch_classes.min(val_pools.len()) * config.per_class;
+        let n = labelled(&data.val)
+            .div_ceil(per_batch)
+            .clamp(1, MAX_VAL_BATCHES);
+        (0..n)
+            .map(|_| {
+                balanced_batch(
+                    &val_pools,
+                    config.batch_classes,
+                    config.per_class,
+                    &mut val_rng,
+                )
+            })
+            .collect()
+    };
+    progress.message(&format!(
+        "encoder: {} classes with two or more training patients, {} validation batches",
+        train_pools.len(),
+        val_batches.len()
+    ));
     let schedule = Schedule::warmup_cosine(
         config.learning_rate,
         config.warmup_epochs * steps,
@@ -618,7 +713,7 @@ pub fn train_encoder(
     let run = StageRun {
         stage,
         epochs: config.epochs,
-        early_stop_patience: None,
+        early_stop_patience: config.early_stop_patience.filter(|&patience| patience > 0),
         max_minutes: config.max_minutes,
         weight_decay: config.weight_decay,
         grad_clip_norm: config.grad_clip_norm,
@@ -628,9 +723,11 @@ pub fn train_encoder(
     let mut encoder_steps = EncoderSteps {
         data,
         config,
-        train_classes,
+        train_pools,
+        train_peaks: window_r_peaks(&data.train),
         steps,
-        val_indices,
+        val_batches,
+        val_peaks: window_r_peaks(&data.val),
         rng: Rng::new(seed),
         ad_device,
         device,
@@ -638,14 +735,22 @@ pub fn train_encoder(
     run_stage(&run, model, &mut encoder_steps, schedule, progress)
 }
 
-/// The two views of each window: R-peak-centred with light noise, and the augmented signal.
-fn two_views(set: &WindowSet, batch: &[usize], rng: &mut Rng) -> (Vec<f32>, Vec<u64>) {
+/// The two views of each window (METHOD.md): centred on one of its R peaks, drawn at random, with
+/// light noise; and the signal-augmented view (noise σ 0.01, per-lead scale, shift, lead dropout).
+fn two_views(
+    set: &WindowSet,
+    peaks: &[Vec<usize>],
+    batch: &[usize],
+    rng: &mut Rng,
+) -> (Vec<f32>, Vec<u64>) {
     let base = normalised_inputs(set, batch);
     let mut x = Vec::with_capacity(base.len() * 2);
     let mut labels = Vec::with_capacity(batch.len() * 2);
     for (k, &i) in batch.iter().enumerate() {
         let mut view = base[k * 3 * WINDOW..(k + 1) * 3 * WINDOW].to_vec();
-        r_peak_centre(&mut view);
+        if let Some(window_peaks) = peaks.get(i).filter(|p| !p.is_empty()) {
+            centre_on(&mut view, window_peaks[rng.below(window_peaks.len())]);
+        }
         augment(&mut view, rng, 0.005, false);
         x.extend_from_slice(&view);
         labels.push(set.labels[i]);
@@ -657,28 +762,6 @@ fn two_views(set: &WindowSet, batch: &[usize], rng: &mut Rng) -> (Vec<f32>, Vec<
         labels.push(set.labels[i]);
     }
     (x, labels)
-}
-
-fn encoder_val_loss(
-    model: &Encoder,
-    set: &WindowSet,
-    indices: &[usize],
-    config: &EncoderTrainingConfig,
-    device: &Device,
-) -> Result<f64, ModelError> {
-    let mut rng = Rng::new(7);
-    let mut sum = 0.0;
-    let mut n = 0usize;
-    for chunk in indices.chunks(128) {
-        let (x, labels) = two_views(set, chunk, &mut rng);
-        let b = labels.len();
-        let z = model.project(model.embed(tensor3(x, [b, 3, WINDOW], device)));
-        if let Some(loss) = supcon_loss(z, &labels, config.temperature) {
-            sum += read_scalar(loss)?;
-            n += 1;
-        }
-    }
-    Ok(if n == 0 { f64::NAN } else { sum / n as f64 })
 }
 
 /// Embeddings h [n, 128] of every window of a set (inference mode), in batches.
@@ -1075,6 +1158,69 @@ mod tests {
             panic!("valid schedule");
         };
         assert_eq!(no_warmup.next_step(), base);
+    }
+
+    fn record(patient: &str) -> crate::prep::LoadedRecord {
+        crate::prep::LoadedRecord {
+            record_id: patient.to_string(),
+            patient_id: patient.to_string(),
+            patient_id_stand_in: false,
+            dataset: "test".to_string(),
+            split: Split::Train,
+            pathology: None,
+            leads: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn batches_draw_each_class_from_distinct_patients() {
+        // Class 0: patients a (3 windows), b (2), c (1); class 1: patient d only (4 windows).
+        let mut data = TrainingData {
+            records: ["a", "b", "c", "d"].into_iter().map(record).collect(),
+            ..TrainingData::default()
+        };
+        for (record, bits, n) in [(0, 1u64, 3), (1, 1, 2), (2, 1, 1), (3, 2, 4)] {
+            for _ in 0..n {
+                data.train.labels.push(bits);
+                data.train.record.push(record);
+            }
+        }
+        let pools = class_pools(&data, &data.train);
+        // A class seen in one patient only is no class to contrast: its positives would be
+        // windows of one recording.
+        assert_eq!(pools.len(), 1);
+        assert_eq!(pools[0].patients.len(), 3);
+        let mut rng = Rng::new(3);
+        for _ in 0..50 {
+            let batch = balanced_batch(&pools, 4, 3, &mut rng);
+            assert_eq!(batch.len(), 3);
+            let mut patients: Vec<usize> = batch.iter().map(|&w| data.train.record[w]).collect();
+            patients.sort_unstable();
+            patients.dedup();
+            assert_eq!(patients.len(), 3, "a batch repeated a patient: {batch:?}");
+        }
+    }
+
+    #[test]
+    fn the_r_peak_view_centres_a_detected_peak() {
+        let mut set = WindowSet::default();
+        let mut x = vec![0.0f32; 3 * WINDOW];
+        // Lead II: two beats, at 40 and 140 (1 s apart at 100 Hz), the second one the taller.
+        for (peak, height) in [(40, 1.0), (140, 1.5)] {
+            for k in 0..5 {
+                let v = height * (1.0 - 0.2 * k as f32);
+                x[WINDOW + peak + k] = v;
+                x[WINDOW + peak - k] = v;
+            }
+        }
+        set.x = x.clone();
+        set.labels.push(1);
+        let peaks = window_r_peaks(&set);
+        assert_eq!(peaks, vec![vec![40, 140]]);
+        let mut view = x;
+        centre_on(&mut view, 40);
+        assert_eq!(view[WINDOW + WINDOW / 2], 1.0);
+        assert_eq!(view[WINDOW + WINDOW / 2 + 100], 1.5);
     }
 
     #[test]
