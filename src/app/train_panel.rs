@@ -362,6 +362,7 @@ mod tests {
             epochs: 2,
             train_loss: epoch as f64,
             val_loss,
+            val_score: None,
             learning_rate: 1e-3,
             windows_per_s: 1.0,
             elapsed_s: 0.0,

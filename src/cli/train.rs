@@ -89,12 +89,15 @@ impl TrainProgress for Console {
     }
     fn epoch(&mut self, r: &EpochReport) {
         eprintln!(
-            "\r{} epoch {}/{}: loss {:.4}, val {:.4}{}, lr {:.2e}, {:.0} windows/s, elapsed {}, ETA {}",
+            "\r{} epoch {}/{}: loss {:.4}, val {:.4}{}{}, lr {:.2e}, {:.0} windows/s, elapsed {}, ETA {}",
             r.stage,
             r.epoch,
             r.epochs,
             r.train_loss,
             r.val_loss,
+            r.val_score
+                .map(|score| format!(", val ĥ affinity {score:.3}"))
+                .unwrap_or_default(),
             if r.best { " (best)" } else { "" },
             r.learning_rate,
             r.windows_per_s,

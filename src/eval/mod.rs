@@ -4,7 +4,6 @@
 //! What it is for: numbers a researcher can compare with the paper's tables. What it is not for:
 //! running models or reading data (the caller brings truths, predictions and embeddings).
 
-pub mod affinity;
 pub mod amplitude;
 pub mod figures;
 pub mod paper;
@@ -12,11 +11,12 @@ pub mod per_class;
 pub mod raster;
 pub mod report;
 pub mod run;
-pub mod stats;
 
-pub use affinity::{
-    Affinity, AffinityInput, AffinityOptions, AffinitySet, Neighbours, knn_affinity,
+pub use crate::metrics::affinity::{
+    self, Affinity, AffinityError, AffinityInput, AffinityOptions, AffinitySet, Neighbours,
+    knn_affinity,
 };
+pub use crate::metrics::stats;
 pub use per_class::{ClassRmse, PerClassAccumulator, radar_selection};
 pub use report::{
     AffinityPair, DataSummary, Deployment, EvalReport, ExampleTrace, PairedMetric, PairedTest,
@@ -34,4 +34,10 @@ pub enum EvalError {
     /// The caller asked the evaluation to stop ([`crate::progress::Progress::cancelled`]).
     #[error("evaluation cancelled")]
     Cancelled,
+}
+
+impl From<AffinityError> for EvalError {
+    fn from(error: AffinityError) -> Self {
+        Self::Input(error.0)
+    }
 }

@@ -32,6 +32,10 @@ pub struct StageSummary {
     pub epochs_run: usize,
     pub best_epoch: usize,
     pub best_val_loss: f64,
+    /// The validation score that chose the best state, where the stage has one (the encoder:
+    /// class-mean diagonal of ĥ's affinity, neighbours from other patients).
+    #[serde(default)]
+    pub best_val_score: Option<f64>,
     pub train_seconds: f64,
     pub windows_per_s: f64,
     pub stopped_by_user: bool,
@@ -47,6 +51,8 @@ pub struct CurvePoint {
     pub epoch: usize,
     pub train_loss: f64,
     pub val_loss: f64,
+    #[serde(default)]
+    pub val_score: Option<f64>,
     pub learning_rate: f64,
     pub elapsed_s: f64,
 }

@@ -30,6 +30,7 @@ use super::encoder::{Encoder, EncoderConfig};
 use super::loss::{reconstruction_loss, supcon_loss};
 use super::{EMBEDDING_DIM, FS_HZ, ModelError, WINDOW};
 use crate::dsp::rpeaks::reference_peaks;
+use crate::metrics::affinity::{AffinityInput, AffinityOptions, knn_affinity};
 use crate::prep::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
@@ -142,6 +143,9 @@ pub struct EpochReport {
     pub epochs: usize,
     pub train_loss: f64,
     pub val_loss: f64,
+    /// The stage's validation score where it has one (the encoder: leak-free ĥ affinity).
+    #[serde(default)]
+    pub val_score: Option<f64>,
     pub learning_rate: f64,
     pub windows_per_s: f64,
     pub elapsed_s: f64,
@@ -458,6 +462,11 @@ trait StageSteps<M: Module> {
     fn loss(&mut self, model: &M, step: usize) -> Option<(Tensor<1>, usize)>;
     /// The validation loss of `model` in inference mode; NaN when there is nothing to validate on.
     fn val_loss(&mut self, model: &M) -> Result<f64, ModelError>;
+    /// A validation score, higher is better, that chooses the best state instead of the loss
+    /// (the loss is still reported); `None` when the stage has none or it cannot be computed.
+    fn val_score(&mut self, _model: &M) -> Result<Option<f64>, ModelError> {
+        Ok(None)
+    }
 }
 
 /// The limits and optimizer of one stage.
@@ -476,8 +485,9 @@ struct StageRun<'a> {
     resume: bool,
 }
 
-/// The one training loop. Returns the best state by validation loss (the latest while there is no
-/// validation loss), in inference mode, and the stage's summary.
+/// The one training loop. Returns the best state by validation score where the stage has one, else
+/// by validation loss (the latest while there is neither), in inference mode, and the stage's
+/// summary.
 fn run_stage<M: Module>(
     run: &StageRun,
     mut model: M,
@@ -527,13 +537,22 @@ fn run_stage<M: Module>(
                 break;
             }
         }
-        let val_loss = steps.val_loss(&model.valid())?;
+        let inference = model.valid();
+        let val_loss = steps.val_loss(&inference)?;
+        let val_score = steps
+            .val_score(&inference)?
+            .filter(|score| score.is_finite());
         let elapsed = started.elapsed().as_secs_f64();
         // The first epoch always counts as the best so far; so does each epoch while there is
         // nothing to validate on (NaN), which keeps the latest state.
-        let improved = val_loss < summary.best_val_loss || !summary.best_val_loss.is_finite();
+        let improved = match (val_score, summary.best_val_score) {
+            (Some(score), Some(best)) => score > best,
+            (Some(_), None) => true,
+            (None, _) => val_loss < summary.best_val_loss || !summary.best_val_loss.is_finite(),
+        };
         if improved {
             summary.best_val_loss = val_loss;
+            summary.best_val_score = val_score;
             summary.best_epoch = epoch;
             best = model.clone();
             since_improvement = 0;
@@ -550,6 +569,7 @@ fn run_stage<M: Module>(
             epoch,
             train_loss,
             val_loss,
+            val_score,
             learning_rate: lr,
             elapsed_s: elapsed,
         });
@@ -559,6 +579,7 @@ fn run_stage<M: Module>(
             epochs: run.epochs,
             train_loss,
             val_loss,
+            val_score,
             learning_rate: lr,
             windows_per_s: windows_seen as f64 / elapsed.max(1e-9),
             elapsed_s: elapsed,
@@ -603,6 +624,8 @@ struct EncoderSteps<'a> {
     /// views every epoch.
     val_batches: Vec<Vec<usize>>,
     val_peaks: Vec<Vec<usize>>,
+    /// The labelled validation windows whose leak-free ĥ affinity selects the encoder.
+    val_affinity: ValAffinity,
     rng: Rng,
     ad_device: Device,
     device: &'a Device,
@@ -641,6 +664,94 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
         }
         Ok(if n == 0 { f64::NAN } else { sum / n as f64 })
     }
+
+    fn val_score(&mut self, model: &Encoder) -> Result<Option<f64>, ModelError> {
+        self.val_affinity
+            .diagonal(model, &self.data.val, self.device)
+    }
+}
+
+/// The labelled validation windows, with their class, record and patient, for the encoder's
+/// selection score: the class-mean diagonal of ĥ's k-NN affinity with neighbours from other
+/// patients only (METHOD.md's affinity without the same-record leak), the figure the study reports.
+struct ValAffinity {
+    windows: Vec<usize>,
+    classes: Vec<usize>,
+    class_names: Vec<String>,
+    records: Vec<u32>,
+    patients: Vec<u32>,
+}
+
+/// Neighbours of the selection score, as the study's affinity.
+const AFFINITY_K: usize = 10;
+
+impl ValAffinity {
+    fn new(data: &TrainingData) -> Self {
+        let set = &data.val;
+        let mut patient_ids: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut out = Self {
+            windows: Vec::new(),
+            classes: Vec::new(),
+            class_names: data.label_names.clone(),
+            records: Vec::new(),
+            patients: Vec::new(),
+        };
+        for (i, &bits) in set.labels.iter().enumerate() {
+            let Some(record) = data.records.get(set.record[i]) else {
+                continue;
+            };
+            let class = bits.trailing_zeros() as usize;
+            if bits == 0 || class >= out.class_names.len() {
+                continue;
+            }
+            let next = patient_ids.len() as u32;
+            out.windows.push(i);
+            out.classes.push(class);
+            out.records.push(set.record[i] as u32);
+            out.patients.push(
+                *patient_ids
+                    .entry(record.patient_id.as_str())
+                    .or_insert(next),
+            );
+        }
+        out
+    }
+
+    /// The leak-free diagonal for `encoder`; `None` with too few windows or neighbours.
+    fn diagonal(
+        &self,
+        encoder: &Encoder,
+        set: &WindowSet,
+        device: &Device,
+    ) -> Result<Option<f64>, ModelError> {
+        if self.windows.len() <= AFFINITY_K {
+            return Ok(None);
+        }
+        let mut h = Vec::with_capacity(self.windows.len() * EMBEDDING_DIM);
+        for chunk in self.windows.chunks(256) {
+            let x = normalised_inputs(set, chunk);
+            h.extend(read_f32(encoder.embed(tensor3(
+                x,
+                [chunk.len(), 3, WINDOW],
+                device,
+            )))?);
+        }
+        let input = AffinityInput {
+            features: &h,
+            dim: EMBEDDING_DIM,
+            labels: &self.classes,
+            class_names: &self.class_names,
+            records: &self.records,
+            patients: &self.patients,
+        };
+        let options = AffinityOptions {
+            k: AFFINITY_K,
+            bootstrap_resamples: 0,
+            seed: 0,
+        };
+        let affinity = knn_affinity(&input, &options).map_err(|e| ModelError::Data(e.0))?;
+        Ok(affinity.other_patient.map(|reading| reading.diagonal_mean))
+    }
 }
 
 /// Validation batches of the encoder: at most this many, covering the labelled validation windows
@@ -648,7 +759,8 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
 const MAX_VAL_BATCHES: usize = 16;
 
 /// Trains the encoder with the supervised contrastive loss on each record's pathology class.
-/// Returns the best state (by validation loss) on the inference device. `progress` stops it after
+/// Returns the best state on the inference device: by the leak-free ĥ affinity of the validation
+/// windows ([`ValAffinity`]), else (too few labelled validation windows) by the validation loss. `progress` stops it after
 /// the current step.
 #[allow(clippy::too_many_arguments)]
 pub fn train_encoder(
@@ -728,6 +840,7 @@ pub fn train_encoder(
         steps,
         val_batches,
         val_peaks: window_r_peaks(&data.val),
+        val_affinity: ValAffinity::new(data),
         rng: Rng::new(seed),
         ad_device,
         device,
@@ -1025,6 +1138,8 @@ mod tests {
     /// validation, so the test can tell which epoch's state came back.
     struct Scripted {
         val_losses: Vec<f64>,
+        /// Validation scores per epoch (empty: the stage has none).
+        val_scores: Vec<f64>,
         weights_at_validation: Vec<Vec<f32>>,
         ad_device: Device,
     }
@@ -1044,6 +1159,11 @@ mod tests {
                 .push(read_f32(model.weight.val())?);
             let epoch = self.weights_at_validation.len() - 1;
             Ok(self.val_losses.get(epoch).copied().unwrap_or(f64::NAN))
+        }
+
+        fn val_score(&mut self, _model: &Linear) -> Result<Option<f64>, ModelError> {
+            let epoch = self.weights_at_validation.len().saturating_sub(1);
+            Ok(self.val_scores.get(epoch).copied())
         }
     }
 
@@ -1081,6 +1201,7 @@ mod tests {
         let model = LinearConfig::new(4, 1).init(&ad_device);
         let steps = Scripted {
             val_losses: val_losses.to_vec(),
+            val_scores: Vec::new(),
             weights_at_validation: Vec::new(),
             ad_device,
         };
@@ -1105,6 +1226,29 @@ mod tests {
         let at = &steps.weights_at_validation;
         assert_eq!(returned, at[1], "epoch 2's weights");
         assert_ne!(at[1], at[3], "training moved the weights after epoch 2");
+    }
+
+    #[test]
+    fn a_validation_score_chooses_the_state_over_the_loss() {
+        // The loss is best at epoch 1, the score (higher is better) at epoch 3.
+        let (model, mut steps) = scripted(&[1.0, 2.0, 3.0, 4.0]);
+        steps.val_scores = vec![0.2, 0.3, 0.5, 0.4];
+        let schedule = Schedule::plateau(0.1, 0.5, 5);
+        let (best, summary) = run_stage(
+            &stage_run(4, None),
+            model,
+            &mut steps,
+            schedule,
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(summary.best_epoch, 3);
+        assert_eq!(summary.best_val_score, Some(0.5));
+        assert_eq!(summary.best_val_loss, 3.0, "the loss at the chosen epoch");
+        let returned = read_f32(best.weight.val()).unwrap_or_default();
+        assert_eq!(returned, steps.weights_at_validation[2], "epoch 3's weights");
+        assert_eq!(summary.curve.len(), 4);
+        assert_eq!(summary.curve[1].val_score, Some(0.3));
     }
 
     #[test]

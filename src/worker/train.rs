@@ -105,8 +105,16 @@ impl TrainProgress for JobProgress<'_> {
         self.context
             .set_progress(self.overall_fraction(&report.stage, 0.0));
         self.context.set_message(&format!(
-            "{}: epoch {}/{}, loss {:.4}, val {:.4}",
-            report.stage, report.epoch, report.epochs, report.train_loss, report.val_loss
+            "{}: epoch {}/{}, loss {:.4}, val {:.4}{}",
+            report.stage,
+            report.epoch,
+            report.epochs,
+            report.train_loss,
+            report.val_loss,
+            report
+                .val_score
+                .map(|score| format!(", val ĥ affinity {score:.3}"))
+                .unwrap_or_default()
         ));
     }
 }

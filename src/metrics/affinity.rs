@@ -19,8 +19,13 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EvalError, stats};
+use super::stats;
 use crate::rng::Rng;
+
+/// Why an affinity could not be computed (inconsistent inputs, too few windows).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AffinityError(pub String);
 
 /// Which windows may count as a window's neighbours (the window itself never does).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -131,7 +136,7 @@ pub struct AffinityOptions {
 pub fn knn_affinity(
     input: &AffinityInput<'_>,
     options: &AffinityOptions,
-) -> Result<AffinitySet, EvalError> {
+) -> Result<AffinitySet, AffinityError> {
     let AffinityInput {
         features,
         dim,
@@ -143,33 +148,33 @@ pub fn knn_affinity(
     let k = options.k;
     let n = labels.len();
     if dim == 0 || features.len() != n * dim {
-        return Err(EvalError::Input(format!(
+        return Err(AffinityError(format!(
             "affinity: {} feature values do not make {n} rows of {dim}",
             features.len()
         )));
     }
     if records.len() != n || patients.len() != n {
-        return Err(EvalError::Input(format!(
+        return Err(AffinityError(format!(
             "affinity: {n} windows but {} record and {} patient ids",
             records.len(),
             patients.len()
         )));
     }
     if let Some(&bad) = labels.iter().find(|&&l| l >= class_names.len()) {
-        return Err(EvalError::Input(format!(
+        return Err(AffinityError(format!(
             "affinity: class index {bad} but only {} classes",
             class_names.len()
         )));
     }
     if k == 0 || k >= n {
-        return Err(EvalError::Input(format!(
+        return Err(AffinityError(format!(
             "affinity: k = {k} needs more than {k} windows, got {n}"
         )));
     }
     let mut patient_of_record: HashMap<u32, u32> = HashMap::new();
     for (&record, &patient) in records.iter().zip(patients) {
         if *patient_of_record.entry(record).or_insert(patient) != patient {
-            return Err(EvalError::Input(format!(
+            return Err(AffinityError(format!(
                 "affinity: record {record} is given two patients"
             )));
         }
@@ -184,7 +189,7 @@ pub fn knn_affinity(
     };
     Ok(AffinitySet {
         all: reading(Neighbours::All, &all, &own).ok_or_else(|| {
-            EvalError::Input(format!("affinity: fewer than {k} neighbours for a window"))
+            AffinityError(format!("affinity: fewer than {k} neighbours for a window"))
         })?,
         other_record: reading(Neighbours::OtherRecords, &other_record, records),
         other_patient: reading(Neighbours::OtherPatients, &other_patient, patients),
@@ -609,7 +614,7 @@ mod tests {
         labels: &[usize],
         classes: usize,
         k: usize,
-    ) -> Result<AffinitySet, EvalError> {
+    ) -> Result<AffinitySet, AffinityError> {
         let ids: Vec<u32> = (0..labels.len() as u32).collect();
         let names = names(classes);
         knn_affinity(
