@@ -17,10 +17,11 @@ use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig1d};
 use burn::tensor::activation::{gelu, relu};
 use burn::tensor::module::conv1d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 
 use super::EMBEDDING_DIM;
+use super::layers::same_conv;
 use crate::prep::InputNorm;
 
 /// Decoder shape. Defaults are the paper's C-h with one output lead.
@@ -62,7 +63,7 @@ impl Projection {
                 .init(device),
             bn: BatchNormConfig::new(d_model).init(device),
             conv2: Conv1dConfig::new(d_model, d_model, 3)
-                .with_padding(PaddingConfig1d::Explicit(1, 1))
+                .with_padding(PaddingConfig1d::Valid)
                 .with_bias(false)
                 .init(device),
         }
@@ -70,7 +71,7 @@ impl Projection {
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = gelu(self.bn.forward(self.conv1.forward(x)));
-        gelu(self.conv2.forward(x))
+        gelu(same_conv(&self.conv2, x))
     }
 }
 
@@ -92,12 +93,13 @@ impl DecoderConfig {
             h_proj: self
                 .with_embedding
                 .then(|| Projection::new(self.embedding_dim, d, device)),
+            // The k3 convolutions are unpadded and pad their input (`same_conv`: faster on flex).
             fusion: Conv1dConfig::new(fused_in, d, 3)
-                .with_padding(PaddingConfig1d::Explicit(1, 1))
+                .with_padding(PaddingConfig1d::Valid)
                 .with_bias(false)
                 .init(device),
             hidden: Conv1dConfig::new(d, self.hidden, 3)
-                .with_padding(PaddingConfig1d::Explicit(1, 1))
+                .with_padding(PaddingConfig1d::Valid)
                 .init(device),
             out: Conv1dConfig::new(self.hidden, self.outputs, 1).init(device),
         }
@@ -132,7 +134,12 @@ impl Decoder {
                 let w_x = weight.clone().narrow(1, 0, d);
                 let w_h = weight.narrow(1, d, d);
                 let options = || ConvOptions::new_with_padding([1], [(1, 1)], [1], 1);
-                let from_x = conv1d(x_p, w_x, None, options());
+                let from_x = conv1d(
+                    x_p.pad([(1, 1)], PadMode::Constant(0.0)),
+                    w_x,
+                    None,
+                    ConvOptions::new([1], [0], [1], 1),
+                );
                 // ĥ's branch on a constant signal of length 3: [left edge, interior, right edge].
                 let h3 = h.unsqueeze_dim::<3>(2).repeat_dim(2, 3);
                 let p = h_proj.forward(h3);
@@ -151,12 +158,11 @@ impl Decoder {
             }
             (Some(h_proj), Some(h)) => {
                 let h_t = h.unsqueeze_dim::<3>(2).repeat_dim(2, time);
-                self.fusion
-                    .forward(Tensor::cat(vec![x_p, h_proj.forward(h_t)], 1))
+                same_conv(&self.fusion, Tensor::cat(vec![x_p, h_proj.forward(h_t)], 1))
             }
-            _ => self.fusion.forward(x_p),
+            _ => same_conv(&self.fusion, x_p),
         };
-        self.out.forward(relu(self.hidden.forward(fused)))
+        self.out.forward(relu(same_conv(&self.hidden, fused)))
     }
 
     /// The paper's literal layout (ĥ broadcast to [B, 128, T] first); same result as [`Self::forward`].
@@ -166,12 +172,11 @@ impl Decoder {
         let fused = match (&self.h_proj, h) {
             (Some(h_proj), Some(h)) => {
                 let h_t = h.unsqueeze_dim::<3>(2).repeat_dim(2, time);
-                self.fusion
-                    .forward(Tensor::cat(vec![x_p, h_proj.forward(h_t)], 1))
+                same_conv(&self.fusion, Tensor::cat(vec![x_p, h_proj.forward(h_t)], 1))
             }
-            _ => self.fusion.forward(x_p),
+            _ => same_conv(&self.fusion, x_p),
         };
-        self.out.forward(relu(self.hidden.forward(fused)))
+        self.out.forward(relu(same_conv(&self.hidden, fused)))
     }
 
     /// True when this decoder reads ĥ (C-h).

@@ -11,6 +11,7 @@ use burn::tensor::activation::{gelu, relu};
 use burn::tensor::{Device, Tensor};
 
 use super::EMBEDDING_DIM;
+use super::layers::same_conv;
 
 /// Encoder shape. Defaults are the reference scripts'.
 #[derive(Config, Debug)]
@@ -44,9 +45,10 @@ pub struct ResidualBlock {
 
 impl ResidualBlock {
     fn new(channels_in: usize, channels_out: usize, device: &Device) -> Self {
+        // Unpadded: `same_conv` pads the input itself (see there).
         let conv = |i, o| {
             Conv1dConfig::new(i, o, 3)
-                .with_padding(PaddingConfig1d::Explicit(1, 1))
+                .with_padding(PaddingConfig1d::Valid)
                 .with_bias(false)
                 .init(device)
         };
@@ -77,8 +79,8 @@ impl ResidualBlock {
             (Some(conv), Some(bn)) => bn.forward(conv.forward(x.clone())),
             _ => x.clone(),
         };
-        let out = relu(self.bn1.forward(self.conv1.forward(x)));
-        let out = self.bn2.forward(self.conv2.forward(out));
+        let out = relu(self.bn1.forward(same_conv(&self.conv1, x)));
+        let out = self.bn2.forward(same_conv(&self.conv2, out));
         relu(out + identity)
     }
 }

@@ -14,6 +14,7 @@ pub mod card;
 pub mod decoder;
 pub mod encoder;
 pub mod inference;
+pub mod layers;
 pub mod loss;
 pub mod pipeline;
 pub mod train;

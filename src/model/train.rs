@@ -1246,7 +1246,10 @@ mod tests {
         assert_eq!(summary.best_val_score, Some(0.5));
         assert_eq!(summary.best_val_loss, 3.0, "the loss at the chosen epoch");
         let returned = read_f32(best.weight.val()).unwrap_or_default();
-        assert_eq!(returned, steps.weights_at_validation[2], "epoch 3's weights");
+        assert_eq!(
+            returned, steps.weights_at_validation[2],
+            "epoch 3's weights"
+        );
         assert_eq!(summary.curve.len(), 4);
         assert_eq!(summary.curve[1].val_score, Some(0.3));
     }
