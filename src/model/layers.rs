@@ -41,7 +41,7 @@ mod tests {
         let x = Tensor::<3>::from_data(TensorData::new(values, [2, 32, 20]), &device);
         let expected = padded.forward(x.clone()).into_data();
         let got = same_conv(&valid, x).into_data();
-        assert_eq!(got.shape, expected.shape);
+        assert_eq!(got.shape(), expected.shape());
         got.assert_approx_eq::<f32>(&expected, burn::tensor::Tolerance::absolute(1e-4));
     }
 }
