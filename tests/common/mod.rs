@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The shared folders the shipped models were trained on (their card's `data_sources`).
-pub const SHIPPED_TRAINING_FOLDERS: [&str; 5] = [
+pub const SHIPPED_TRAINING_FOLDERS: [&str; 6] = [
     "challenge-2021",
+    "challenge-2021-extra",
     "code15",
-    "ptbdb",
     "ecg-arrhythmia",
     "ptb-xl",
+    "ptb-xl-extra",
 ];
 
 /// The shared data folder (`$PRECORDIAL_DATA`, else `../shared/data` beside the crate).
