@@ -282,10 +282,10 @@ struct ClassPool {
     patients: Vec<Vec<usize>>,
 }
 
-/// The classes a set can be balanced over: those with windows of at least two patients. A class
-/// seen in one patient only would make its positives windows of the same recording, and the loss
-/// would reward recognising the recording rather than the disease.
-fn class_pools(data: &TrainingData, set: &WindowSet) -> Vec<ClassPool> {
+/// The classes a set can be balanced over: those with windows of at least `min_patients` patients.
+/// Training asks for two: a class seen in one patient only would make its positives windows of the
+/// same recording, and the loss would reward recognising the recording rather than the disease.
+fn class_pools(data: &TrainingData, set: &WindowSet, min_patients: usize) -> Vec<ClassPool> {
     let mut by_class: BTreeMap<u32, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
     for (i, &bits) in set.labels.iter().enumerate() {
         let Some(record) = data.records.get(set.record[i]) else {
@@ -302,7 +302,7 @@ fn class_pools(data: &TrainingData, set: &WindowSet) -> Vec<ClassPool> {
     }
     by_class
         .into_values()
-        .filter(|patients| patients.len() >= 2)
+        .filter(|patients| patients.len() >= min_patients.max(1))
         .map(|patients| ClassPool {
             patients: patients.into_values().collect(),
         })
@@ -777,7 +777,7 @@ pub fn train_encoder(
     let ad_device = device.clone().autodiff();
     ad_device.seed(seed);
     let model = model_config.init(&ad_device);
-    let train_pools = class_pools(data, &data.train);
+    let train_pools = class_pools(data, &data.train, 2);
     if train_pools.len() < 2 {
         return Err(ModelError::Data(
             "the encoder needs at least two pathology classes, each with windows of two patients, \
@@ -792,7 +792,18 @@ pub fn train_encoder(
     } else {
         labelled(&data.train).div_ceil(batch_size).max(1)
     };
-    let val_pools = class_pools(data, &data.val);
+    // A small validation split may not have two classes seen in two patients each; its loss then
+    // takes classes of one patient too (positives from one recording), and says so.
+    let mut val_pools = class_pools(data, &data.val, 2);
+    if val_pools.len() < 2 {
+        val_pools = class_pools(data, &data.val, 1);
+        if val_pools.len() >= 2 {
+            progress.message(
+                "encoder: the validation split has fewer than two classes seen in two patients; \
+                 its loss also counts classes of one patient (positives from one recording)",
+            );
+        }
+    }
     let mut val_rng = Rng::new(seed ^ 0x5eed_f7a1);
     let val_batches: Vec<Vec<usize>> = if val_pools.len() < 2 {
         Vec::new()
@@ -1332,7 +1343,7 @@ mod tests {
                 data.train.record.push(record);
             }
         }
-        let pools = class_pools(&data, &data.train);
+        let pools = class_pools(&data, &data.train, 2);
         // A class seen in one patient only is no class to contrast: its positives would be
         // windows of one recording.
         assert_eq!(pools.len(), 1);

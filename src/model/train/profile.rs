@@ -52,7 +52,7 @@ pub fn profile_encoder(
 ) -> Result<StepProfile, ModelError> {
     let ad_device = device.clone().autodiff();
     let mut model = model_config.init(&ad_device);
-    let pools = class_pools(data, &data.train);
+    let pools = class_pools(data, &data.train, 2);
     if pools.len() < 2 {
         return Err(ModelError::Data(
             "profiling the encoder needs two classes with two patients each".to_string(),
