@@ -375,8 +375,16 @@ fn adamw(weight_decay: f64, grad_clip_norm: f64) -> AdamWConfig {
 /// How a stage's learning rate moves.
 enum Schedule {
     /// Per step: a linear warm-up to the base rate, then a cosine decay to zero over the remaining
-    /// steps (burn's schedulers, in sequence).
-    WarmupCosine(ModuleLrScheduler),
+    /// steps (burn's schedulers, in sequence). Past the last step the final rate holds (burn's
+    /// cosine would start a new cycle).
+    WarmupCosine {
+        scheduler: ModuleLrScheduler,
+        base: f64,
+        warmup_steps: usize,
+        total_steps: usize,
+        steps_done: usize,
+        last: f64,
+    },
     /// Per epoch: the base rate, multiplied by `factor` after `patience` epochs without
     /// improvement (ReduceLROnPlateau).
     Plateau {
@@ -395,6 +403,21 @@ impl Schedule {
         warmup_steps: usize,
         total_steps: usize,
     ) -> Result<Self, ModelError> {
+        Ok(Self::WarmupCosine {
+            scheduler: Self::warmup_cosine_scheduler(base, warmup_steps, total_steps)?,
+            base,
+            warmup_steps,
+            total_steps,
+            steps_done: 0,
+            last: 0.0,
+        })
+    }
+
+    fn warmup_cosine_scheduler(
+        base: f64,
+        warmup_steps: usize,
+        total_steps: usize,
+    ) -> Result<ModuleLrScheduler, ModelError> {
         let decay_steps = total_steps.saturating_sub(warmup_steps).max(1);
         let cosine = CosineAnnealingLrSchedulerConfig::new(base, decay_steps);
         let warmup = match warmup_steps {
@@ -415,7 +438,30 @@ impl Schedule {
             .init(),
         }
         .map_err(|message| ModelError::Input(format!("learning-rate schedule: {message}")))?;
-        Ok(Self::WarmupCosine(scheduler))
+        Ok(scheduler)
+    }
+
+    /// Makes the warm-up-then-cosine schedule end after `total_steps` steps in all (a time budget
+    /// that fits fewer epochs than configured), so the rate still decays to zero within the budget;
+    /// the steps already taken keep their rates. A plateau schedule is left as it is.
+    fn end_within(&mut self, total_steps: usize) -> Result<(), ModelError> {
+        if let Self::WarmupCosine {
+            scheduler,
+            base,
+            warmup_steps,
+            total_steps: total,
+            steps_done,
+            ..
+        } = self
+        {
+            *total = total_steps.max(*steps_done + 1);
+            let mut shortened = Self::warmup_cosine_scheduler(*base, *warmup_steps, *total)?;
+            for _ in 0..*steps_done {
+                shortened.step();
+            }
+            *scheduler = shortened;
+        }
+        Ok(())
     }
 
     fn plateau(base: f64, factor: f64, patience: usize) -> Self {
@@ -430,7 +476,19 @@ impl Schedule {
     /// The rate of the next optimizer step.
     fn next_step(&mut self) -> f64 {
         match self {
-            Self::WarmupCosine(scheduler) => scheduler.step().base(),
+            Self::WarmupCosine {
+                scheduler,
+                total_steps,
+                steps_done,
+                last,
+                ..
+            } => {
+                if *steps_done < *total_steps {
+                    *steps_done += 1;
+                    *last = scheduler.step().base();
+                }
+                *last
+            }
             Self::Plateau { lr, .. } => *lr,
         }
     }
@@ -563,6 +621,21 @@ fn run_stage<M: Module>(
             since_improvement += 1;
         }
         schedule.end_epoch(improved);
+        // A budget that fits fewer epochs than configured also shortens the schedule, judged
+        // from the first epoch's time.
+        if epoch == 1
+            && let Some(budget) = budget_s
+        {
+            let fits = ((budget / elapsed.max(1e-9)).floor() as usize).max(1);
+            if fits < run.epochs {
+                schedule.end_within(fits * n_steps)?;
+                progress.message(&format!(
+                    "{stage}: the time budget fits about {fits} of {} epochs; the learning-rate \
+                     schedule now ends there",
+                    run.epochs
+                ));
+            }
+        }
         summary.epochs_run = epoch;
         let train_loss = loss_sum / loss_n.max(1) as f64;
         summary.curve.push(CurvePoint {
@@ -1316,6 +1389,37 @@ mod tests {
             panic!("valid schedule");
         };
         assert_eq!(no_warmup.next_step(), base);
+    }
+
+    #[test]
+    fn a_budget_shortens_the_cosine_to_end_within_it() {
+        let (base, warm) = (1e-3, 2);
+        let Ok(mut schedule) = Schedule::warmup_cosine(base, warm, 40) else {
+            panic!("valid schedule");
+        };
+        let Ok(mut reference) = Schedule::warmup_cosine(base, warm, 40) else {
+            panic!("valid schedule");
+        };
+        for _ in 0..5 {
+            assert_eq!(schedule.next_step(), reference.next_step());
+        }
+        // Ten steps in all now: steps 6-10 follow the cosine of a 10-step schedule.
+        schedule.end_within(10).unwrap_or_else(|e| panic!("{e}"));
+        let mut got = 0.0;
+        for global in 5..10 {
+            let p = (global - warm) as f64 / (10 - warm) as f64;
+            let want = base * 0.5 * (1.0 + (std::f64::consts::PI * p).cos());
+            got = schedule.next_step();
+            assert!((got - want).abs() < 1e-12, "step {global}: {got} vs {want}");
+        }
+        // Past its end the last rate holds; it does not climb into a new cosine cycle.
+        for _ in 0..20 {
+            assert_eq!(schedule.next_step(), got);
+        }
+        // A plateau schedule has nothing to shorten.
+        let mut plateau = Schedule::plateau(0.1, 0.5, 2);
+        plateau.end_within(3).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plateau.next_step(), 0.1);
     }
 
     fn record(patient: &str) -> crate::prep::LoadedRecord {
