@@ -364,6 +364,43 @@ impl CsvTable {
                 column: name,
             })
     }
+
+    /// Calls `row` with every data row and its 1-based line; a row the reader cannot read, or one
+    /// `row` rejects with a message, becomes a problem at its line and the rest are still read.
+    /// The csv reader resynchronises on the next record after a field-count error, but not after an
+    /// I/O or UTF-8 failure of the stream itself, which ends the table.
+    pub fn for_each_row(
+        &mut self,
+        problems: &mut Vec<IndexProblem>,
+        mut row: impl FnMut(&csv::StringRecord, Option<u64>) -> Result<(), String>,
+    ) {
+        let mut record = csv::StringRecord::new();
+        loop {
+            match self.reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    problems.push(IndexProblem {
+                        path: self.path.clone(),
+                        line: error.position().map(csv::Position::line),
+                        message: error::csv_message(&error),
+                    });
+                    if matches!(error.kind(), csv::ErrorKind::Io(_)) {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            let line = record.position().map(csv::Position::line);
+            if let Err(message) = row(&record, line) {
+                problems.push(IndexProblem {
+                    path: self.path.clone(),
+                    line,
+                    message,
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]

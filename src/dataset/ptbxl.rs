@@ -13,7 +13,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::CsvTable;
-use super::error::csv_message;
 use super::scan::{self, ScannedHeader};
 use super::{
     DatasetError, DatasetIndex, DatasetKind, IndexProblem, Label, LabelScheme, RecordEntry, Sex,
@@ -408,8 +407,7 @@ pub fn index_table(
     statements: &ScpStatements,
     resolution: Resolution,
 ) -> Result<DatasetIndex, DatasetError> {
-    let path = database_csv;
-    let mut table = CsvTable::open(path)?;
+    let mut table = CsvTable::open(database_csv)?;
     let column = |name: &'static str| table.column(name);
     let columns = Columns {
         ecg_id: column("ecg_id")?,
@@ -427,36 +425,12 @@ pub fn index_table(
 
     let mut records = Vec::new();
     let mut problems = Vec::new();
-    let mut row = csv::StringRecord::new();
-    loop {
-        match table.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                let line = error.position().map(csv::Position::line);
-                problems.push(IndexProblem {
-                    path: path.to_path_buf(),
-                    line,
-                    message: csv_message(&error),
-                });
-                // The csv reader resynchronises on the next record after a field-count error, but
-                // not after an I/O or UTF-8 failure of the stream itself.
-                if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        }
-        let line = row.position().map_or(0, csv::Position::line);
-        match parse_row(&row, &columns, root, statements, resolution, &leads) {
-            Ok(record) => records.push(record),
-            Err(message) => problems.push(IndexProblem {
-                path: path.to_path_buf(),
-                line: Some(line),
-                message,
-            }),
-        }
-    }
+    table.for_each_row(&mut problems, |row, _| {
+        records.push(parse_row(
+            row, &columns, root, statements, resolution, &leads,
+        )?);
+        Ok(())
+    });
     Ok(DatasetIndex {
         root: root.to_path_buf(),
         kind: DatasetKind::PtbXl,
@@ -715,49 +689,21 @@ impl Challenge2024Labels {
         let record = table.column("record").ok();
 
         let mut out = Self::default();
-        let mut row = csv::StringRecord::new();
-        loop {
-            match table.reader.read_record(&mut row) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(error) => {
-                    problems.push(problem(
-                        error.position().map(csv::Position::line),
-                        csv_message(&error),
-                    ));
-                    // As in `index_table`: the reader resynchronises except after an I/O failure.
-                    if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                        break;
-                    }
-                    continue;
-                }
-            }
-            let line = row.position().map(csv::Position::line);
+        table.for_each_row(&mut problems, |row, _| {
             let field = |index: usize| row.get(index).unwrap_or("").trim();
             let id_text = field(ecg_id);
-            let Some(id) = parse_whole_number(id_text).and_then(|id| u32::try_from(id).ok()) else {
-                problems.push(problem(
-                    line,
-                    format!("column 'ecg_id': '{id_text}' is not a record number"),
-                ));
-                continue;
-            };
-            let parsed = match parse_challenge2024_labels(field(labels)) {
-                Ok(parsed) => parsed,
-                Err(message) => {
-                    problems.push(problem(
-                        line,
-                        format!("column 'labels' (ecg_id {id}): {message}"),
-                    ));
-                    continue;
-                }
-            };
+            let id = parse_whole_number(id_text)
+                .and_then(|id| u32::try_from(id).ok())
+                .ok_or_else(|| format!("column 'ecg_id': '{id_text}' is not a record number"))?;
+            let parsed = parse_challenge2024_labels(field(labels))
+                .map_err(|message| format!("column 'labels' (ecg_id {id}): {message}"))?;
             if let Some(record) = record.map(field).filter(|record| !record.is_empty()) {
                 let record = record.strip_suffix(".hea").unwrap_or(record);
                 out.by_record.insert(record.to_owned(), parsed.clone());
             }
             out.by_ecg_id.entry(id).or_insert(parsed);
-        }
+            Ok(())
+        });
         Ok((out, problems))
     }
 
