@@ -710,16 +710,16 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
     }
 
     fn loss(&mut self, model: &Encoder, _step: usize) -> Option<(Tensor<1>, usize)> {
-        let batch = balanced_batch(
+        let batch = encoder_batch(
+            &self.data.train,
+            &self.train_peaks,
             &self.train_pools,
-            self.config.batch_classes,
-            self.config.per_class,
+            self.config,
             &mut self.rng,
+            &self.ad_device,
         );
-        let (x, labels) = two_views(&self.data.train, &self.train_peaks, &batch, &mut self.rng);
-        let n = labels.len();
-        let z = model.project(model.embed(tensor3(x, [n, 3, WINDOW], &self.ad_device)));
-        supcon_loss(z, &labels, self.config.temperature).map(|loss| (loss, batch.len()))
+        let windows = batch.windows;
+        encoder_loss(model, batch, self.config.temperature).map(|loss| (loss, windows))
     }
 
     fn val_loss(&mut self, model: &Encoder) -> Result<f64, ModelError> {
@@ -727,10 +727,14 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
         let mut sum = 0.0;
         let mut n = 0usize;
         for batch in &self.val_batches {
-            let (x, labels) = two_views(&self.data.val, &self.val_peaks, batch, &mut rng);
-            let b = labels.len();
-            let z = model.project(model.embed(tensor3(x, [b, 3, WINDOW], self.device)));
-            if let Some(loss) = supcon_loss(z, &labels, self.config.temperature) {
+            let views = view_batch(
+                &self.data.val,
+                &self.val_peaks,
+                batch,
+                &mut rng,
+                self.device,
+            );
+            if let Some(loss) = encoder_loss(model, views, self.config.temperature) {
                 sum += read_scalar(loss)?;
                 n += 1;
             }
@@ -742,6 +746,50 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
         self.val_affinity
             .diagonal(model, &self.data.val, self.device)
     }
+}
+
+/// One encoder training batch: both views of each window as one tensor, their labels, and the
+/// number of windows.
+struct EncoderBatch {
+    x: Tensor<3>,
+    labels: Vec<u64>,
+    windows: usize,
+}
+
+/// Draws a class-balanced batch from `pools` and builds its two views.
+fn encoder_batch(
+    set: &WindowSet,
+    peaks: &[Vec<usize>],
+    pools: &[ClassPool],
+    config: &EncoderTrainingConfig,
+    rng: &mut Rng,
+    device: &Device,
+) -> EncoderBatch {
+    let batch = balanced_batch(pools, config.batch_classes, config.per_class, rng);
+    view_batch(set, peaks, &batch, rng, device)
+}
+
+/// The two views of the windows `batch`, as one tensor with their labels.
+fn view_batch(
+    set: &WindowSet,
+    peaks: &[Vec<usize>],
+    batch: &[usize],
+    rng: &mut Rng,
+    device: &Device,
+) -> EncoderBatch {
+    let (x, labels) = two_views(set, peaks, batch, rng);
+    let n = labels.len();
+    EncoderBatch {
+        x: tensor3(x, [n, 3, WINDOW], device),
+        labels,
+        windows: batch.len(),
+    }
+}
+
+/// The SupCon loss of a batch's projections; `None` when no anchor has a positive.
+fn encoder_loss(model: &Encoder, batch: EncoderBatch, temperature: f64) -> Option<Tensor<1>> {
+    let z = model.project(model.embed(batch.x));
+    supcon_loss(z, &batch.labels, temperature)
 }
 
 /// The labelled validation windows, with their class, record and patient, for the encoder's
@@ -800,15 +848,7 @@ impl ValAffinity {
         if self.windows.len() <= AFFINITY_K {
             return Ok(None);
         }
-        let mut h = Vec::with_capacity(self.windows.len() * EMBEDDING_DIM);
-        for chunk in self.windows.chunks(256) {
-            let x = normalised_inputs(set, chunk);
-            h.extend(read_f32(encoder.embed(tensor3(
-                x,
-                [chunk.len(), 3, WINDOW],
-                device,
-            )))?);
-        }
+        let h = embed_windows(encoder, set, &self.windows, device)?;
         let input = AffinityInput {
             features: &h,
             dim: EMBEDDING_DIM,
@@ -967,9 +1007,19 @@ pub fn embed_set(
     set: &WindowSet,
     device: &Device,
 ) -> Result<Vec<f32>, ModelError> {
-    let mut out = Vec::with_capacity(set.len() * EMBEDDING_DIM);
     let all: Vec<usize> = (0..set.len()).collect();
-    for chunk in all.chunks(256) {
+    embed_windows(encoder, set, &all, device)
+}
+
+/// Embeddings h [n, 128] of the windows `indices` of a set (inference mode), in batches.
+fn embed_windows(
+    encoder: &Encoder,
+    set: &WindowSet,
+    indices: &[usize],
+    device: &Device,
+) -> Result<Vec<f32>, ModelError> {
+    let mut out = Vec::with_capacity(indices.len() * EMBEDDING_DIM);
+    for chunk in indices.chunks(256) {
         let x = normalised_inputs(set, chunk);
         let h = encoder.embed(tensor3(x, [chunk.len(), 3, WINDOW], device));
         out.extend(read_f32(h)?);

@@ -1,20 +1,20 @@
 //! Where a training step's time goes (`precordial bench train`): batch assembly, forward, backward
-//! and the optimizer step, timed apart on the stage's own code paths, so a speed-up can be aimed at
-//! what dominates.
+//! and the optimizer step, timed apart on the stages' own batch and loss functions, so a speed-up
+//! can be aimed at what dominates.
 
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use super::{
     DecoderData, DecoderTrainingConfig, EncoderTrainingConfig, ModelError, TrainingData, adamw,
-    balanced_batch, class_pools, decoder_batch, read_scalar, tensor3, two_views, window_r_peaks,
+    class_pools, decoder_batch, encoder_batch, encoder_loss, read_scalar, window_r_peaks,
 };
-use crate::model::WINDOW;
 use crate::model::decoder::DecoderConfig;
 use crate::model::encoder::EncoderConfig;
-use crate::model::loss::{reconstruction_loss, supcon_loss};
+use crate::model::loss::reconstruction_loss;
 use crate::rng::Rng;
 
 /// Seconds spent in each part of `steps` training steps of one stage.
@@ -42,6 +42,53 @@ impl StepProfile {
     }
 }
 
+/// What one stage's step is made of, for [`profile_steps`].
+struct StageStep<'a> {
+    stage: &'a str,
+    weight_decay: f64,
+    grad_clip_norm: f64,
+    learning_rate: f64,
+}
+
+/// Times `steps` optimizer steps (after one untimed warm-up step): `batch` draws a batch and says
+/// how many windows it holds, `loss` scores it with the model.
+fn profile_steps<M: Module, B>(
+    step: &StageStep,
+    mut model: M,
+    steps: usize,
+    mut batch: impl FnMut() -> (B, usize),
+    loss: impl Fn(&M, B) -> Option<Tensor<1>>,
+) -> Result<StepProfile, ModelError> {
+    let mut optimizer = adamw(step.weight_decay, step.grad_clip_norm).init();
+    let mut profile = StepProfile {
+        stage: step.stage.to_string(),
+        ..StepProfile::default()
+    };
+    for n in 0..=steps {
+        let started = Instant::now();
+        let (drawn, windows) = batch();
+        let assembled = Instant::now();
+        let Some(loss) = loss(&model, drawn) else {
+            continue;
+        };
+        read_scalar(loss.clone().inner())?;
+        let forward = Instant::now();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let backward = Instant::now();
+        model = optimizer.step(step.learning_rate, model, grads);
+        let stepped = Instant::now();
+        if n > 0 {
+            profile.steps += 1;
+            profile.batch_windows = windows;
+            profile.batch_s += (assembled - started).as_secs_f64();
+            profile.forward_s += (forward - assembled).as_secs_f64();
+            profile.backward_s += (backward - forward).as_secs_f64();
+            profile.optimizer_s += (stepped - backward).as_secs_f64();
+        }
+    }
+    Ok(profile)
+}
+
 /// Times `steps` encoder steps on `data`'s training windows (one warm-up step first, not timed).
 pub fn profile_encoder(
     data: &TrainingData,
@@ -51,7 +98,6 @@ pub fn profile_encoder(
     device: &Device,
 ) -> Result<StepProfile, ModelError> {
     let ad_device = device.clone().autodiff();
-    let mut model = model_config.init(&ad_device);
     let pools = class_pools(data, &data.train, 2);
     if pools.len() < 2 {
         return Err(ModelError::Data(
@@ -59,39 +105,24 @@ pub fn profile_encoder(
         ));
     }
     let peaks = window_r_peaks(&data.train);
-    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
     let mut rng = Rng::new(1);
-    let mut profile = StepProfile {
-        stage: "encoder".to_string(),
-        ..StepProfile::default()
+    let step = StageStep {
+        stage: "encoder",
+        weight_decay: config.weight_decay,
+        grad_clip_norm: config.grad_clip_norm,
+        learning_rate: config.learning_rate,
     };
-    for step in 0..=steps {
-        let started = Instant::now();
-        let batch = balanced_batch(&pools, config.batch_classes, config.per_class, &mut rng);
-        let (x, labels) = two_views(&data.train, &peaks, &batch, &mut rng);
-        let n = labels.len();
-        let x = tensor3(x, [n, 3, WINDOW], &ad_device);
-        let assembled = Instant::now();
-        let z = model.project(model.embed(x));
-        let Some(loss) = supcon_loss(z, &labels, config.temperature) else {
-            continue;
-        };
-        read_scalar(loss.clone().inner())?;
-        let forward = Instant::now();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let backward = Instant::now();
-        model = optimizer.step(config.learning_rate, model, grads);
-        let stepped = Instant::now();
-        if step > 0 {
-            profile.steps += 1;
-            profile.batch_windows = batch.len();
-            profile.batch_s += (assembled - started).as_secs_f64();
-            profile.forward_s += (forward - assembled).as_secs_f64();
-            profile.backward_s += (backward - forward).as_secs_f64();
-            profile.optimizer_s += (stepped - backward).as_secs_f64();
-        }
-    }
-    Ok(profile)
+    profile_steps(
+        &step,
+        model_config.init(&ad_device),
+        steps,
+        || {
+            let batch = encoder_batch(&data.train, &peaks, &pools, config, &mut rng, &ad_device);
+            let windows = batch.windows;
+            (batch, windows)
+        },
+        |model, batch| encoder_loss(model, batch, config.temperature),
+    )
 }
 
 /// Times `steps` decoder steps of batch `config.batch_size` on `train` (one warm-up step first).
@@ -104,44 +135,33 @@ pub fn profile_decoder(
     device: &Device,
 ) -> Result<StepProfile, ModelError> {
     let ad_device = device.clone().autodiff();
-    let mut model = model_config.init(&ad_device);
-    let mut optimizer = adamw(config.weight_decay, config.grad_clip_norm).init();
     let outputs: Vec<usize> = (0..model_config.outputs).collect();
     let mut order: Vec<usize> = (0..train.set.len()).collect();
-    let mut rng = Rng::new(2);
-    let mut profile = StepProfile {
-        stage: stage.to_string(),
-        ..StepProfile::default()
-    };
     let batch_size = config.batch_size.clamp(1, order.len().max(1));
-    for step in 0..=steps {
-        rng.shuffle(&mut order);
-        let batch = &order[..batch_size.min(order.len())];
-        let started = Instant::now();
-        let (x, h, y) = decoder_batch(
-            train,
-            batch,
-            &outputs,
-            model_config.with_embedding,
-            model_config.input_norm,
-            &ad_device,
-        );
-        let assembled = Instant::now();
-        let loss = reconstruction_loss(model.forward(x, h), y);
-        read_scalar(loss.clone().inner())?;
-        let forward = Instant::now();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let backward = Instant::now();
-        model = optimizer.step(config.learning_rate, model, grads);
-        let stepped = Instant::now();
-        if step > 0 {
-            profile.steps += 1;
-            profile.batch_windows = batch.len();
-            profile.batch_s += (assembled - started).as_secs_f64();
-            profile.forward_s += (forward - assembled).as_secs_f64();
-            profile.backward_s += (backward - forward).as_secs_f64();
-            profile.optimizer_s += (stepped - backward).as_secs_f64();
-        }
-    }
-    Ok(profile)
+    let mut rng = Rng::new(2);
+    let step = StageStep {
+        stage,
+        weight_decay: config.weight_decay,
+        grad_clip_norm: config.grad_clip_norm,
+        learning_rate: config.learning_rate,
+    };
+    profile_steps(
+        &step,
+        model_config.init(&ad_device),
+        steps,
+        || {
+            rng.shuffle(&mut order);
+            let batch = &order[..batch_size.min(order.len())];
+            let tensors = decoder_batch(
+                train,
+                batch,
+                &outputs,
+                model_config.with_embedding,
+                model_config.input_norm,
+                &ad_device,
+            );
+            (tensors, batch.len())
+        },
+        |model, (x, h, y)| Some(reconstruction_loss(model.forward(x, h), y)),
+    )
 }
