@@ -8,6 +8,8 @@
 //!   into one record model, with labels and patient-wise splits; signals load lazily.
 //! - [`dsp`]: cleaning exactly as SciPy does it (filters, median baseline, polyphase resampling),
 //!   windows and quality control, R-peaks, spectra.
+//! - [`physics`]: Φ = A(s)·v(t): the Dower and Kors lead fields, anatomy as parameters, the
+//!   vectorcardiogram, the dipole baseline and the search that shows reconstruction is ill-posed.
 //! - [`metrics`]: the paper's metrics and the least-squares baseline, one implementation for the
 //!   model card, the evaluation and the workbench.
 //! - [`prep`]: records → cleaned 100 Hz leads → windows → quality control → patient-wise splits.
@@ -26,6 +28,7 @@ pub mod eval;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod physics;
 pub mod prep;
 pub mod progress;
 pub mod rng;

@@ -15,6 +15,8 @@ use crate::metrics::{LeadMetrics, LinearLead, delta_percent, nan_mean};
 
 /// Model keys used throughout the report.
 pub const LEAST_SQUARES: &str = "least_squares";
+/// The physics baseline: the dipole solved from I, II and V2 through Dower's population lead field.
+pub const DIPOLE: &str = "dipole";
 pub const MODEL_C: &str = "c";
 pub const MODEL_CH: &str = "ch";
 
@@ -22,7 +24,7 @@ pub const MODEL_CH: &str = "ch";
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EvalReport {
     pub data: DataSummary,
-    /// `per_lead[lead][model]`, model one of [`LEAST_SQUARES`], [`MODEL_C`], [`MODEL_CH`].
+    /// `per_lead[lead][model]`, model one of [`MODELS`].
     pub per_lead: BTreeMap<String, BTreeMap<String, LeadMetrics>>,
     /// Record level: windows reassembled into whole records, metrics per record.
     pub record_level: BTreeMap<String, RecordLevel>,
@@ -44,6 +46,9 @@ pub struct EvalReport {
     pub radar: Vec<ClassRmse>,
     /// Least-squares weights per lead (I, II, V2, intercept), fitted on the training split.
     pub baseline: BTreeMap<String, LinearLead>,
+    /// The vectorcardiogram round trip (12-lead → VCG → 12-lead) on the evaluated records.
+    #[serde(default)]
+    pub round_trip: Vec<RoundTrip>,
     /// Example traces for the overlay and residual figures.
     pub examples: Vec<ExampleTrace>,
 }
@@ -61,6 +66,18 @@ pub struct DataSummary {
     /// Caveats a reader must know (a dataset read with a common gain, a separate reference set).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// One lead's agreement after a 12-lead → VCG → 12-lead round trip: the VCG by `method` (Kors or
+/// inverse Dower), the leads back through Dower's transform. Means over records.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoundTrip {
+    pub method: String,
+    pub lead: String,
+    pub records: usize,
+    pub pearson_mean: f64,
+    pub pearson_median: f64,
+    pub rmse_mean_mv: f64,
 }
 
 /// Mean ± standard deviation over records, and a bootstrap 95 % CI of the mean RMSE.
@@ -376,6 +393,7 @@ impl EvalReport {
             )
             .ok();
         }
+        round_trip_markdown(&mut md, &self.round_trip);
         if !self.baseline.is_empty() {
             writeln!(
                 md,
@@ -456,71 +474,57 @@ impl EvalReport {
 pub fn model_name(key: &str) -> &str {
     match key {
         LEAST_SQUARES => "least squares",
+        DIPOLE => "dipole",
         MODEL_C => "C",
         MODEL_CH => "C-h",
         other => other,
     }
 }
 
-/// Table I's rows (least squares, C, C-h and Δ% per metric) and the mean over leads.
+/// Table I's rows (least squares, dipole, C, C-h and Δ% of C-h on C per metric) and the mean over
+/// leads.
 fn per_lead_table(md: &mut String, per_lead: &BTreeMap<String, BTreeMap<String, LeadMetrics>>) {
     writeln!(
         md,
-        "| Lead | RMSE LS | RMSE C | RMSE C-h | Δ% | R² LS | R² C | R² C-h | Δ% | r LS | r C | r C-h | Δ% |"
+        "| Lead | RMSE LS | RMSE dipole | RMSE C | RMSE C-h | Δ% | R² LS | R² dipole | R² C | R² C-h | Δ% | r LS | r dipole | r C | r C-h | Δ% |"
     )
     .ok();
-    writeln!(md, "|---|{}", "---|".repeat(12)).ok();
+    writeln!(md, "|---|{}", "---|".repeat(15)).ok();
     let cell = |m: Option<&LeadMetrics>, f: fn(&LeadMetrics) -> f64| {
         m.map_or("–".to_owned(), |m| format!("{:.3}", f(m)))
     };
-    let delta =
-        |c: Option<&LeadMetrics>, ch: Option<&LeadMetrics>, f: fn(&LeadMetrics) -> f64| match (
-            c, ch,
-        ) {
-            (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(f(c), f(ch))),
-            _ => "–".to_owned(),
-        };
+    let delta = |c: Option<f64>, ch: Option<f64>| match (c, ch) {
+        (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(c, ch)),
+        _ => "–".to_owned(),
+    };
     let metrics: [fn(&LeadMetrics) -> f64; 3] = [|m| m.rmse_mv, |m| m.r2, |m| m.pearson];
     for (lead, models) in per_lead {
-        let (ls, c, ch) = (
-            models.get(LEAST_SQUARES),
-            models.get(MODEL_C),
-            models.get(MODEL_CH),
-        );
         let mut row = format!("| {lead} |");
         for f in metrics {
-            write!(
-                row,
-                " {} | {} | {} | {} |",
-                cell(ls, f),
-                cell(c, f),
-                cell(ch, f),
-                delta(c, ch, f)
-            )
-            .ok();
+            for model in MODELS {
+                write!(row, " {} |", cell(models.get(model), f)).ok();
+            }
+            let of = |model| models.get(model).map(f);
+            write!(row, " {} |", delta(of(MODEL_C), of(MODEL_CH))).ok();
         }
         writeln!(md, "{row}").ok();
     }
-    let mean = |model: &str, f: fn(&LeadMetrics) -> f64| {
-        mean_over_leads(per_lead, model, f).map_or("–".to_owned(), |v| format!("**{v:.3}**"))
-    };
     let mut row = "| Mean |".to_owned();
     for f in metrics {
-        let delta = match (
+        for model in MODELS {
+            let mean = mean_over_leads(per_lead, model, f);
+            write!(
+                row,
+                " {} |",
+                mean.map_or("–".to_owned(), |v| format!("**{v:.3}**"))
+            )
+            .ok();
+        }
+        let delta = delta(
             mean_over_leads(per_lead, MODEL_C, f),
             mean_over_leads(per_lead, MODEL_CH, f),
-        ) {
-            (Some(c), Some(ch)) => format!("{:+.1}", delta_percent(c, ch)),
-            _ => "–".to_owned(),
-        };
-        write!(
-            row,
-            " {} | {} | {} | {delta} |",
-            mean(LEAST_SQUARES, f),
-            mean(MODEL_C, f),
-            mean(MODEL_CH, f)
-        )
-        .ok();
+        );
+        write!(row, " {delta} |").ok();
     }
     writeln!(md, "{row}").ok();
 }
@@ -637,7 +641,7 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
         write!(md, " {} |", model_name(model)).ok();
     }
     writeln!(md, " C-h − C slope, 95 % CI | Reading |").ok();
-    writeln!(md, "|---|---|---|---|---|---|---|---|").ok();
+    writeln!(md, "|---|---|---|{}---|---|", "---|".repeat(MODELS.len())).ok();
     for group in regression_groups(rows) {
         write!(
             md,
@@ -681,15 +685,53 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
     }
 }
 
+/// The round-trip table: how much of each lead a single dipole (the VCG) carries.
+fn round_trip_markdown(md: &mut String, rows: &[RoundTrip]) {
+    if rows.is_empty() {
+        return;
+    }
+    writeln!(
+        md,
+        "\n## Vectorcardiogram round trip (12-lead → VCG → Dower → 12-lead)\n"
+    )
+    .ok();
+    writeln!(
+        md,
+        "Each evaluated record's eight independent leads to a VCG (Kors 1990, or the inverse Dower \
+         matrix of Edenbrandt & Pahlm 1988), and back through Dower's transform (1980): what a \
+         single dipole in a population-average torso keeps of each lead.\n"
+    )
+    .ok();
+    writeln!(
+        md,
+        "| VCG | Lead | Records | r mean | r median | RMSE mean (mV) |"
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|").ok();
+    for row in rows {
+        writeln!(
+            md,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} |",
+            row.method,
+            row.lead,
+            row.records,
+            row.pearson_mean,
+            row.pearson_median,
+            row.rmse_mean_mv
+        )
+        .ok();
+    }
+}
+
 /// The models of the report, in the order its tables show them.
-pub const MODELS: [&str; 3] = [LEAST_SQUARES, MODEL_C, MODEL_CH];
+pub const MODELS: [&str; 4] = [LEAST_SQUARES, DIPOLE, MODEL_C, MODEL_CH];
 
 /// The regression-to-the-mean rows of one lead and wave.
 pub struct RegressionGroup<'a> {
     pub lead: &'a str,
     pub wave: Wave,
     /// Each model's row, in [`MODELS`] order, where it was measured.
-    pub models: [Option<&'a RegressionToMean>; 3],
+    pub models: [Option<&'a RegressionToMean>; MODELS.len()],
 }
 
 impl RegressionGroup<'_> {
@@ -705,7 +747,7 @@ impl RegressionGroup<'_> {
 
     /// C-h's slope minus C's, 95 % CI.
     pub fn slope_minus_c_ci95(&self) -> Option<(f64, f64)> {
-        self.models[2]?.slope_minus_c_ci95
+        self.models[MODELS.len() - 1]?.slope_minus_c_ci95
     }
 }
 
@@ -725,7 +767,7 @@ pub fn regression_groups(rows: &[RegressionToMean]) -> Vec<RegressionGroup<'_>> 
                 groups.push(RegressionGroup {
                     lead: &row.lead,
                     wave: row.wave,
-                    models: [None; 3],
+                    models: [None; MODELS.len()],
                 });
                 groups.len() - 1
             }
@@ -938,11 +980,11 @@ mod tests {
         assert_eq!(json["per_lead"]["V3"]["ch"]["rmse"], 0.09);
         let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
         assert!(
-            md.contains("| V1 | 0.200 | 0.100 | 0.090 | -10.0 |"),
+            md.contains("| V1 | 0.200 | – | 0.100 | 0.090 | -10.0 |"),
             "{md}"
         );
         assert!(
-            md.contains("| Mean | **0.200** | **0.100** | **0.090** | -10.0 |"),
+            md.contains("| Mean | **0.200** | – | **0.100** | **0.090** | -10.0 |"),
             "{md}"
         );
         // Every reading of the affinity, each with its chance level; the paper beside its protocol.

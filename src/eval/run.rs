@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::amplitude::{self, Amplitudes, RegressionToMean, Wave};
-use super::report::{LEAST_SQUARES, MODEL_C, MODEL_CH, MODELS};
+use super::report::{DIPOLE, LEAST_SQUARES, MODEL_C, MODEL_CH, MODELS, RoundTrip};
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, Deployment, EvalError, EvalReport,
     ExampleTrace, PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity,
@@ -22,6 +22,7 @@ use crate::model::card;
 use crate::model::inference::evaluation_starts;
 use crate::model::train::TrainConfig;
 use crate::model::{FS_HZ, ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
+use crate::physics::{self, ThreeLeadDipole, VcgMethod};
 use crate::prep::{self, AssembleOptions, LudbScaling, Screen, Split, TrainingData, WindowSet};
 use crate::progress::{Progress, Span};
 
@@ -179,8 +180,11 @@ pub fn evaluate(
         at::BASELINE,
         "least squares: fitting on the training split",
     )?;
-    let baseline = fit_baseline(reference.as_ref().map_or(&data.train, |r| &r.train))?;
-    for (lead, fit) in TARGET_LEADS.iter().zip(&baseline) {
+    let baseline = Baselines {
+        least_squares: fit_baseline(reference.as_ref().map_or(&data.train, |r| &r.train))?,
+        dipole: ThreeLeadDipole::population().map_err(|e| EvalError::Input(e.to_string()))?,
+    };
+    for (lead, fit) in TARGET_LEADS.iter().zip(&baseline.least_squares) {
         report.baseline.insert((*lead).to_owned(), *fit);
     }
 
@@ -240,6 +244,7 @@ pub fn evaluate(
     report.record_level_p_value = record_level.p_value;
     report.paired_tests = record_level.paired;
     report.regression_to_mean = record_level.regression_to_mean;
+    report.round_trip = record_level.round_trip;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
     begin_stage(
@@ -383,7 +388,7 @@ fn deployment(
     config: &EvalConfig,
     qc_max_bad_leads: usize,
     data: &TrainingData,
-    baseline: &[LinearLead; 5],
+    baseline: &Baselines,
     models: Option<&Reconstructor>,
     progress: &mut dyn Progress,
 ) -> Result<Deployment, EvalError> {
@@ -446,7 +451,7 @@ struct Predictions<'a> {
 /// Per lead and model: window-level metrics (Table I); and per class, C and C-h's squared errors.
 fn window_metrics(
     set: &WindowSet,
-    baseline: &[LinearLead; 5],
+    baseline: &Baselines,
     predictions: Predictions,
     class_names: &[String],
     window_class: &[Option<usize>],
@@ -465,13 +470,20 @@ fn window_metrics(
         let inputs: [Vec<f64>; 3] =
             std::array::from_fn(|l| to_f64(&x[l * WINDOW..(l + 1) * WINDOW]));
         let (mut sse_c, mut sse_ch) = (0.0, 0.0);
-        for (lead, fit) in baseline.iter().enumerate() {
+        let dipole = baseline
+            .dipole
+            .reconstruct([&inputs[0], &inputs[1], &inputs[2]]);
+        for (lead, fit) in baseline.least_squares.iter().enumerate() {
             let truth = to_f64(&y[lead * WINDOW..(lead + 1) * WINDOW]);
             let ls = fit.predict([&inputs[0], &inputs[1], &inputs[2]]);
             per_lead
                 .entry((lead, LEAST_SQUARES))
                 .or_default()
                 .push(&truth, &ls);
+            per_lead
+                .entry((lead, DIPOLE))
+                .or_default()
+                .push(&truth, &dipole[lead]);
             for (model, prediction, sse) in [
                 (MODEL_C, predictions.c, &mut sse_c),
                 (MODEL_CH, predictions.ch, &mut sse_ch),
@@ -536,6 +548,12 @@ fn summary(
     }
 }
 
+/// The baselines every model is compared with: fitted (least squares) and physical (the dipole).
+struct Baselines {
+    least_squares: [LinearLead; 5],
+    dipole: ThreeLeadDipole,
+}
+
 fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
     let leads =
         crate::model::fit_least_squares(train).map_err(|e| EvalError::Input(e.to_string()))?;
@@ -554,6 +572,8 @@ struct RecordLevelResult {
     paired: Vec<PairedTest>,
     /// Each model's R and T amplitudes against the recording's, per lead.
     regression_to_mean: Vec<RegressionToMean>,
+    /// The VCG round trip of each lead, per VCG method.
+    round_trip: Vec<RoundTrip>,
 }
 
 /// Each record's amplitudes per target lead (`None` where no beat could be measured).
@@ -562,10 +582,11 @@ type RecordAmplitudes = [Option<Amplitudes>; 5];
 fn record_level(
     data: &TrainingData,
     config: &EvalConfig,
-    baseline: &[LinearLead; 5],
+    baseline: &Baselines,
     models: Option<&Reconstructor>,
     progress: &mut dyn Progress,
 ) -> Result<RecordLevelResult, EvalError> {
+    let mut round_trip = RoundTripAccumulator::default();
     // Per model: per record, (rmse, r2, pearson) of each of the five leads.
     let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
     // Per model and for the recording ("truth"): per record, the R and T amplitudes of each lead.
@@ -599,10 +620,14 @@ fn record_level(
             .entry(TRUTH)
             .or_default()
             .push(measure(&record.leads[3..]));
-        let mut outputs: Vec<(&str, [Vec<f64>; 5])> = vec![(
-            LEAST_SQUARES,
-            std::array::from_fn(|lead| baseline[lead].predict(inputs)),
-        )];
+        round_trip.push(&record.leads)?;
+        let mut outputs: Vec<(&str, [Vec<f64>; 5])> = vec![
+            (
+                LEAST_SQUARES,
+                std::array::from_fn(|lead| baseline.least_squares[lead].predict(inputs)),
+            ),
+            (DIPOLE, baseline.dipole.reconstruct(inputs)),
+        ];
         if let Some(m) = models {
             for (key, variant) in [(MODEL_C, ModelVariant::C), (MODEL_CH, ModelVariant::CH)] {
                 let y = m
@@ -675,7 +700,69 @@ fn record_level(
         p_value,
         paired,
         regression_to_mean: regression_to_mean(&amplitudes, config),
+        round_trip: round_trip.finish(),
     })
+}
+
+/// Per VCG method and lead, each record's r and RMSE after the 12-lead → VCG → 12-lead round trip.
+#[derive(Default)]
+struct RoundTripAccumulator {
+    /// (method, lead) → per record (r, RMSE in mV).
+    rows: BTreeMap<(usize, usize), Vec<(f64, f64)>>,
+}
+
+/// The VCG methods of the round trip, in report order.
+const ROUND_TRIP_METHODS: [VcgMethod; 2] = [VcgMethod::Kors, VcgMethod::InverseDower];
+
+impl RoundTripAccumulator {
+    /// `leads` as [`prep::LoadedRecord`] holds them: I, II, V2, then V1, V3–V6.
+    fn push(&mut self, leads: &[Vec<f64>]) -> Result<(), EvalError> {
+        let [i, ii, v2, v1, v3, v4, v5, v6] = leads else {
+            return Err(EvalError::Input(format!(
+                "a record has {} leads, the round trip needs eight",
+                leads.len()
+            )));
+        };
+        let independent: [&[f64]; 8] = [i, ii, v1, v2, v3, v4, v5, v6];
+        let field = physics::LeadField::population();
+        for (m, method) in ROUND_TRIP_METHODS.into_iter().enumerate() {
+            let vcg = physics::vcg_from_leads(independent, method)
+                .map_err(|e| EvalError::Input(e.to_string()))?;
+            let synthesised = vcg.leads(&field);
+            for (lead, &name) in physics::matrices::INDEPENDENT_LEADS.iter().enumerate() {
+                let Some(row) = physics::twelve_lead_index(name) else {
+                    continue;
+                };
+                let m_ = metrics::lead_metrics([(independent[lead], &synthesised[row][..])]);
+                if m_.pearson.is_finite() {
+                    self.rows
+                        .entry((m, lead))
+                        .or_default()
+                        .push((m_.pearson, m_.rmse_mv));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<RoundTrip> {
+        self.rows
+            .into_iter()
+            .map(|((m, lead), values)| {
+                let mut r: Vec<f64> = values.iter().map(|v| v.0).collect();
+                r.sort_by(f64::total_cmp);
+                let n = values.len() as f64;
+                RoundTrip {
+                    method: ROUND_TRIP_METHODS[m].name().to_owned(),
+                    lead: physics::matrices::INDEPENDENT_LEADS[lead].to_owned(),
+                    records: values.len(),
+                    pearson_mean: r.iter().sum::<f64>() / n,
+                    pearson_median: stats::quantile(&r, 0.5),
+                    rmse_mean_mv: values.iter().map(|v| v.1).sum::<f64>() / n,
+                }
+            })
+            .collect()
+    }
 }
 
 /// What the amplitude table calls the recording.
@@ -1079,7 +1166,10 @@ mod tests {
     #[test]
     fn the_model_card_and_the_report_agree_on_the_same_predictions() {
         let (set, c, ch) = awkward_windows();
-        let baseline = fit_baseline(&set).expect("baseline");
+        let baseline = Baselines {
+            least_squares: fit_baseline(&set).expect("baseline"),
+            dipole: ThreeLeadDipole::population().unwrap(),
+        };
         let predictions = Predictions {
             c: Some(&c),
             ch: Some(&ch),
@@ -1100,6 +1190,7 @@ mod tests {
             per_lead,
             ..EvalReport::default()
         };
+        let dipole = baseline.dipole.reconstruct_windows(&set.x, WINDOW).unwrap();
         let card_ls = crate::model::predict_least_squares(
             &crate::model::fit_least_squares(&set).unwrap(),
             &set,
@@ -1109,6 +1200,7 @@ mod tests {
             (MODEL_C, &c, true),
             (MODEL_CH, &ch, true),
             (LEAST_SQUARES, &card_ls, false),
+            (DIPOLE, &dipole, false),
         ] {
             let card = crate::model::split_metrics(prediction, &set.y);
             for (lead, on_card) in &card.per_lead {

@@ -90,7 +90,7 @@ fn deployment_ui(ui: &mut egui::Ui, rows: &[LeadRow]) {
         .show(ui, |ui| {
             ui.strong("Lead");
             for (name, _) in metrics {
-                ui.strong(format!("{name} LS / C / C-h"));
+                ui.strong(format!("{name} LS / dipole / C / C-h"));
             }
             ui.end_row();
             for row in rows {
@@ -100,8 +100,9 @@ fn deployment_ui(ui: &mut egui::Ui, rows: &[LeadRow]) {
                         m.map_or_else(|| "–".to_owned(), |m| format!("{:.3}", metric(m)))
                     };
                     ui.label(format!(
-                        "{} / {} / {}",
+                        "{} / {} / {} / {}",
                         cell(row.least_squares.as_ref()),
+                        cell(row.dipole.as_ref()),
                         cell(row.c.as_ref()),
                         cell(row.ch.as_ref())
                     ));

@@ -120,12 +120,13 @@ fn lead_rows(
     per_lead: &BTreeMap<String, BTreeMap<String, LeadMetrics>>,
     paired: impl Fn(&str) -> [Option<PairedCell>; 3],
 ) -> Vec<LeadRow> {
-    use crate::eval::report::{LEAST_SQUARES, MODEL_C, MODEL_CH};
+    use crate::eval::report::{DIPOLE, LEAST_SQUARES, MODEL_C, MODEL_CH};
     let mut rows: Vec<LeadRow> = per_lead
         .iter()
         .map(|(lead, models)| LeadRow {
             lead: lead.clone(),
             least_squares: models.get(LEAST_SQUARES).copied(),
+            dipole: models.get(DIPOLE).copied(),
             c: models.get(MODEL_C).copied(),
             ch: models.get(MODEL_CH).copied(),
             paired: paired(lead),
@@ -142,6 +143,7 @@ fn lead_rows(
         rows.push(LeadRow {
             lead: "Mean".to_owned(),
             least_squares: mean(LEAST_SQUARES),
+            dipole: mean(DIPOLE),
             c: mean(MODEL_C),
             ch: mean(MODEL_CH),
             paired: paired("mean"),

@@ -1,4 +1,4 @@
-//! Per-lead RMSE, R² and Pearson r of ours (least squares, C, C-h) beside the paper's.
+//! Per-lead RMSE, R² and Pearson r of ours (least squares, dipole, C, C-h) beside the paper's.
 
 use crate::eval::paper;
 use crate::metrics::LeadMetrics;
@@ -8,6 +8,8 @@ use crate::metrics::LeadMetrics;
 pub struct LeadRow {
     pub lead: String,
     pub least_squares: Option<LeadMetrics>,
+    /// The physics baseline (the dipole through Dower's lead field).
+    pub dipole: Option<LeadMetrics>,
     pub c: Option<LeadMetrics>,
     pub ch: Option<LeadMetrics>,
     /// C-h against C paired over records, for RMSE, R² and r in that order, where tested.
@@ -65,6 +67,7 @@ fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
                     "C (paper)",
                     "C-h (paper)",
                     "least squares (ours)",
+                    "dipole (ours)",
                     "C (ours)",
                     "C-h (ours)",
                 ] {
@@ -82,6 +85,7 @@ fn metrics_table_contents_ui(ui: &mut egui::Ui, ours: &[LeadRow]) {
                     ui.label(format_ours(lead, &|row| {
                         row.least_squares.as_ref().map(metric)
                     }));
+                    ui.label(format_ours(lead, &|row| row.dipole.as_ref().map(metric)));
                     ui.label(format_ours(lead, &|row| row.c.as_ref().map(metric)));
                     ui.label(format_ours(lead, &|row| row.ch.as_ref().map(metric)));
                     ui.label(paired_text(lead, index));
