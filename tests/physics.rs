@@ -135,3 +135,39 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The VCG's frontal QRS axis agrees with the classic one read from leads I and aVF (net QRS area),
+/// on every bundled sample.
+#[test]
+fn qrs_axis_agrees_with_leads_i_and_avf() {
+    use precordial::physics::loops::{self, Wave};
+    for header in bundled_records() {
+        let leads = independent_leads(&header);
+        let view: [&[f64]; 8] = std::array::from_fn(|k| leads[k].as_slice());
+        let vcg = physics::vcg_from_leads(view, VcgMethod::Kors).unwrap();
+        let peaks = precordial::dsp::rpeaks::detect(
+            &view,
+            100.0,
+            &precordial::dsp::rpeaks::RPeakConfig::default(),
+        )
+        .unwrap();
+        let waves = loops::waves(vcg.len(), &peaks, 100.0);
+        let axis = loops::frontal_axis_deg(&vcg, &waves, Wave::Qrs).unwrap();
+        // aVF = II − I/2; the axis is atan2(aVF, I) of the net QRS areas.
+        let (mut i, mut avf) = (0.0, 0.0);
+        for (t, wave) in waves.iter().enumerate() {
+            if *wave == Some(Wave::Qrs) {
+                i += leads[0][t];
+                avf += leads[1][t] - leads[0][t] / 2.0;
+            }
+        }
+        let from_leads = avf.atan2(i).to_degrees();
+        let name = header.file_stem().unwrap().to_string_lossy().into_owned();
+        eprintln!("{name}: VCG axis {axis:+.0}°, I/aVF axis {from_leads:+.0}°");
+        let difference = (axis - from_leads + 540.0).rem_euclid(360.0) - 180.0;
+        assert!(
+            difference.abs() < 25.0,
+            "{name}: {axis:.0}° vs {from_leads:.0}°"
+        );
+    }
+}

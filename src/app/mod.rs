@@ -26,6 +26,7 @@ pub mod settings;
 mod settings_panel;
 mod spectrum_panel;
 pub mod study_panel;
+pub mod teach_panel;
 pub mod train_panel;
 pub mod widgets;
 
@@ -75,6 +76,7 @@ pub struct App {
     pub spectrum: spectrum_panel::SpectrumPanel,
     pub reconstruct: reconstruct_panel::ReconstructPanel,
     pub study: study_panel::StudyPanel,
+    pub teach: teach_panel::TeachPanel,
     pub exports: export::Exports,
     pub launch: LaunchTiming,
     frame_stats: Option<FrameStats>,
@@ -109,6 +111,7 @@ impl App {
             spectrum: spectrum_panel::SpectrumPanel::default(),
             reconstruct: reconstruct_panel::ReconstructPanel::default(),
             study: study_panel::StudyPanel::default(),
+            teach: teach_panel::TeachPanel::default(),
             exports: export::Exports::default(),
             launch: LaunchTiming {
                 started_at: Instant::now(),
@@ -228,6 +231,7 @@ impl App {
             self.settings.leads_view.on_new_record();
             self.spectrum.on_new_record();
             self.reconstruct.on_new_record();
+            self.teach.on_new_record();
         }
         if changed.entries {
             self.settings.browser.invalidate();
@@ -238,6 +242,15 @@ impl App {
         self.reconstruct
             .logic(self.records.record_key, &mut self.notices);
         self.study.logic(&mut self.notices);
+        if self.settings.view == View::Teach {
+            self.teach.logic(
+                &mut self.worker,
+                self.records.loaded.as_ref(),
+                self.records.record_key,
+                &self.settings.teach,
+                &mut self.notices,
+            );
+        }
         self.exports.logic(&mut self.notices);
         self.apply_theme(ctx);
         self.handle_dropped_files(ctx);
@@ -265,6 +278,7 @@ impl App {
             View::Spectrum => self.spectrum_view_ui(ui),
             View::Reconstruct => self.reconstruct_view_ui(ui),
             View::Study => self.study_view_ui(ui),
+            View::Teach => self.teach_view_ui(ui),
             View::Settings => self.settings_view_ui(ui),
         });
     }
@@ -410,6 +424,22 @@ impl App {
                 self.load_models();
             }
             None => {}
+        }
+    }
+
+    fn teach_view_ui(&mut self, ui: &mut egui::Ui) {
+        let action = self.teach.ui(
+            ui,
+            &mut self.settings.teach,
+            &mut self.settings.leads_view.cursor_in_seconds,
+            self.reconstruct.result.as_ref(),
+            self.records
+                .loaded
+                .as_ref()
+                .map(|loaded| loaded.name.as_str()),
+        );
+        if action == Some(teach_panel::TeachAction::Reconstruct) {
+            self.run_reconstruction();
         }
     }
 

@@ -21,16 +21,18 @@ pub enum View {
     Spectrum,
     Reconstruct,
     Study,
+    Teach,
     Settings,
 }
 
 impl View {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Browser,
         Self::Leads,
         Self::Spectrum,
         Self::Reconstruct,
         Self::Study,
+        Self::Teach,
         Self::Settings,
     ];
 
@@ -41,6 +43,7 @@ impl View {
             Self::Spectrum => "Spectrum",
             Self::Reconstruct => "Reconstruct",
             Self::Study => "Study",
+            Self::Teach => "Teach",
             Self::Settings => "Settings",
         }
     }
@@ -53,6 +56,7 @@ impl View {
             Self::Reconstruct => egui::Key::Num4,
             Self::Study => egui::Key::Num5,
             Self::Settings => egui::Key::Num6,
+            Self::Teach => egui::Key::Num7,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct Settings {
     pub leads_view: LeadsView,
     /// The Study panel's forms (evaluation, training, report path).
     pub study: StudySettings,
+    /// The Teach panel's mode, VCG method, anatomy and search.
+    pub teach: super::teach_panel::TeachSettings,
 }
 
 impl Default for Settings {
@@ -115,6 +121,7 @@ impl Default for Settings {
             browser: Browser::default(),
             leads_view: LeadsView::default(),
             study: StudySettings::default(),
+            teach: super::teach_panel::TeachSettings::default(),
         }
     }
 }

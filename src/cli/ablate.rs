@@ -29,6 +29,14 @@ pub struct Args {
     /// Train C and C-h with the other input normalisation (z-score vs centred mV).
     #[arg(long)]
     other_norm: bool,
+    /// Train C and C-h with the other choice of anatomical augmentation (windows re-synthesised
+    /// through random heart rotations and electrode positions) than the shipped decoders.
+    #[arg(long)]
+    anatomy: bool,
+    /// Also score every model on all windows of these folders (datasets never trained on: LUDB,
+    /// PTB), screened with the training data's quality-control bounds.
+    #[arg(long, num_args = 1..)]
+    cross_data: Vec<PathBuf>,
     /// The split the models are compared on: val (default) to choose between them; test only to
     /// report on a choice already made.
     #[arg(long, value_enum, default_value_t = SplitArg::Val)]
@@ -52,6 +60,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         per_lead_ch: args.per_lead_ch,
         per_lead_c: args.per_lead_c,
         other_norm: args.other_norm,
+        anatomy: args.anatomy,
     };
     if let Some(out) = &args.out
         && out.exists()
@@ -67,6 +76,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let report = ablation::compare(
         &args.data,
+        &args.cross_data,
         &args.models,
         choice,
         split,

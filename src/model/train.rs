@@ -28,9 +28,10 @@ pub use super::card::{CurvePoint, StageSummary};
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
 use super::loss::{reconstruction_loss, supcon_loss};
-use super::{EMBEDDING_DIM, FS_HZ, ModelError, WINDOW};
+use super::{EMBEDDING_DIM, FS_HZ, ModelError, TARGET_LEADS, WINDOW};
 use crate::dsp::rpeaks::reference_peaks;
 use crate::metrics::affinity::{AffinityInput, AffinityOptions, knn_affinity};
+use crate::physics::AnatomyAugmentation;
 use crate::prep::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
@@ -90,6 +91,11 @@ pub struct DecoderTrainingConfig {
     /// Wall-clock budget of each decoder stage in minutes; 0 = none.
     #[config(default = 0.0)]
     pub max_minutes: f64,
+    /// Re-synthesise training windows through random anatomies (heart rotation, dipole size,
+    /// electrode positions), inputs and targets from the same dipole; `None` trains on the windows
+    /// as recorded. Validation windows are never re-synthesised.
+    #[config(default = "None")]
+    pub anatomical_augmentation: Option<AnatomyAugmentation>,
 }
 
 /// Everything a training run is configured by; saved as `training.ron` beside the models.
@@ -125,6 +131,9 @@ impl TrainConfig {
         self.decoder_ch.validate()?;
         if self.decoder_c.with_embedding || !self.decoder_ch.with_embedding {
             return Err("decoder_c must have with_embedding false, decoder_ch true".to_string());
+        }
+        if let Some(augmentation) = &self.decoder_training.anatomical_augmentation {
+            augmentation.validate()?;
         }
         if self.decoder_c.outputs != self.decoder_ch.outputs {
             return Err(
@@ -197,17 +206,6 @@ pub fn inputs_with(set: &WindowSet, indices: &[usize], norm: InputNorm) -> Vec<f
         let start = out.len();
         out.extend_from_slice(set.x_of(i));
         normalise_window(&mut out[start..], WINDOW, norm);
-    }
-    out
-}
-
-fn targets(set: &WindowSet, indices: &[usize], outputs: &[usize]) -> Vec<f32> {
-    let mut out = Vec::with_capacity(indices.len() * outputs.len() * WINDOW);
-    for &i in indices {
-        let y = set.y_of(i);
-        for &lead in outputs {
-            out.extend_from_slice(&y[lead * WINDOW..(lead + 1) * WINDOW]);
-        }
     }
     out
 }
@@ -1071,13 +1069,39 @@ fn decoder_batch(
     norm: InputNorm,
     device: &Device,
 ) -> (Tensor<3>, Option<Tensor<2>>, Tensor<3>) {
+    decoder_batch_with(data, indices, outputs, with_h, norm, device, None)
+}
+
+/// [`decoder_batch`], each window first re-synthesised through a random anatomy where `augment`
+/// says so (before the inputs are normalised, so both stay in mV until then). ĥ stays the
+/// recorded window's embedding.
+fn decoder_batch_with(
+    data: &DecoderData,
+    indices: &[usize],
+    outputs: &[usize],
+    with_h: bool,
+    norm: InputNorm,
+    device: &Device,
+    mut augment: Option<(&AnatomyAugmentation, &mut Rng)>,
+) -> (Tensor<3>, Option<Tensor<2>>, Tensor<3>) {
     let b = indices.len();
-    let x = tensor3(inputs_with(data.set, indices, norm), [b, 3, WINDOW], device);
-    let y = tensor3(
-        targets(data.set, indices, outputs),
-        [b, outputs.len(), WINDOW],
-        device,
-    );
+    let mut x = Vec::with_capacity(b * 3 * WINDOW);
+    let mut y = Vec::with_capacity(b * outputs.len() * WINDOW);
+    let mut window_y = vec![0.0f32; TARGET_LEADS.len() * WINDOW];
+    for &i in indices {
+        let start = x.len();
+        x.extend_from_slice(data.set.x_of(i));
+        window_y.copy_from_slice(data.set.y_of(i));
+        if let Some((augmentation, rng)) = augment.as_mut() {
+            augmentation.apply(&mut x[start..], &mut window_y, WINDOW, rng);
+        }
+        normalise_window(&mut x[start..], WINDOW, norm);
+        for &lead in outputs {
+            y.extend_from_slice(&window_y[lead * WINDOW..(lead + 1) * WINDOW]);
+        }
+    }
+    let x = tensor3(x, [b, 3, WINDOW], device);
+    let y = tensor3(y, [b, outputs.len(), WINDOW], device);
     let h = with_h.then(|| {
         let mut values = Vec::with_capacity(b * EMBEDDING_DIM);
         for &i in indices {
@@ -1165,6 +1189,7 @@ struct DecoderSteps<'a> {
     with_h: bool,
     norm: InputNorm,
     batch_size: usize,
+    augmentation: Option<AnatomyAugmentation>,
     order: Vec<usize>,
     rng: Rng,
     ad_device: Device,
@@ -1179,13 +1204,18 @@ impl StageSteps<Decoder> for DecoderSteps<'_> {
 
     fn loss(&mut self, model: &Decoder, step: usize) -> Option<(Tensor<1>, usize)> {
         let batch = self.order.chunks(self.batch_size).nth(step)?;
-        let (x, h, y) = decoder_batch(
+        let augment = self
+            .augmentation
+            .as_ref()
+            .map(|augmentation| (augmentation, &mut self.rng));
+        let (x, h, y) = decoder_batch_with(
             self.train,
             batch,
             self.outputs,
             self.with_h,
             self.norm,
             &self.ad_device,
+            augment,
         );
         Some((reconstruction_loss(model.forward(x, h), y), batch.len()))
     }
@@ -1238,6 +1268,7 @@ pub fn train_decoder(
         with_h: model_config.with_embedding,
         norm: model_config.input_norm,
         batch_size: config.batch_size.max(1),
+        augmentation: config.anatomical_augmentation,
         order: (0..train.set.len()).collect(),
         rng: Rng::new(seed ^ stable_stage_seed(stage)),
         ad_device,

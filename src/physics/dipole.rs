@@ -50,7 +50,7 @@ impl Vcg {
 }
 
 /// How a vectorcardiogram is derived from the eight independent leads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum VcgMethod {
     /// Kors' regression (1990): fitted to recorded Frank leads, the better VCG in diagnostic studies.
     #[default]

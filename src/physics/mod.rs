@@ -7,6 +7,7 @@
 //! - [`dipole`]: the vectorcardiogram of a 12-lead record, the leads a dipole projects to, and the
 //!   dipole solved from recorded leads, which makes the physics baseline of reconstruction.
 //! - [`loops`]: P, QRS and T loops and the electrical axis.
+//! - [`augment`]: training windows re-synthesised through random anatomies.
 //! - [`search`]: anatomies that keep I, II and V2 but change V3–V5 (why reconstruction is ill-posed).
 //!
 //! Pure functions on samples in mV; no files, no models. Why it matters for reconstruction: three
@@ -14,6 +15,7 @@
 //! anatomy the three leads cannot see or activity a single dipole does not describe.
 
 pub mod anatomy;
+pub mod augment;
 pub mod dipole;
 pub mod geometry;
 pub mod loops;
@@ -21,6 +23,7 @@ pub mod matrices;
 pub mod search;
 
 pub use anatomy::{Anatomy, LeadField, TWELVE_LEADS, twelve_lead_index};
+pub use augment::AnatomyAugmentation;
 pub use dipole::{DipoleFit, ThreeLeadDipole, Vcg, VcgMethod, vcg_from_leads};
 pub use search::{SameInputsResult, SameInputsSearch};
 

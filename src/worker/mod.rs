@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod reconstruct;
 pub mod records;
 mod task;
+pub mod teach;
 pub mod train;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
