@@ -1,6 +1,8 @@
 //! The physics module on real records: the vectorcardiogram round trip (Kors or inverse Dower, then
 //! Dower) against the recorded leads, and the three-lead dipole baseline.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // In tests a failed unwrap is a failed test.
+
 mod common;
 
 use std::path::{Path, PathBuf};

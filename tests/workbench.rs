@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use precordial::app::teach_panel::TeachMode;
 use precordial::app::{App, Settings, View};
 
 mod common;
@@ -468,6 +469,32 @@ fn screenshots() {
         write_screenshot(&mut harness, "leads_dark");
     }
     harness.state_mut().settings.theme = precordial::app::ThemeChoice::Light;
+    // The Teach panel's modes on the sample with a deviated axis, with C and C-h run on it.
+    harness
+        .state_mut()
+        .load_record(&samples_dir().join("HR12083.hea"));
+    settle(&mut harness);
+    harness.state_mut().run_reconstruction();
+    settle(&mut harness);
+    harness.state_mut().settings.view = View::Teach;
+    for (name, mode) in [
+        ("teach_loops", TeachMode::Loops),
+        ("teach_anatomy", TeachMode::Anatomy),
+        ("teach_same_inputs", TeachMode::SameInputs),
+        ("teach_regression_to_mean", TeachMode::RegressionToMean),
+    ] {
+        harness.state_mut().settings.teach.mode = mode;
+        if mode == TeachMode::Anatomy {
+            let anatomy = &mut harness.state_mut().settings.teach.anatomy;
+            anatomy.rotation_deg = [0.0, 25.0, 0.0];
+            anatomy.electrode_rise[2] = 1.0;
+        }
+        settle(&mut harness);
+        if write && harness.render().is_ok() {
+            write_screenshot(&mut harness, name);
+        }
+    }
+    harness.state_mut().settings.teach = Default::default();
     // A 30-minute record: the overview strip above the paper.
     if long_record.is_file() {
         harness.state_mut().open_path(&long_record);
@@ -480,6 +507,66 @@ fn screenshots() {
             write_screenshot(&mut harness, "long_record");
         }
     }
+}
+
+/// The Teach panel on a sample, without models: its axis, the loops with the 12-lead view's cursor,
+/// live re-synthesis (moving one chest electrode changes that lead only; rotating the heart changes
+/// the inputs too), the same-inputs search and the regression mode.
+#[test]
+fn the_teach_panel_shows_the_physics_of_a_sample() {
+    let mut harness = harness_with(vec![samples_dir().join("HR12083.hea")], false);
+    harness.get_by_label("Teach").click();
+    // One frame switches the view, the next submits the record to the worker.
+    harness.run_steps(2);
+    settle(&mut harness);
+    harness.get_by_label_contains("left axis deviation");
+    for plane in ["Frontal", "Horizontal", "Sagittal"] {
+        harness.get_by_label(plane);
+    }
+    // A cursor placed in the 12-lead view shows the dipole at that sample.
+    let (t, v) = {
+        let model = harness.state().teach.model.as_ref().unwrap();
+        let t = model.beat.start + 33;
+        (t, model.vcg.at(t))
+    };
+    harness.state_mut().settings.leads_view.cursor_in_seconds = Some(t as f64 / 100.0);
+    harness.run_steps(2);
+    harness.get_by_label(&format!(
+        "v = ({:+.2}, {:+.2}, {:+.2}) mV",
+        v[0], v[1], v[2]
+    ));
+
+    harness.get_by_label("Heart and electrodes").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label_contains("inputs I, II, V2 up to 0.00 mV; targets V1, V3–V6 up to 0.00 mV");
+    // V4 moved to V5's place: only V4 changes.
+    harness.state_mut().settings.teach.anatomy.electrode_shift[3] = 1.0;
+    harness.run_steps(2);
+    harness.get_by_label_contains("inputs I, II, V2 up to 0.00 mV; targets V1, V3–V6 up to 0.");
+    assert!(
+        harness
+            .query_by_label_contains("targets V1, V3–V6 up to 0.00 mV")
+            .is_none(),
+        "moving V4 changed no target"
+    );
+    // Rotating the heart moves the inputs as well.
+    harness.state_mut().settings.teach.anatomy.rotation_deg[1] = 30.0;
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("inputs I, II, V2 up to 0.00 mV")
+            .is_none()
+    );
+
+    harness.get_by_label("Same inputs, different chest").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Same heart, same three leads");
+
+    harness.get_by_label("Regression to the mean").click();
+    harness.run_steps(2);
+    harness.get_by_label("R amplitude (mV)");
+    harness.get_by_label_contains("outside the normal range");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! is a 12×3 matrix over one beat (about a hundred samples), cheap enough for the UI thread. It needs
 //! no models; C and C-h appear where a reconstruction of this record exists.
 
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, Plot, PlotPoints, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use super::notices::{NoticeLevel, Notices};
@@ -52,7 +52,7 @@ impl TeachMode {
 }
 
 /// The Teach panel's saved choices.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TeachSettings {
     pub mode: TeachMode,
@@ -60,17 +60,6 @@ pub struct TeachSettings {
     /// The anatomy of the "Heart and electrodes" mode.
     pub anatomy: Anatomy,
     pub search: SameInputsSearch,
-}
-
-impl Default for TeachSettings {
-    fn default() -> Self {
-        Self {
-            mode: TeachMode::default(),
-            method: VcgMethod::default(),
-            anatomy: Anatomy::default(),
-            search: SameInputsSearch::default(),
-        }
-    }
 }
 
 /// What the panel asks the app to do.
@@ -234,7 +223,7 @@ fn header_ui(ui: &mut egui::Ui, model: &TeachModel, record_name: Option<&str>) {
         match model.qrs_axis_deg {
             Some(axis) => {
                 let reading = if axis_is_deviated(axis) {
-                    if axis < -30.0 && axis >= -90.0 {
+                    if (-90.0..-30.0).contains(&axis) {
                         "left axis deviation"
                     } else if axis > 90.0 && axis <= 180.0 {
                         "right axis deviation"
@@ -283,7 +272,7 @@ fn loops_ui(ui: &mut egui::Ui, model: &TeachModel, cursor_in_seconds: &mut Optio
             *cursor_in_seconds = Some(cursor as f64 / fs);
         }
         for (wave, colour) in [("P", COLOUR_P), ("QRS", COLOUR_QRS), ("T", COLOUR_T)] {
-            ui.colored_label(colour, format!("■ {wave}"));
+            ui.colored_label(colour, format!("— {wave}"));
         }
         if let Some(t) = model.vcg.x.get(cursor).map(|_| model.vcg.at(cursor)) {
             ui.label(format!("v = ({:+.2}, {:+.2}, {:+.2}) mV", t[0], t[1], t[2]));
@@ -484,10 +473,10 @@ fn anatomy_ui(ui: &mut egui::Ui, model: &TeachModel, anatomy: &mut Anatomy) {
 
 fn legend_ui(ui: &mut egui::Ui, reference: &str) {
     ui.horizontal(|ui| {
-        ui.colored_label(COLOUR_INPUT, "■ inputs I, II, V2");
-        ui.colored_label(COLOUR_TARGET, "■ targets V1, V3–V6");
-        ui.colored_label(COLOUR_LIMB, "■ derived limb leads");
-        ui.colored_label(COLOUR_REFERENCE, format!("■ {reference}"));
+        ui.colored_label(COLOUR_INPUT, "— inputs I, II, V2");
+        ui.colored_label(COLOUR_TARGET, "— targets V1, V3–V6");
+        ui.colored_label(COLOUR_LIMB, "— derived limb leads");
+        ui.colored_label(COLOUR_REFERENCE, format!("— {reference}"));
     });
 }
 
@@ -641,11 +630,11 @@ fn regression_ui(
     let truth: [&[f64]; 5] = [&r[2], &r[4], &r[5], &r[6], &r[7]];
     let reconstructed = reconstruction.filter(|result| result.record_key == model.record_key);
     ui.horizontal(|ui| {
-        ui.colored_label(COLOUR_TRUTH, "■ recorded");
-        ui.colored_label(COLOUR_DIPOLE, "■ dipole (population torso)");
+        ui.colored_label(COLOUR_TRUTH, "— recorded");
+        ui.colored_label(COLOUR_DIPOLE, "— dipole (population torso)");
         if reconstructed.is_some() {
-            ui.colored_label(COLOUR_C, "■ C");
-            ui.colored_label(COLOUR_CH, "■ C-h");
+            ui.colored_label(COLOUR_C, "— C");
+            ui.colored_label(COLOUR_CH, "— C-h");
         } else if ui
             .button("Reconstruct with C and C-h")
             .on_hover_text("Runs the loaded models on this record (Reconstruct panel).")
@@ -699,7 +688,7 @@ fn regression_ui(
                 Plot::new(format!("teach_rtm_{lead}"))
                     .width(width)
                     .height(180.0)
-                    .legend(Legend::default())
+                    .x_axis_label("ms")
                     .allow_scroll(false)
                     .link_axis(egui::Id::unique("teach_rtm_y"), [false, true])
                     .show(ui, |plot_ui| {
@@ -728,8 +717,8 @@ fn regression_ui(
     });
     let axis_note = match model.qrs_axis_deg {
         Some(axis) if axis_is_deviated(axis) => format!(
-            "This record's QRS axis ({axis:+.0}°) is outside the normal range: a population mapping \
-             fitted to typical hearts should miss it most."
+            "This record's QRS axis ({axis:+.0}°) is outside the normal range, where one mapping \
+             fitted to typical hearts is furthest from its own: compare the amplitudes above."
         ),
         Some(axis) => format!(
             "This record's QRS axis ({axis:+.0}°) is normal; a record with a deviated axis shows the \

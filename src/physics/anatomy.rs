@@ -163,8 +163,8 @@ mod tests {
         anatomy.electrode_shift[5] = 2.0; // V6 held at V6
         let field = anatomy.lead_field();
         assert_eq!(field.rows[8], DOWER[5]);
-        for k in 0..3 {
-            assert!((field.rows[9][k] - (DOWER[4][k] + DOWER[5][k]) / 2.0).abs() < 1e-12);
+        for (k, value) in field.rows[9].iter().enumerate() {
+            assert!((value - (DOWER[4][k] + DOWER[5][k]) / 2.0).abs() < 1e-12);
         }
         assert_eq!(field.rows[11], DOWER[7]);
     }

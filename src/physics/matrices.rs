@@ -54,7 +54,7 @@ mod tests {
     fn inverse_dower_inverts_dower() {
         for (row, inverse) in INVERSE_DOWER.iter().enumerate() {
             for col in 0..3 {
-                let product: f64 = (0..8).map(|k| inverse[k] * DOWER[k][col]).sum();
+                let product: f64 = inverse.iter().zip(&DOWER).map(|(w, d)| w * d[col]).sum();
                 let expected = if row == col { 1.0 } else { 0.0 };
                 assert!(
                     (product - expected).abs() < 2e-3,

@@ -68,7 +68,7 @@ impl SameInputsSearch {
         }
         let reference = project_all(&LeadField::population(), &dipoles);
         let input_rms = rms_rows(&reference, None, &INPUT_ROWS);
-        if !(input_rms > 0.0) {
+        if input_rms.is_nan() || input_rms <= 0.0 {
             return Err(PhysicsError::Shape("the input leads are flat".to_owned()));
         }
         let evaluate = |anatomy: &Anatomy| -> SameInputsResult {
