@@ -870,7 +870,12 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     report.data.device = "test".to_owned();
     for lead in ["V1", "V3", "V4", "V5", "V6"] {
         let mut models = std::collections::BTreeMap::new();
-        for (model, rmse) in [("least_squares", 0.2), ("c", 0.125), ("ch", 0.0625)] {
+        for (model, rmse) in [
+            ("least_squares", 0.2),
+            ("dipole", 0.15),
+            ("c", 0.125),
+            ("ch", 0.0625),
+        ] {
             models.insert(
                 model.to_owned(),
                 LeadMetrics {
@@ -938,6 +943,11 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
         6,
         "least-squares RMSE column"
     );
+    assert_eq!(
+        harness.get_all_by_label("0.150").count(),
+        6,
+        "dipole RMSE column"
+    );
     // The mean RMSE's paired test, in the words its p-value allows; "–" where nothing was tested.
     harness.get_by_label("no significant difference (p 0.750)");
     // Regression to the mean: C-h's ratio and slope, and its slope against C's.
@@ -945,7 +955,12 @@ fn an_evaluation_report_is_loaded_into_the_study_panel() {
     harness.get_by_label("+0.06 to +0.18");
     // The deployment-true table: every lead and the mean, RMSE of least squares, C and C-h.
     harness.get_by_label("Deployment-true screening: input leads only (15 windows)");
-    assert_eq!(harness.get_all_by_label("0.200 / 0.125 / 0.062").count(), 6);
+    assert_eq!(
+        harness
+            .get_all_by_label("0.200 / 0.150 / 0.125 / 0.062")
+            .count(),
+        6
+    );
     assert!(harness.get_all_by_label("–").count() >= 17);
     std::fs::remove_dir_all(&dir).ok();
 

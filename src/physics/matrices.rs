@@ -10,7 +10,9 @@ pub const INDEPENDENT_LEADS: [&str; 8] = ["I", "II", "V1", "V2", "V3", "V4", "V5
 /// Dower's transform: lead = a·X + b·Y + c·Z, one row per lead of [`INDEPENDENT_LEADS`].
 ///
 /// Dower GE, Machado HB, Osborne JA. On deriving the electrocardiogram from vectorcardiographic
-/// leads. Clin Cardiol 1980;3:87–95 (coefficients as reprinted by Edenbrandt & Pahlm 1988, Table 1).
+/// leads. Clin Cardiol 1980;3:87–95. Checked against the reprint in Bailón, Laguna & Sörnmo,
+/// ch. 8 of Clifford, Azuaje & McSharry (eds.), Advanced Methods and Tools for ECG Data Analysis
+/// (Artech House, 2006), and against [`INVERSE_DOWER`], its published pseudo-inverse.
 pub const DOWER: [[f64; 3]; 8] = [
     [0.632, -0.235, 0.059],  // I
     [0.235, 1.066, -0.132],  // II
