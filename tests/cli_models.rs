@@ -322,4 +322,17 @@ fn quality_control_keeps_the_windows_the_models_were_trained_on() {
     for (got, want) in pinned {
         assert!((got - want).abs() < 1e-9, "{got} vs {want}");
     }
+    // The card's least-squares weights are the fit on this train split (the workbench draws them).
+    let fitted = precordial::model::fit_least_squares(&assembled.train).unwrap();
+    for (lead, fit) in ["V1", "V3", "V4", "V5", "V6"].iter().zip(&fitted) {
+        let stored: Vec<f64> = card["least_squares"][lead]["weights"]
+            .as_array()
+            .unwrap_or_else(|| panic!("card.json has no least-squares weights for {lead}"))
+            .iter()
+            .map(|w| w.as_f64().unwrap())
+            .collect();
+        for (got, want) in fit.weights.iter().zip(&stored) {
+            assert!((got - want).abs() < 1e-9, "{lead}: {got} vs {want}");
+        }
+    }
 }

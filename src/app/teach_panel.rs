@@ -92,6 +92,7 @@ const COLOUR_TRUTH: egui::Color32 = egui::Color32::from_rgb(30, 30, 30);
 const COLOUR_DIPOLE: egui::Color32 = egui::Color32::from_rgb(140, 60, 170);
 const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
 const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
+const COLOUR_LEAST_SQUARES: egui::Color32 = egui::Color32::from_rgb(40, 150, 60);
 
 /// Rows of I, II and V2 (the inputs) and of V1, V3–V6 (the targets) in [`TWELVE_LEADS`].
 const INPUT_ROWS: [usize; 3] = [0, 1, 7];
@@ -632,7 +633,10 @@ fn regression_ui(
     ui.horizontal(|ui| {
         ui.colored_label(COLOUR_TRUTH, "— recorded");
         ui.colored_label(COLOUR_DIPOLE, "— dipole (population torso)");
-        if reconstructed.is_some() {
+        if let Some(result) = reconstructed {
+            if result.leads.iter().any(|l| l.least_squares_mv.is_some()) {
+                ui.colored_label(COLOUR_LEAST_SQUARES, "— least squares (training split)");
+            }
             ui.colored_label(COLOUR_C, "— C");
             ui.colored_label(COLOUR_CH, "— C-h");
         } else if ui
@@ -656,7 +660,14 @@ fn regression_ui(
     egui::Grid::new("teach_rtm_amplitudes")
         .striped(true)
         .show(ui, |ui| {
-            for header in ["R amplitude (mV)", "recorded", "dipole", "C", "C-h"] {
+            for header in [
+                "R amplitude (mV)",
+                "recorded",
+                "dipole",
+                "least squares",
+                "C",
+                "C-h",
+            ] {
                 ui.strong(header);
             }
             ui.end_row();
@@ -667,6 +678,9 @@ fn regression_ui(
                 ui.label(*lead);
                 ui.label(cell(amplitude_of(truth[k])));
                 ui.label(cell(amplitude_of(&estimated[k])));
+                ui.label(cell(
+                    model_lead(lead, |l| l.least_squares_mv.as_ref()).and_then(|s| amplitude_of(s)),
+                ));
                 ui.label(cell(
                     model_lead(lead, |l| l.c_mv.as_ref()).and_then(|s| amplitude_of(s)),
                 ));
@@ -705,6 +719,9 @@ fn regression_ui(
                         };
                         line("recorded", truth[k], COLOUR_TRUTH);
                         line("dipole", &estimated[k], COLOUR_DIPOLE);
+                        if let Some(ls) = model_lead(lead, |l| l.least_squares_mv.as_ref()) {
+                            line("least squares", ls, COLOUR_LEAST_SQUARES);
+                        }
                         if let Some(c) = model_lead(lead, |l| l.c_mv.as_ref()) {
                             line("C", c, COLOUR_C);
                         }

@@ -90,6 +90,10 @@ pub struct ModelCard {
     pub embedding_std: Vec<f32>,
     /// Metrics by split ("val", "test") and model ("c", "ch", "least_squares").
     pub metrics: BTreeMap<String, BTreeMap<String, SplitMetrics>>,
+    /// The least-squares baseline's weights per target lead (I, II, V2, intercept), fitted on the
+    /// train split: the population linear mapping, shown beside the models (empty in older cards).
+    #[serde(default)]
+    pub least_squares: BTreeMap<String, crate::metrics::LinearLead>,
     /// File name → SHA-256 (hex) of every weight and configuration file.
     pub sha256: BTreeMap<String, String>,
     pub notes: Vec<String>,

@@ -148,6 +148,16 @@ impl Reconstructor {
         &self.card
     }
 
+    /// The least-squares baseline of the training split, per target lead in [`TARGET_LEADS`]
+    /// order; `None` for a card written before it was stored.
+    pub fn least_squares(&self) -> Option<[crate::metrics::LinearLead; 5]> {
+        let leads: Option<Vec<_>> = super::TARGET_LEADS
+            .iter()
+            .map(|lead| self.card.least_squares.get(*lead).copied())
+            .collect();
+        leads?.try_into().ok()
+    }
+
     /// Seconds `load` took.
     pub fn load_seconds(&self) -> f64 {
         self.load_seconds

@@ -218,6 +218,11 @@ pub fn train_all(
     model_card.embedding_mean = mean;
     model_card.embedding_std = std;
     model_card.metrics = all_metrics;
+    model_card.least_squares = TARGET_LEADS
+        .iter()
+        .map(|lead| (*lead).to_owned())
+        .zip(least_squares)
+        .collect();
     model_card.hash_files(
         out,
         &[

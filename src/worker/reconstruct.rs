@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Job, JobContext};
 use crate::dsp::rpeaks;
-use crate::metrics::{self, LeadMetrics};
+use crate::metrics::{self, LeadMetrics, LinearLead};
 use crate::model::{DeviceChoice, Reconstructor};
 pub use crate::model::{INPUT_LEADS, ModelVariant, TARGET_LEADS};
 pub use crate::prep::missing_inputs;
@@ -26,6 +26,10 @@ pub trait LeadReconstructor: Send + Sync {
         inputs: [&[f64]; 3],
         variant: ModelVariant,
     ) -> Result<[Vec<f64>; 5], String>;
+    /// The least-squares baseline the models were compared with (their card's), if stored.
+    fn least_squares(&self) -> Option<[LinearLead; 5]> {
+        None
+    }
 }
 
 /// The trained models, shareable between the UI thread (which holds them) and the jobs (which run
@@ -70,6 +74,10 @@ impl LeadReconstructor for LoadedModels {
         self.device.clone()
     }
 
+    fn least_squares(&self) -> Option<[LinearLead; 5]> {
+        self.with_models(|models| models.least_squares())
+    }
+
     fn reconstruct(
         &self,
         inputs: [&[f64]; 3],
@@ -98,6 +106,8 @@ pub struct LeadComparison {
     /// C and C-h minus the recording (what the model missed), sample by sample.
     pub residual_c_mv: Option<Vec<f64>>,
     pub residual_ch_mv: Option<Vec<f64>>,
+    /// The least-squares baseline's reconstruction, where the models' card holds its weights.
+    pub least_squares_mv: Option<Vec<f64>>,
 }
 
 impl LeadComparison {
@@ -127,6 +137,7 @@ impl LeadComparison {
             truth_mv,
             c_mv,
             ch_mv,
+            least_squares_mv: None,
         }
     }
 }
@@ -199,16 +210,15 @@ fn reconstruct(
     }
     let ch = reconstructor.reconstruct(input_refs, ModelVariant::CH)?;
     context.set_progress(0.9);
+    let least_squares = reconstructor.least_squares();
     let mut leads = Vec::with_capacity(TARGET_LEADS.len());
-    for ((name, c_lead), ch_lead) in TARGET_LEADS.iter().zip(c).zip(ch) {
+    for (k, ((name, c_lead), ch_lead)) in TARGET_LEADS.iter().zip(c).zip(ch).enumerate() {
         // A record may lack a target lead (no ground truth): the reconstruction is still shown.
         let truth_mv = clean_named(name)?.unwrap_or_default();
-        leads.push(LeadComparison::new(
-            (*name).to_owned(),
-            truth_mv,
-            Some(c_lead),
-            Some(ch_lead),
-        ));
+        let mut lead =
+            LeadComparison::new((*name).to_owned(), truth_mv, Some(c_lead), Some(ch_lead));
+        lead.least_squares_mv = least_squares.map(|fits| fits[k].predict(input_refs));
+        leads.push(lead);
     }
     let r_peaks_in_samples = rpeaks::detect(
         &input_refs,
