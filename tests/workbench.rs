@@ -535,6 +535,16 @@ fn the_teach_panel_shows_the_physics_of_a_sample() {
         "v = ({:+.2}, {:+.2}, {:+.2}) mV",
         v[0], v[1], v[2]
     ));
+    // → steps the shared cursor one sample on.
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(2);
+    let cursor = harness
+        .state()
+        .settings
+        .leads_view
+        .cursor_in_seconds
+        .unwrap();
+    assert!((cursor - (t + 1) as f64 / 100.0).abs() < 1e-9, "{cursor}");
 
     harness.get_by_label("Heart and electrodes").click();
     harness.run_steps(2);

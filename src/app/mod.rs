@@ -243,6 +243,7 @@ impl App {
             .logic(self.records.record_key, &mut self.notices);
         self.study.logic(&mut self.notices);
         if self.settings.view == View::Teach {
+            // Prepared only while shown: the search is the one costly part.
             self.teach.logic(
                 &mut self.worker,
                 self.records.loaded.as_ref(),

@@ -55,8 +55,8 @@ impl View {
             Self::Spectrum => egui::Key::Num3,
             Self::Reconstruct => egui::Key::Num4,
             Self::Study => egui::Key::Num5,
-            Self::Settings => egui::Key::Num6,
-            Self::Teach => egui::Key::Num7,
+            Self::Teach => egui::Key::Num6,
+            Self::Settings => egui::Key::Num7,
         }
     }
 }

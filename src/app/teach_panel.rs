@@ -260,6 +260,22 @@ fn loops_ui(ui: &mut egui::Ui, model: &TeachModel, cursor_in_seconds: &mut Optio
         .map(|s| (s * fs).round() as usize)
         .filter(|t| beat.contains(t))
         .unwrap_or(beat.start + (0.3 * fs) as usize);
+    // ← and → step the cursor by one sample (10 ms), as the 12-lead view pans with them.
+    if !ui.ctx().egui_wants_keyboard_input() {
+        let step = |key| ui.input_mut(|input| input.consume_key(egui::Modifiers::NONE, key));
+        let last = beat.end.saturating_sub(1).max(beat.start);
+        let moved = if step(egui::Key::ArrowLeft) {
+            Some(cursor.saturating_sub(1).max(beat.start))
+        } else if step(egui::Key::ArrowRight) {
+            Some((cursor + 1).min(last))
+        } else {
+            None
+        };
+        if let Some(moved) = moved {
+            cursor = moved;
+            *cursor_in_seconds = Some(cursor as f64 / fs);
+        }
+    }
     ui.horizontal(|ui| {
         ui.label("Time");
         let mut ms = (cursor as f64 - beat.start as f64) / fs * 1000.0;
