@@ -575,7 +575,7 @@ fn the_teach_panel_shows_the_physics_of_a_sample() {
 
     harness.get_by_label("Regression to the mean").click();
     harness.run_steps(2);
-    harness.get_by_label("R amplitude (mV)");
+    harness.get_by_label("R amplitude (mV, median beat of 10 s)");
     harness.get_by_label_contains("outside the normal range");
 }
 

@@ -641,10 +641,18 @@ fn regression_ui(
             return None;
         }
     };
+    // The first 10 s (and the beat drawn): the span the models were trained on, and a bounded
+    // amount of work per frame on a long record.
+    let span = (10.0 * model.fs_hz) as usize;
+    let span = span.max(model.beat.end).min(model.vcg.len());
+    fn clip_to(signal: &[f64], span: usize) -> &[f64] {
+        &signal[..span.min(signal.len())]
+    }
     let r = &model.recorded;
     // I, II, V2 are [0], [1], [3] of the independent leads; V1, V3–V6 are [2], [4..8].
-    let estimated = dipole.reconstruct([&r[0], &r[1], &r[3]]);
-    let truth: [&[f64]; 5] = [&r[2], &r[4], &r[5], &r[6], &r[7]];
+    let estimated = dipole.reconstruct([&r[0], &r[1], &r[3]].map(|lead| clip_to(lead, span)));
+    let truth: [&[f64]; 5] =
+        [r[2].as_slice(), &r[4], &r[5], &r[6], &r[7]].map(|lead| clip_to(lead, span));
     let reconstructed = reconstruction.filter(|result| result.record_key == model.record_key);
     ui.horizontal(|ui| {
         ui.colored_label(COLOUR_TRUTH, "— recorded");
@@ -669,15 +677,21 @@ fn regression_ui(
                 .and_then(|result| result.leads.iter().find(|l| l.lead == lead))
                 .and_then(pick)
         };
-    let beats = &model.r_peaks;
-    let amplitude_of =
-        |signal: &[f64]| amplitude::record_amplitudes(signal, beats, model.fs_hz).map(|a| a.r_mv);
+    let beats: Vec<usize> = model
+        .r_peaks
+        .iter()
+        .copied()
+        .filter(|&r| r < span)
+        .collect();
+    let amplitude_of = |signal: &[f64]| {
+        amplitude::record_amplitudes(clip_to(signal, span), &beats, model.fs_hz).map(|a| a.r_mv)
+    };
     let cell = |value: Option<f64>| value.map_or("–".to_owned(), |v| format!("{v:+.2}"));
     egui::Grid::new("teach_rtm_amplitudes")
         .striped(true)
         .show(ui, |ui| {
             for header in [
-                "R amplitude (mV)",
+                "R amplitude (mV, median beat of 10 s)",
                 "recorded",
                 "dipole",
                 "least squares",
