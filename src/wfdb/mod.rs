@@ -2,13 +2,15 @@
 //!
 //! What it is for: reading a record from disk into physical units, exactly as PhysioNet's WFDB
 //! tools (and WFDB Python's `rdrecord`) do, fast enough to scan a 21,799-record dataset.
-//! What it is not for: writing records, annotations beyond what R-peak evaluation needs, EDF.
+//! Also writes records (formats 16 and 212, [`write`]) for reconstructions a clinician keeps.
+//! What it is not for: annotations beyond what R-peak evaluation needs, EDF.
 
 pub mod annotation;
 mod flac;
 pub mod format;
 pub mod header;
 pub mod record;
+pub mod write;
 
 use std::path::PathBuf;
 
