@@ -336,3 +336,207 @@ fn quality_control_keeps_the_windows_the_models_were_trained_on() {
         }
     }
 }
+
+/// `reconstruct --wfdb`: a 12-lead WFDB record whose header names the model, its card's SHA-256
+/// and the rebuilt leads, read back by our reader; never written over without --overwrite.
+#[test]
+fn reconstruct_writes_a_marked_wfdb_record() {
+    use precordial::wfdb::Record;
+    let dir = common::scratch("models", "reconstruct-wfdb");
+    let (record_arg, models_arg, dir_arg) = (
+        s(&sample("HR09739")).to_owned(),
+        s(&models_dir()).to_owned(),
+        s(&dir).to_owned(),
+    );
+    let args = |overwrite: bool| {
+        let mut args = vec![
+            "reconstruct",
+            &record_arg,
+            "--models",
+            &models_arg,
+            "--wfdb",
+            &dir_arg,
+            "--device",
+            "cpu",
+        ];
+        if overwrite {
+            args.push("--overwrite");
+        }
+        args
+    };
+    let out = precordial(&args(false));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = Record::read(dir.join("HR09739_ch.hea")).unwrap();
+    assert_eq!(
+        record.signal_names(),
+        [
+            "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"
+        ]
+    );
+    assert_eq!(record.fs_hz(), 100.0);
+    assert_eq!(record.n_samples(), 1000);
+    assert_eq!(record.checksum_mismatches().count(), 0);
+    let card_sha = precordial::model::card::sha256_file(&models_dir().join("card.json")).unwrap();
+    let comments = record.header.comments.join("\n");
+    assert!(
+        comments.contains("reconstructed: V1,V3,V4,V5,V6 by C-h"),
+        "{comments}"
+    );
+    assert!(
+        comments.contains(&format!("model_card_sha256: {card_sha}")),
+        "{comments}"
+    );
+    // V2 is the recording (cleaned), to the format's 1 µV.
+    let recorded_v2 =
+        precordial::prep::clean_named_lead(&Record::read(sample("HR09739")).unwrap(), "V2")
+            .unwrap()
+            .unwrap();
+    let written_v2 = record.signal_by_name("V2").unwrap();
+    for (a, b) in recorded_v2.iter().zip(written_v2) {
+        assert!((a - b).abs() <= 0.0005 + 1e-12);
+    }
+    let again = precordial(&args(false));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    assert!(precordial(&args(true)).status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A record with only I, II and V2 (a patch), written with our WFDB writer from a real sample:
+/// it reconstructs, the limb leads derived from I and II and said so.
+#[test]
+fn a_three_lead_record_reconstructs_into_twelve() {
+    use precordial::wfdb::Record;
+    use precordial::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat, write_record};
+    let dir = common::scratch("models", "three-lead");
+    let full = Record::read(sample("HR09739")).unwrap();
+    let leads: Vec<(&str, &[f64])> = ["I", "II", "V2"]
+        .iter()
+        .map(|name| (*name, full.signal_by_name(name).unwrap()))
+        .collect();
+    // The sample is in mV (its header says so), at 500 Hz.
+    let patch = RecordToWrite {
+        name: "patch",
+        fs_hz: full.fs_hz(),
+        signals: leads
+            .iter()
+            .map(|(name, samples)| SignalToWrite {
+                name,
+                samples_mv: samples,
+            })
+            .collect(),
+        comments: vec!["I, II and V2 of HR09739 (test)".to_owned()],
+        format: WriteFormat::Format16,
+    };
+    write_record(&dir, &patch, false).unwrap();
+    let out_dir = dir.join("out");
+    let out = precordial(&[
+        "reconstruct",
+        s(&dir.join("patch")),
+        "--models",
+        s(&models_dir()),
+        "--wfdb",
+        s(&out_dir),
+        "--device",
+        "cpu",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = Record::read(out_dir.join("patch_ch.hea")).unwrap();
+    assert_eq!(record.n_signals(), 12);
+    let comments = record.header.comments.join("\n");
+    assert!(
+        comments.contains("derived from I and II: III,aVR,aVL,aVF"),
+        "{comments}"
+    );
+    let (i, ii, iii) = (
+        record.signal_by_name("I").unwrap(),
+        record.signal_by_name("II").unwrap(),
+        record.signal_by_name("III").unwrap(),
+    );
+    for t in 0..i.len() {
+        assert!(
+            (iii[t] - (ii[t] - i[t])).abs() <= 0.0015,
+            "Einthoven at {t}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `reconstruct FOLDER --out DIR`: every record, a summary, skipping what is done, going on past a
+/// bad record and listing it.
+#[test]
+fn reconstruct_folders_in_a_batch() {
+    let dir = common::scratch("models", "batch");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["HR09739", "HR12083"] {
+        for ext in ["hea", "mat"] {
+            std::fs::copy(
+                sample(name).with_extension(ext),
+                input.join(format!("{name}.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(
+        input.join("broken.hea"),
+        "broken 3 500 5000\nnot a signal line\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let run = || {
+        precordial(&[
+            "reconstruct",
+            s(&input),
+            "--models",
+            s(&models_dir()),
+            "--out",
+            s(&out_dir),
+            "--device",
+            "cpu",
+        ])
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("2 reconstructed, 0 skipped, 1 failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("broken.hea"), "{stderr}");
+    assert!(out_dir.join("in/HR12083_ch.hea").is_file());
+    let summary = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 4, "{summary}");
+    let hr12083 = summary.lines().find(|l| l.contains("HR12083")).unwrap();
+    // Its five RMSE columns are filled: the record has the target leads.
+    let fields: Vec<&str> = hr12083.split(',').collect();
+    assert_eq!(fields[1], "ok");
+    assert!(
+        fields[4..9].iter().all(|v| v.parse::<f64>().is_ok()),
+        "{hr12083}"
+    );
+    // Again: what was done is skipped, and the first summary is kept beside the new one.
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("0 reconstructed, 2 skipped, 1 failed"),
+        "{stderr}"
+    );
+    let summaries = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("summary"))
+        })
+        .count();
+    assert_eq!(summaries, 2);
+    std::fs::remove_dir_all(&dir).ok();
+}

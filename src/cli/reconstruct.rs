@@ -1,11 +1,17 @@
-//! `precordial reconstruct`: rebuild V1, V3–V6 of a record and write all twelve leads as CSV.
+//! `precordial reconstruct`: rebuild V1, V3–V6 of a record, or of every record of folders, and write
+//! the twelve leads as CSV or as a WFDB record a clinician can keep.
 
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::bail;
-use precordial::model::{DeviceChoice, ModelVariant, Reconstructor};
-use precordial::prep::{clean_named_lead, missing_inputs};
+use anyhow::{Context as _, bail};
+use precordial::model::twelve_lead::ReconstructedEcg;
+use precordial::model::{DeviceChoice, ModelVariant, Reconstructor, TARGET_LEADS};
+use precordial::output::csv_field;
+use precordial::physics::TWELVE_LEADS;
 use precordial::wfdb::Record;
+use precordial::wfdb::write::{WriteFormat, write_record};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Variant {
@@ -15,100 +21,284 @@ pub enum Variant {
     Ch,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    /// 16-bit samples, 1 µV steps (±32.8 mV).
+    #[value(name = "16")]
+    F16,
+    /// 12-bit samples packed in pairs, 5 µV steps (±10.2 mV).
+    #[value(name = "212")]
+    F212,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// Record header, with or without `.hea`.
-    record: PathBuf,
+    /// A record (header, with or without `.hea`), or folders whose every record is reconstructed
+    /// (then give --out).
+    #[arg(required = true, num_args = 1..)]
+    paths: Vec<PathBuf>,
     /// Folder with the trained models and their model card.
     #[arg(long, default_value = "models")]
     models: PathBuf,
-    /// Output CSV file (`-` for standard output): I, II, III, aVR, aVL, aVF, V1..V6 at 100 Hz.
+    /// One record: write I, II, III, aVR, aVL, aVF, V1..V6 at 100 Hz as CSV (`-`: standard output).
     #[arg(long)]
-    csv: PathBuf,
+    csv: Option<PathBuf>,
+    /// One record: write the 12 leads as a WFDB record `<record>_<model>` into this folder.
+    #[arg(long)]
+    wfdb: Option<PathBuf>,
+    /// Folders: write each record's reconstruction as WFDB under this folder (the input folders'
+    /// layout kept) and a summary.csv; records already done are skipped unless --overwrite.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// WFDB signal format.
+    #[arg(long, value_enum, default_value = "16")]
+    format: FormatArg,
     /// Which decoder rebuilds the leads.
     #[arg(long = "model", value_enum, default_value = "ch")]
     variant: Variant,
     /// auto, gpu or cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
-    /// Replace the output file if it exists.
+    /// Replace outputs that exist.
     #[arg(long)]
     overwrite: bool,
 }
 
-pub const COLUMNS: [&str; 12] = [
-    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
-];
-
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if args.csv.exists() && !args.overwrite && args.csv != std::path::Path::new("-") {
+    let variant = match args.variant {
+        Variant::C => ModelVariant::C,
+        Variant::Ch => ModelVariant::CH,
+    };
+    let format = match args.format {
+        FormatArg::F16 => WriteFormat::Format16,
+        FormatArg::F212 => WriteFormat::Format212,
+    };
+    let batch = args.out.is_some() || args.paths.len() > 1 || args.paths.iter().any(|p| p.is_dir());
+    if batch {
+        let Some(out) = &args.out else {
+            bail!("reconstructing folders or several records needs --out DIR");
+        };
+        if args.csv.is_some() || args.wfdb.is_some() {
+            bail!("--csv and --wfdb are for one record; with --out every record goes there");
+        }
+        return run_batch(args, out, variant, format);
+    }
+    if args.csv.is_none() && args.wfdb.is_none() {
+        bail!("say where to write: --csv FILE and/or --wfdb DIR (or --out DIR for folders)");
+    }
+    if let Some(csv) = &args.csv
+        && csv.exists()
+        && !args.overwrite
+        && csv != Path::new("-")
+    {
         bail!(
             "{}: file exists (pass --overwrite to replace it)",
-            args.csv.display()
+            csv.display()
         );
     }
-    let record = Record::read(&args.record)?;
-    let missing = missing_inputs(&record);
-    if !missing.is_empty() {
+    let path = &args.paths[0];
+    let record = Record::read(path)?;
+    if !precordial::prep::missing_inputs(&record).is_empty() {
+        // The models are not needed to refuse this: say it before loading them.
+        let missing = precordial::prep::missing_inputs(&record);
         bail!(
             "{}: lacks input lead{} {} (needs I, II and V2; has {})",
-            args.record.display(),
+            path.display(),
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", "),
             record.signal_names().join(", ")
         );
     }
-    let clean = |name: &str| clean_named_lead(&record, name);
-    let (Some(lead_i), Some(lead_ii), Some(lead_v2)) = (clean("I")?, clean("II")?, clean("V2")?)
-    else {
-        bail!("{}: could not read leads I, II, V2", args.record.display());
-    };
     let models = Reconstructor::load(&args.models, args.device)?;
     eprintln!("device: {}", models.device_name());
-    let variant = match args.variant {
-        Variant::C => ModelVariant::C,
-        Variant::Ch => ModelVariant::CH,
-    };
-    let rebuilt = models.reconstruct([&lead_i, &lead_ii, &lead_v2], variant)?;
-    let n = lead_i.len();
-    let derived = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
-        lead_i
-            .iter()
-            .zip(&lead_ii)
-            .map(|(&a, &b)| f(a, b))
-            .collect()
-    };
-    // Limb leads: measured (cleaned) where the record has them, else derived from I and II.
-    let mut limb = Vec::new();
-    for (name, f) in [
-        (
-            "III",
-            &(|i: f64, ii: f64| ii - i) as &dyn Fn(f64, f64) -> f64,
-        ),
-        ("aVR", &|i: f64, ii: f64| -(i + ii) / 2.0),
-        ("aVL", &|i: f64, ii: f64| i - ii / 2.0),
-        ("aVF", &|i: f64, ii: f64| ii - i / 2.0),
-    ] {
-        let mut lead = clean(name)?.unwrap_or_else(|| derived(f));
-        lead.resize(n, f64::NAN);
-        limb.push(lead);
+    let ecg = ReconstructedEcg::from_record(&record, &models, variant)
+        .with_context(|| path.display().to_string())?;
+    if let Some(csv) = &args.csv {
+        let signals: Vec<&[f64]> = ecg.leads.iter().map(Vec::as_slice).collect();
+        precordial::output::write_file(csv, args.overwrite, |out| {
+            precordial::output::write_signals_csv(out, &TWELVE_LEADS, &signals, None)
+        })?;
     }
-    let signals: Vec<&[f64]> = vec![
-        &lead_i,
-        &lead_ii,
-        &limb[0],
-        &limb[1],
-        &limb[2],
-        &limb[3],
-        &rebuilt[0],
-        &lead_v2,
-        &rebuilt[1],
-        &rebuilt[2],
-        &rebuilt[3],
-        &rebuilt[4],
-    ];
-    precordial::output::write_file(&args.csv, args.overwrite, |out| {
-        precordial::output::write_signals_csv(out, &COLUMNS, &signals, None)
-    })?;
+    if let Some(dir) = &args.wfdb {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let name = output_name(path, variant);
+        let header = write_record(
+            dir,
+            &ecg.to_wfdb(
+                &name,
+                models.card_sha256(),
+                &path.display().to_string(),
+                format,
+            ),
+            args.overwrite,
+        )?;
+        eprintln!("wrote {}", header.display());
+    }
+    Ok(())
+}
+
+/// The written record's name: the input's, with the model (`HR09739_C-h` → `HR09739_ch`).
+fn output_name(path: &Path, variant: ModelVariant) -> String {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
+    let stem = stem.strip_suffix(".hea").unwrap_or(&stem).to_owned();
+    let model = match variant {
+        ModelVariant::C => "c",
+        ModelVariant::CH => "ch",
+    };
+    format!("{stem}_{model}")
+}
+
+/// One record's line of the summary.
+struct Outcome {
+    record: String,
+    status: &'static str,
+    leads: String,
+    rmse_mv: [Option<f64>; 5],
+    detail: String,
+}
+
+fn run_batch(
+    args: &Args,
+    out: &Path,
+    variant: ModelVariant,
+    format: WriteFormat,
+) -> anyhow::Result<()> {
+    // Every record of every path: (input root's name, header, where its output goes).
+    let mut jobs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for root in &args.paths {
+        if root.is_dir() {
+            let headers = precordial::dataset::scan::list_header_paths(root)?;
+            let root_name = root
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_owned()))
+                .unwrap_or_else(|| "records".into());
+            for header in headers {
+                let relative = header
+                    .parent()
+                    .and_then(|parent| parent.strip_prefix(root).ok())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                jobs.push((header, out.join(&root_name).join(relative)));
+            }
+        } else {
+            jobs.push((
+                precordial::wfdb::header::header_path(root),
+                out.to_path_buf(),
+            ));
+        }
+    }
+    if jobs.is_empty() {
+        bail!("no records under {}", args.paths[0].display());
+    }
+    let summary_path = out.join("summary.csv");
+    if summary_path.exists() && !args.overwrite {
+        // The summary is rewritten every run; keep the previous one beside it.
+        let previous = out.join(format!(
+            "summary-{}.csv",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        ));
+        std::fs::rename(&summary_path, &previous)
+            .with_context(|| format!("keeping {}", summary_path.display()))?;
+    }
+    let models = Reconstructor::load(&args.models, args.device)?;
+    eprintln!("device: {}; {} records", models.device_name(), jobs.len());
+    let started = Instant::now();
+    let bar = std::io::stderr().is_terminal();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut reconstructed = 0usize;
+    for (done, (header, dir)) in jobs.iter().enumerate() {
+        let name = output_name(header, variant);
+        let record_label = header.display().to_string();
+        if bar {
+            eprint!("\r[{}/{}] {:60}", done + 1, jobs.len(), record_label);
+        }
+        if dir.join(format!("{name}.hea")).exists() && !args.overwrite {
+            outcomes.push(Outcome {
+                record: record_label,
+                status: "skipped",
+                leads: String::new(),
+                rmse_mv: [None; 5],
+                detail: "done before (pass --overwrite to redo)".to_owned(),
+            });
+            continue;
+        }
+        let result = (|| -> anyhow::Result<Outcome> {
+            let record = Record::read(header)?;
+            let ecg = ReconstructedEcg::from_record(&record, &models, variant)?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            write_record(
+                dir,
+                &ecg.to_wfdb(&name, models.card_sha256(), &record_label, format),
+                args.overwrite,
+            )?;
+            Ok(Outcome {
+                record: record_label.clone(),
+                status: "ok",
+                leads: ecg.record_leads.join(" "),
+                rmse_mv: ecg.target_rmse_mv(),
+                detail: String::new(),
+            })
+        })();
+        match result {
+            Ok(outcome) => {
+                reconstructed += 1;
+                outcomes.push(outcome);
+            }
+            Err(err) => outcomes.push(Outcome {
+                record: record_label.clone(),
+                status: "failed",
+                leads: String::new(),
+                rmse_mv: [None; 5],
+                detail: format!("{err:#}"),
+            }),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if bar {
+        eprintln!();
+    }
+    write_summary(&summary_path, &outcomes, variant)?;
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.status == "failed").collect();
+    let skipped = outcomes.iter().filter(|o| o.status == "skipped").count();
+    eprintln!(
+        "{reconstructed} reconstructed, {skipped} skipped, {} failed in {seconds:.1} s ({:.1} records/s); summary: {}",
+        failed.len(),
+        reconstructed as f64 / seconds.max(1e-9),
+        summary_path.display()
+    );
+    for outcome in &failed {
+        eprintln!("failed: {}: {}", outcome.record, outcome.detail);
+    }
+    Ok(())
+}
+
+fn write_summary(path: &Path, outcomes: &[Outcome], variant: ModelVariant) -> anyhow::Result<()> {
+    let mut text = "record,status,model,leads_in_record".to_owned();
+    for lead in TARGET_LEADS {
+        text.push_str(&format!(",rmse_{lead}_mv"));
+    }
+    text.push_str(",detail\n");
+    for o in outcomes {
+        text.push_str(&format!(
+            "{},{},{},{}",
+            csv_field(&o.record),
+            o.status,
+            variant.name(),
+            csv_field(&o.leads)
+        ));
+        for rmse in o.rmse_mv {
+            text.push(',');
+            if let Some(rmse) = rmse {
+                text.push_str(&format!("{rmse:.5}"));
+            }
+        }
+        text.push_str(&format!(",{}\n", csv_field(&o.detail)));
+    }
+    precordial::output::write_file(path, true, |w| w.write_all(text.as_bytes()))?;
     Ok(())
 }

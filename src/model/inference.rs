@@ -26,6 +26,16 @@ pub enum ModelVariant {
     CH,
 }
 
+impl ModelVariant {
+    /// The name a user reads (`C`, `C-h`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::C => "C",
+            Self::CH => "C-h",
+        }
+    }
+}
+
 /// Loaded models, ready to run. Load once; use from one worker thread at a time.
 pub struct Reconstructor {
     device: SelectedDevice,
@@ -35,6 +45,8 @@ pub struct Reconstructor {
     norm_c: InputNorm,
     norm_ch: InputNorm,
     card: ModelCard,
+    /// SHA-256 of `card.json` as loaded: names these exact models in what they write.
+    card_sha256: String,
     load_seconds: f64,
 }
 
@@ -51,6 +63,7 @@ impl Reconstructor {
     pub fn load(models_dir: &Path, device: DeviceChoice) -> Result<Self, ModelError> {
         let started = Instant::now();
         let card = ModelCard::read(models_dir)?;
+        let card_sha256 = card::sha256_file(&models_dir.join(card::CARD_FILE))?;
         // Every file the models need, against its hash, before any GPU is probed (a damaged folder
         // is reported first); each is read once more below, not hashed again.
         for name in [
@@ -134,6 +147,7 @@ impl Reconstructor {
             norm_c,
             norm_ch,
             card,
+            card_sha256,
             load_seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -156,6 +170,11 @@ impl Reconstructor {
             .map(|lead| self.card.least_squares.get(*lead).copied())
             .collect();
         leads?.try_into().ok()
+    }
+
+    /// SHA-256 of the model card the models were loaded with.
+    pub fn card_sha256(&self) -> &str {
+        &self.card_sha256
     }
 
     /// Seconds `load` took.

@@ -18,6 +18,7 @@ pub mod layers;
 pub mod loss;
 pub mod pipeline;
 pub mod train;
+pub mod twelve_lead;
 
 mod error;
 

@@ -1,10 +1,11 @@
 //! Writing WFDB records: one signal file in format 16 or 212 and its header, with checksums and
 //! comment lines, readable by PhysioNet's WFDB tools, WFDB Python and [`super::Record::read`].
 //!
-//! Physical values are stored at a fixed gain per format (16: 1000 adu/mV, 1 µV steps over
+//! Physical values are stored at a standard gain per format (16: 1000 adu/mV, 1 µV steps over
 //! ±32.767 mV; 212: 200 adu/mV, 5 µV steps over ±10.235 mV), baseline 0, so the digital values are
-//! the physical ones rounded. A value beyond the format's range is an error, never clipped; NaN is
-//! written as WFDB's invalid sample. Files are written aside and renamed, and an existing record is
+//! the physical ones rounded. A signal too large for that range (an artefact of tens of mV) gets the
+//! next coarser round gain that holds it, written in its header line; nothing is ever clipped. NaN
+//! is written as WFDB's invalid sample. Files are written aside and renamed, and an existing record is
 //! replaced only when asked.
 
 use std::path::{Path, PathBuf};
@@ -29,11 +30,16 @@ impl WriteFormat {
         }
     }
 
-    /// ADC units per mV.
+    /// ADC units per mV: the standard gain.
     pub fn gain_adu_per_mv(self) -> f64 {
+        self.gains()[0]
+    }
+
+    /// The gains tried in turn, finest first.
+    fn gains(self) -> &'static [f64] {
         match self {
-            Self::Format16 => 1000.0,
-            Self::Format212 => 200.0,
+            Self::Format16 => &[1000.0, 500.0, 200.0, 100.0, 50.0, 20.0, 10.0, 1.0],
+            Self::Format212 => &[200.0, 100.0, 50.0, 20.0, 10.0, 1.0],
         }
     }
 
@@ -141,13 +147,14 @@ pub fn write_record(
         }
     }
     let format = record.format;
-    let gain = format.gain_adu_per_mv();
-    let digital: Vec<Vec<i32>> = record
+    let (gains, digital): (Vec<f64>, Vec<Vec<i32>>) = record
         .signals
         .iter()
         .map(|signal| to_digital(signal, format).map_err(&data_error))
-        .collect::<Result<_, _>>()?;
-    let header = header_text(record, &digital, n_samples, gain);
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let header = header_text(record, &digital, n_samples, &gains);
     let data = match format {
         WriteFormat::Format16 => pack_16(&digital, n_samples),
         WriteFormat::Format212 => pack_212(&digital, n_samples),
@@ -164,37 +171,53 @@ pub fn write_record(
     Ok(header_path)
 }
 
-/// Rounds a signal to ADC units; NaN becomes the invalid marker, a value out of range an error.
-fn to_digital(signal: &SignalToWrite, format: WriteFormat) -> Result<Vec<i32>, String> {
-    let gain = format.gain_adu_per_mv();
-    let max = format.max_adu();
-    signal
+/// The signal in ADC units at the finest gain that holds it, and that gain; NaN becomes the
+/// invalid marker. A signal no gain holds (or with an infinite value) is an error.
+fn to_digital(signal: &SignalToWrite, format: WriteFormat) -> Result<(f64, Vec<i32>), String> {
+    let max = f64::from(format.max_adu());
+    if let Some((t, v)) = signal
         .samples_mv
         .iter()
         .enumerate()
-        .map(|(t, &v)| {
+        .find(|(_, v)| v.is_infinite())
+    {
+        return Err(format!("signal {} sample {t} is {v}", signal.name));
+    }
+    let largest = signal
+        .samples_mv
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let Some(&gain) = format
+        .gains()
+        .iter()
+        .find(|&&gain| (largest * gain).round() <= max)
+    else {
+        return Err(format!(
+            "signal {} reaches {largest} mV, beyond what format {} can hold",
+            signal.name,
+            format.code()
+        ));
+    };
+    let digital = signal
+        .samples_mv
+        .iter()
+        .map(|&v| {
             if v.is_nan() {
-                return Ok(format.invalid());
+                format.invalid()
+            } else {
+                (v * gain).round() as i32
             }
-            let adu = (v * gain).round();
-            if !adu.is_finite() || adu.abs() > f64::from(max) {
-                return Err(format!(
-                    "signal {} sample {t} is {v} mV, beyond format {}'s ±{:.3} mV",
-                    signal.name,
-                    format.code(),
-                    f64::from(max) / gain
-                ));
-            }
-            Ok(adu as i32)
         })
-        .collect()
+        .collect();
+    Ok((gain, digital))
 }
 
 fn header_text(
     record: &RecordToWrite,
     digital: &[Vec<i32>],
     n_samples: usize,
-    gain: f64,
+    gains: &[f64],
 ) -> String {
     let format = record.format;
     let mut text = format!(
@@ -204,7 +227,7 @@ fn header_text(
         record.fs_hz,
         n_samples
     );
-    for (signal, values) in record.signals.iter().zip(digital) {
+    for ((signal, values), gain) in record.signals.iter().zip(digital).zip(gains) {
         // The checksum is the 16-bit sum of the samples, as a signed number.
         let sum = values
             .iter()
@@ -329,6 +352,7 @@ mod tests {
     fn out_of_range_and_bad_input_are_errors() {
         let dir = scratch("bad");
         let big = [0.0, 12.0];
+        let huge = [0.0, 1e6];
         let record = |name, format| RecordToWrite {
             name,
             fs_hz: 100.0,
@@ -339,11 +363,20 @@ mod tests {
             comments: Vec::new(),
             format,
         };
-        let err = write_record(&dir, &record("big", WriteFormat::Format212), false)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("beyond format 212"), "{err}");
-        assert!(write_record(&dir, &record("big", WriteFormat::Format16), false).is_ok());
+        // 12 mV exceeds format 212 at 200 adu/mV: written at 100, and read back to its step.
+        let header = write_record(&dir, &record("big", WriteFormat::Format212), false).unwrap();
+        let read = Record::read(&header).unwrap();
+        assert_eq!(read.header.signals[0].adc_gain, 100.0);
+        assert_eq!(read.signal(0).unwrap(), [0.0, 12.0]);
+        let too_big = RecordToWrite {
+            signals: vec![SignalToWrite {
+                name: "V1",
+                samples_mv: &huge,
+            }],
+            ..record("huge", WriteFormat::Format16)
+        };
+        let err = write_record(&dir, &too_big, false).unwrap_err().to_string();
+        assert!(err.contains("beyond what format 16 can hold"), "{err}");
         let err = write_record(&dir, &record("a/b", WriteFormat::Format16), false)
             .unwrap_err()
             .to_string();
