@@ -540,3 +540,87 @@ fn reconstruct_folders_in_a_batch() {
     assert_eq!(summaries, 2);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `calibrate` reproduces the shipped bands from the training folders' validation split (into a
+/// copy of the models: the repository's are never written by a test), refuses to replace them
+/// unasked, and a damaged bands file stops the models from loading.
+#[test]
+fn calibration_reproduces_the_shipped_bands() {
+    let Some(data_root) = common::shared_data() else {
+        return;
+    };
+    let dir = common::scratch("models", "calibrate");
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for entry in std::fs::read_dir(models_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
+    }
+    let folders: Vec<String> = common::SHIPPED_TRAINING_FOLDERS
+        .iter()
+        .map(|name| s(&data_root.join(name)).to_owned())
+        .collect();
+    let run = |overwrite: bool| {
+        let mut args = vec![
+            "calibrate",
+            "--models",
+            s(&models),
+            "--device",
+            "cpu",
+            "--data",
+        ];
+        args.extend(folders.iter().map(String::as_str));
+        if overwrite {
+            args.push("--overwrite");
+        }
+        precordial(&args)
+    };
+    let refused = run(false);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("exists"));
+    let out = run(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(models.join("conformal.json")).unwrap(),
+        std::fs::read(models_dir().join("conformal.json")).unwrap(),
+        "the shipped bands are what calibrate computes"
+    );
+    // The card is unchanged but for the bands' hash, which is the same: byte for byte.
+    assert_eq!(
+        std::fs::read(models.join("card.json")).unwrap(),
+        std::fs::read(models_dir().join("card.json")).unwrap()
+    );
+    std::fs::write(models.join("conformal.json"), b"{}").unwrap();
+    let out = precordial(&[
+        "reconstruct",
+        s(&sample("HR09739")),
+        "--models",
+        s(&models),
+        "--csv",
+        s(&dir.join("out.csv")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The CLI's reconstruct does not read the bands; eval does, and says which file is wrong.
+    assert!(out.status.success(), "{stderr}");
+    let out = precordial(&[
+        "eval",
+        "--models",
+        s(&models),
+        "--data",
+        &folders[0],
+        "--split",
+        "test",
+        "--device",
+        "cpu",
+        "--out",
+        s(&dir.join("report")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("conformal.json: SHA-256"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

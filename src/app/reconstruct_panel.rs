@@ -85,6 +85,14 @@ pub fn comparison_ui(
             let (c, ch) = (lead.metrics_c.as_ref(), lead.metrics_ch.as_ref());
             ui.colored_label(COLOUR_C, format!("C: {}", format_metrics(c)));
             ui.colored_label(COLOUR_CH, format!("C-h: {}", format_metrics(ch)));
+            if let Some((band_c, band_ch)) = lead.band_mv {
+                ui.label(format!("90 % band: C ±{band_c:.3}, C-h ±{band_ch:.3} mV"))
+                    .on_hover_text(
+                        "Split-conformal band calibrated on the validation split \
+                         (precordial calibrate): where the recording lies, sample by sample, \
+                         with the stated probability; its measured coverage is in the eval report.",
+                    );
+            }
         });
         Plot::new(format!("comparison_{}", lead.lead))
             .height(plot_height)
@@ -99,6 +107,16 @@ pub fn comparison_ui(
                     plot_ui.line(Line::new("C", series(c)).color(COLOUR_C));
                 }
                 if let (true, Some(ch)) = (toggles.ch, &lead.ch_mv) {
+                    if let Some((_, band)) = lead.band_mv {
+                        // The band as its two edges (egui_plot fills convex polygons only).
+                        for sign in [1.0, -1.0] {
+                            let edge: Vec<f64> = ch.iter().map(|v| v + sign * band).collect();
+                            plot_ui.line(
+                                Line::new("C-h band", series(&edge))
+                                    .color(COLOUR_CH.gamma_multiply(0.35)),
+                            );
+                        }
+                    }
                     plot_ui.line(Line::new("C-h", series(ch)).color(COLOUR_CH));
                 }
                 if toggles.residual {

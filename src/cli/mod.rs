@@ -5,6 +5,7 @@
 mod ablate;
 mod bench;
 mod bench_model;
+mod calibrate;
 mod clean;
 mod eval;
 mod export;
@@ -43,6 +44,8 @@ enum Command {
     /// Train the alternatives to the shipped decoders (per-lead, other input normalisation) on the
     /// same data and compare them on the held-out windows.
     Ablate(ablate::Args),
+    /// Calibrate split-conformal uncertainty bands for the models on their validation split.
+    Calibrate(calibrate::Args),
     /// Rebuild V1, V3-V6 of a record from I, II, V2 and write all twelve leads as CSV at 100 Hz.
     Reconstruct(reconstruct::Args),
     /// Measure throughput against the reference Python tools, and the models per backend.
@@ -65,6 +68,7 @@ pub fn run() -> ExitCode {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Reconstruct(args)) => reconstruct::run(&args),
         Some(Command::Ablate(args)) => ablate::run(&args),
+        Some(Command::Calibrate(args)) => calibrate::run(&args),
         Some(Command::Bench(command)) => bench::run(&command),
         Some(Command::Gui { paths }) => precordial::app::run_native(paths),
         None => precordial::app::run_native(Vec::new()),

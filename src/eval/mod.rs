@@ -5,6 +5,7 @@
 //! running models or reading data (the caller brings truths, predictions and embeddings).
 
 pub mod amplitude;
+pub mod conformal;
 pub mod figures;
 pub mod paper;
 pub mod per_class;

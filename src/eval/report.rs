@@ -49,6 +49,9 @@ pub struct EvalReport {
     /// The vectorcardiogram round trip (12-lead → VCG → 12-lead) on the evaluated records.
     #[serde(default)]
     pub round_trip: Vec<RoundTrip>,
+    /// The models' conformal bands (`precordial calibrate`) and their coverage on these windows.
+    #[serde(default)]
+    pub conformal: Option<ConformalReport>,
     /// Example traces for the overlay and residual figures.
     pub examples: Vec<ExampleTrace>,
 }
@@ -66,6 +69,15 @@ pub struct DataSummary {
     /// Caveats a reader must know (a dataset read with a common gain, a separate reference set).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// The calibrated bands' nominal coverage and what they covered here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConformalReport {
+    pub alpha: f64,
+    pub calibrated_on: String,
+    pub calibration_windows: usize,
+    pub coverage: Vec<super::conformal::Coverage>,
 }
 
 /// One lead's agreement after a 12-lead → VCG → 12-lead round trip: the VCG by `method` (Kors or
@@ -394,6 +406,9 @@ impl EvalReport {
             .ok();
         }
         round_trip_markdown(&mut md, &self.round_trip);
+        if let Some(conformal) = &self.conformal {
+            conformal_markdown(&mut md, conformal);
+        }
         if !self.baseline.is_empty() {
             writeln!(
                 md,
@@ -681,6 +696,45 @@ fn regression_markdown(md: &mut String, rows: &[RegressionToMean]) {
             }
             None => writeln!(md, " – | |"),
         }
+        .ok();
+    }
+}
+
+/// The conformal table: each band's width and the coverage it reached, beside the nominal.
+fn conformal_markdown(md: &mut String, conformal: &ConformalReport) {
+    let nominal = (1.0 - conformal.alpha) * 100.0;
+    writeln!(
+        md,
+        "\n## Uncertainty bands (split conformal, nominal {nominal:.0} %)\n"
+    )
+    .ok();
+    writeln!(
+        md,
+        "Calibrated by `precordial calibrate` on the {} split ({} windows; patients never \
+         shared with the evaluated data when it is the test split or another dataset). Pointwise: \
+         the share of samples inside ŷ ± band; whole beat: the share of beats (250 ms before the R \
+         peak to 450 ms after) wholly inside ŷ ± beat band.\n",
+        conformal.calibrated_on, conformal.calibration_windows
+    )
+    .ok();
+    writeln!(
+        md,
+        "| Lead | Model | band (mV) | pointwise coverage | beat band (mV) | beat coverage | beats |"
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|---|").ok();
+    for c in &conformal.coverage {
+        writeln!(
+            md,
+            "| {} | {} | ±{:.3} | {:.1} % | ±{:.3} | {:.1} % | {} |",
+            c.lead,
+            model_name(&c.model),
+            c.band.pointwise_mv,
+            c.pointwise * 100.0,
+            c.band.beat_mv,
+            c.beat * 100.0,
+            c.beats
+        )
         .ok();
     }
 }

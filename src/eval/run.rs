@@ -216,6 +216,22 @@ pub fn evaluate(
     report.radar = radar_selection(&report.per_class, 4);
     if let (Some(c), Some(ch)) = (&predictions_c, &predictions_ch) {
         report.examples = examples(set, &data, &class_names, &window_class, c, ch);
+        if let Some((m, dir)) = models
+            && let Some(bands) = super::conformal::load_bands(m, dir)?
+        {
+            let peaks = crate::model::train::window_r_peaks(set);
+            report.conformal = Some(super::report::ConformalReport {
+                alpha: bands.alpha,
+                calibrated_on: bands.calibrated_on.clone(),
+                calibration_windows: bands.windows,
+                coverage: super::conformal::coverage(
+                    &bands,
+                    set,
+                    &[(MODEL_C, c), (MODEL_CH, ch)],
+                    &peaks,
+                ),
+            });
+        }
     }
 
     // The same metrics on windows screened by the input leads only.

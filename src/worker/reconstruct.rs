@@ -30,6 +30,10 @@ pub trait LeadReconstructor: Send + Sync {
     fn least_squares(&self) -> Option<[LinearLead; 5]> {
         None
     }
+    /// Pointwise conformal band half-widths (mV) per target lead, (C, C-h), if calibrated.
+    fn bands(&self) -> Option<[(f64, f64); 5]> {
+        None
+    }
 }
 
 /// The trained models, shareable between the UI thread (which holds them) and the jobs (which run
@@ -37,15 +41,20 @@ pub trait LeadReconstructor: Send + Sync {
 pub struct LoadedModels {
     models: Mutex<Reconstructor>,
     device: String,
+    /// The models' calibrated bands (`precordial calibrate`), when they have them.
+    bands: Option<crate::eval::conformal::ConformalBands>,
 }
 
 impl LoadedModels {
     /// Loads and verifies the models in `dir` (see [`Reconstructor::load`]).
     pub fn load(dir: &Path, device: DeviceChoice) -> Result<Self, String> {
         let models = Reconstructor::load(dir, device).map_err(|err| err.to_string())?;
+        let bands =
+            crate::eval::conformal::load_bands(&models, dir).map_err(|err| err.to_string())?;
         Ok(Self {
             device: models.device_name(),
             models: Mutex::new(models),
+            bands,
         })
     }
 
@@ -78,6 +87,19 @@ impl LeadReconstructor for LoadedModels {
         self.with_models(|models| models.least_squares())
     }
 
+    fn bands(&self) -> Option<[(f64, f64); 5]> {
+        let bands = self.bands.as_ref()?;
+        let mut out = [(0.0, 0.0); 5];
+        for (slot, lead) in out.iter_mut().zip(TARGET_LEADS) {
+            let per_model = bands.per_lead.get(lead)?;
+            *slot = (
+                per_model.get("c")?.pointwise_mv,
+                per_model.get("ch")?.pointwise_mv,
+            );
+        }
+        Some(out)
+    }
+
     fn reconstruct(
         &self,
         inputs: [&[f64]; 3],
@@ -108,6 +130,8 @@ pub struct LeadComparison {
     pub residual_ch_mv: Option<Vec<f64>>,
     /// The least-squares baseline's reconstruction, where the models' card holds its weights.
     pub least_squares_mv: Option<Vec<f64>>,
+    /// Pointwise conformal band half-widths (mV) of C and C-h, where the models are calibrated.
+    pub band_mv: Option<(f64, f64)>,
 }
 
 impl LeadComparison {
@@ -138,6 +162,7 @@ impl LeadComparison {
             c_mv,
             ch_mv,
             least_squares_mv: None,
+            band_mv: None,
         }
     }
 }
@@ -211,6 +236,7 @@ fn reconstruct(
     let ch = reconstructor.reconstruct(input_refs, ModelVariant::CH)?;
     context.set_progress(0.9);
     let least_squares = reconstructor.least_squares();
+    let bands = reconstructor.bands();
     let mut leads = Vec::with_capacity(TARGET_LEADS.len());
     for (k, ((name, c_lead), ch_lead)) in TARGET_LEADS.iter().zip(c).zip(ch).enumerate() {
         // A record may lack a target lead (no ground truth): the reconstruction is still shown.
@@ -218,6 +244,7 @@ fn reconstruct(
         let mut lead =
             LeadComparison::new((*name).to_owned(), truth_mv, Some(c_lead), Some(ch_lead));
         lead.least_squares_mv = least_squares.map(|fits| fits[k].predict(input_refs));
+        lead.band_mv = bands.map(|bands| bands[k]);
         leads.push(lead);
     }
     let r_peaks_in_samples = rpeaks::detect(
