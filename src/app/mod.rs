@@ -163,9 +163,15 @@ impl App {
     /// Opens a folder (indexed into the browser) or one record (listed and shown).
     pub fn open_path(&mut self, path: &Path) {
         let path = path.to_path_buf();
+        let is_edf = path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("edf"));
         if path.is_dir() {
             self.records.index_folder(&mut self.worker, path.clone());
             self.settings.view = View::Browser;
+        } else if is_edf && path.is_file() {
+            // An EDF file is one record with no WFDB header: shown, not indexed into the browser.
+            self.records.load(&mut self.worker, &path);
         } else {
             let header = crate::wfdb::header::header_path(&path);
             if !header.is_file() {

@@ -3,9 +3,11 @@
 //! What it is for: reading a record from disk into physical units, exactly as PhysioNet's WFDB
 //! tools (and WFDB Python's `rdrecord`) do, fast enough to scan a 21,799-record dataset.
 //! Also writes records (formats 16 and 212, [`write`]) for reconstructions a clinician keeps.
-//! What it is not for: annotations beyond what R-peak evaluation needs, EDF.
+//! EDF and EDF+ files read into the same [`Record`] ([`edf`]).
+//! What it is not for: annotations beyond what R-peak evaluation needs, writing EDF.
 
 pub mod annotation;
+pub mod edf;
 mod flac;
 pub mod format;
 pub mod header;

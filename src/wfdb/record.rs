@@ -39,10 +39,37 @@ pub enum Checksum {
 }
 
 impl Record {
-    /// Reads a record; `path` names the header with or without `.hea`.
+    /// Reads a record; `path` names the header with or without `.hea`, or an EDF/EDF+ file
+    /// (`.edf`).
     pub fn read(path: impl AsRef<Path>) -> Result<Self, WfdbError> {
+        let path = path.as_ref();
+        if path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("edf"))
+        {
+            return super::edf::read(path);
+        }
         let header = Header::read(path)?;
         Self::from_header(header)
+    }
+
+    /// A record from signals read elsewhere (EDF), with the header that describes them.
+    pub(crate) fn from_parts(
+        header: Header,
+        names: Vec<String>,
+        units: Vec<Option<String>>,
+        signals: Vec<Vec<f64>>,
+        checksums: Vec<Checksum>,
+        formats: Vec<SignalFormat>,
+    ) -> Self {
+        Self {
+            header,
+            names,
+            units,
+            signals,
+            checksums,
+            formats,
+        }
     }
 
     /// Reads the signals a parsed header describes.
