@@ -624,3 +624,48 @@ fn calibration_reproduces_the_shipped_bands() {
     assert!(stderr.contains("conformal.json: SHA-256"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A CSV of lead columns as a device exports it (here `precordial export`'s, with a time column)
+/// reconstructs with `--fs`; without it the command says what is missing.
+#[test]
+fn a_csv_of_three_leads_reconstructs_with_its_rate() {
+    let dir = common::scratch("models", "csv-input");
+    let csv = dir.join("patch.csv");
+    let out = precordial(&[
+        "export",
+        s(&sample("HR09739")),
+        "--csv",
+        s(&csv),
+        "--leads",
+        "I,II,V2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let no_rate = precordial(&["reconstruct", s(&csv), "--wfdb", s(&dir)]);
+    assert!(!no_rate.status.success());
+    assert!(String::from_utf8_lossy(&no_rate.stderr).contains("--fs"));
+    let out = precordial(&[
+        "reconstruct",
+        s(&csv),
+        "--fs",
+        "500",
+        "--models",
+        s(&models_dir()),
+        "--wfdb",
+        s(&dir),
+        "--device",
+        "cpu",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = precordial::wfdb::Record::read(dir.join("patch_ch.hea")).unwrap();
+    assert_eq!(record.n_signals(), 12);
+    assert_eq!(record.n_samples(), 1000, "10 s at 100 Hz");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -33,8 +33,8 @@ pub enum FormatArg {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A record (header, with or without `.hea`), or folders whose every record is reconstructed
-    /// (then give --out).
+    /// A record (WFDB header, with or without `.hea`; an EDF file; or a CSV of lead columns with
+    /// --fs), or folders whose every record is reconstructed (then give --out).
     #[arg(required = true, num_args = 1..)]
     paths: Vec<PathBuf>,
     /// Folder with the trained models and their model card.
@@ -59,6 +59,12 @@ pub struct Args {
     /// auto, gpu or cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+    /// A CSV input's sampling rate (Hz): CSV carries none.
+    #[arg(long)]
+    fs: Option<f64>,
+    /// A CSV input's units (mV or uV).
+    #[arg(long, default_value = "mV")]
+    units: String,
     /// Replace outputs that exist.
     #[arg(long)]
     overwrite: bool,
@@ -97,7 +103,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     let path = &args.paths[0];
-    let record = Record::read(path)?;
+    let is_csv = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+    let record = if is_csv {
+        let Some(fs_hz) = args.fs else {
+            bail!(
+                "{}: a CSV carries no sampling rate: give the device's with --fs HZ",
+                path.display()
+            );
+        };
+        precordial::wfdb::csv_input::read(path, fs_hz, &args.units)?
+    } else {
+        Record::read(path)?
+    };
     if !precordial::prep::missing_inputs(&record).is_empty() {
         // The models are not needed to refuse this: say it before loading them.
         let missing = precordial::prep::missing_inputs(&record);

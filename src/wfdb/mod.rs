@@ -7,6 +7,7 @@
 //! What it is not for: annotations beyond what R-peak evaluation needs, writing EDF.
 
 pub mod annotation;
+pub mod csv_input;
 pub mod edf;
 mod flac;
 pub mod format;
