@@ -128,3 +128,67 @@ fn the_workbench_opens_an_edf_file() {
     assert_eq!(loaded.record.signal_names(), ["I", "II", "V2"]);
     assert!(harness.state().records.cleaned.is_some());
 }
+
+/// Two leads as the EDF writer writes them (deterministic), committed as `written.edf`.
+fn written_signals() -> (Vec<f64>, Vec<f64>) {
+    let a = (0..250).map(|t| (t as f64 * 0.1).sin() * 1.2).collect();
+    let b = (0..250).map(|t| -(t as f64 * 0.05).cos() * 0.4).collect();
+    (a, b)
+}
+
+fn write_written(path: &Path, overwrite: bool) {
+    use precordial::wfdb::edf::{EdfSignalToWrite, write};
+    let (a, b) = written_signals();
+    let signals = [
+        EdfSignalToWrite {
+            label: "ECG I",
+            transducer: "recorded",
+            samples_mv: &a,
+        },
+        EdfSignalToWrite {
+            label: "ECG V4",
+            transducer: "estimate: Precordial C-h",
+            samples_mv: &b,
+        },
+    ];
+    write(path, 100.0, &signals, "V4 reconstructed (test)", overwrite).unwrap();
+}
+
+/// pyedflib reads what our EDF writer writes (`tests/fixtures/gen_edf.py` stores its readback of
+/// `written.edf`): the same bytes again, the same values as our reader's, labels, rate, annotation.
+/// Regenerate: `PRECORDIAL_WRITE_FIXTURES=1 cargo test --release --test edf`, then the script.
+#[test]
+fn pyedflib_reads_what_we_write() {
+    if std::env::var_os("PRECORDIAL_WRITE_FIXTURES").is_some() {
+        write_written(&fixture("written.edf"), true);
+        return;
+    }
+    let dir = common::scratch("edf", "written");
+    let ours = dir.join("written.edf");
+    write_written(&ours, false);
+    assert_eq!(
+        std::fs::read(&ours).unwrap(),
+        std::fs::read(fixture("written.edf")).unwrap()
+    );
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("written.json")).unwrap()).unwrap();
+    assert_eq!(expected["labels"][1], "ECG V4");
+    assert_eq!(expected["transducers"][1], "estimate: Precordial C-h");
+    assert_eq!(expected["fs"][0], 100.0);
+    assert_eq!(expected["annotations"][0][2], "V4 reconstructed (test)");
+    let record = Record::read(&ours).unwrap();
+    for (k, label) in ["ECG I", "ECG V4"].iter().enumerate() {
+        let theirs: Vec<f64> = expected["signals"][label]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let mine = record.signal(k).unwrap();
+        assert_eq!(mine.len(), theirs.len());
+        for (a, b) in mine.iter().zip(&theirs) {
+            assert!((a - b).abs() < 1e-9, "{label}: {a} vs {b}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -46,6 +46,10 @@ pub struct Args {
     /// One record: write the 12 leads as a WFDB record `<record>_<model>` into this folder.
     #[arg(long)]
     wfdb: Option<PathBuf>,
+    /// One record: write the 12 leads as an EDF+ file (rebuilt leads marked in their transducer
+    /// field and an annotation).
+    #[arg(long)]
+    edf: Option<PathBuf>,
     /// Folders: write each record's reconstruction as WFDB under this folder (the input folders'
     /// layout kept) and a summary.csv; records already done are skipped unless --overwrite.
     #[arg(long)]
@@ -84,13 +88,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let Some(out) = &args.out else {
             bail!("reconstructing folders or several records needs --out DIR");
         };
-        if args.csv.is_some() || args.wfdb.is_some() {
-            bail!("--csv and --wfdb are for one record; with --out every record goes there");
+        if args.csv.is_some() || args.wfdb.is_some() || args.edf.is_some() {
+            bail!("--csv, --wfdb and --edf are for one record; with --out every record goes there");
         }
         return run_batch(args, out, variant, format);
     }
-    if args.csv.is_none() && args.wfdb.is_none() {
-        bail!("say where to write: --csv FILE and/or --wfdb DIR (or --out DIR for folders)");
+    if args.csv.is_none() && args.wfdb.is_none() && args.edf.is_none() {
+        bail!(
+            "say where to write: --csv FILE, --wfdb DIR or --edf FILE (or --out DIR for folders)"
+        );
     }
     if let Some(csv) = &args.csv
         && csv.exists()
@@ -137,6 +143,40 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         precordial::output::write_file(csv, args.overwrite, |out| {
             precordial::output::write_signals_csv(out, &TWELVE_LEADS, &signals, None)
         })?;
+    }
+    if let Some(edf) = &args.edf {
+        let transducers: Vec<String> = (0..12)
+            .map(|row| match ecg.origin[row] {
+                precordial::model::twelve_lead::LeadOrigin::Reconstructed => {
+                    format!("estimate: Precordial {}", variant.name())
+                }
+                precordial::model::twelve_lead::LeadOrigin::Derived => {
+                    "derived from I and II".to_owned()
+                }
+                precordial::model::twelve_lead::LeadOrigin::Recorded => "recorded".to_owned(),
+            })
+            .collect();
+        let labels: Vec<String> = TWELVE_LEADS.iter().map(|l| format!("ECG {l}")).collect();
+        let signals: Vec<precordial::wfdb::edf::EdfSignalToWrite> = (0..12)
+            .map(|row| precordial::wfdb::edf::EdfSignalToWrite {
+                label: &labels[row],
+                transducer: &transducers[row],
+                samples_mv: &ecg.leads[row],
+            })
+            .collect();
+        let note = format!(
+            "V1,V3-V6 reconstructed by {} (card {})",
+            variant.name(),
+            &models.card_sha256()[..12]
+        );
+        precordial::wfdb::edf::write(
+            edf,
+            ReconstructedEcg::FS_HZ,
+            &signals,
+            &note,
+            args.overwrite,
+        )?;
+        eprintln!("wrote {}", edf.display());
     }
     if let Some(dir) = &args.wfdb {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -7,7 +7,7 @@
 //! Tolerant where a viewer should be: a channel with equal physical or digital limits, or at a rate
 //! other than the ECG leads', is left out and said so in the comments, not a refusal of the file.
 //! Labels are mapped to lead names ("ECG I", "Lead II", "EKG V2" → I, II, V2), and each mapping is
-//! said. EDF+D (discontinuous) records are joined end to end, and said so.
+//! said. EDF+D (discontinuous) records are joined end to end, and said so. [`write`] writes EDF+C.
 
 use std::path::Path;
 
@@ -271,6 +271,195 @@ fn annotations(bytes: &[u8]) -> Vec<String> {
     out
 }
 
+/// One signal to write as EDF: its label, transducer note and samples in mV.
+#[derive(Clone, Copy, Debug)]
+pub struct EdfSignalToWrite<'a> {
+    pub label: &'a str,
+    /// EDF's transducer field: where the signal came from ("estimate: Precordial C-h").
+    pub transducer: &'a str,
+    pub samples_mv: &'a [f64],
+}
+
+/// An EDF header field: ASCII, left-aligned, space-padded (or cut) to `width`.
+fn edf_field(text: &str, width: usize) -> String {
+    let ascii: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(width)
+        .collect();
+    format!("{ascii:<width$}")
+}
+
+/// Writes an EDF+C file of signals at `fs_hz` (1-s data records, 16-bit samples, each signal's
+/// physical range its own largest magnitude, rounded up to 1 µV), with the annotation channel EDF+
+/// requires and `annotation` as the recording's first annotation. NaN is written as 0 mV. Never
+/// over an existing file unless `overwrite`.
+pub fn write(
+    path: &Path,
+    fs_hz: f64,
+    signals: &[EdfSignalToWrite],
+    annotation: &str,
+    overwrite: bool,
+) -> Result<(), WfdbError> {
+    let fail = |message: String| WfdbError::Data {
+        path: path.to_path_buf(),
+        message,
+    };
+    let per_record = fs_hz.round() as usize;
+    if per_record == 0 || (fs_hz - per_record as f64).abs() > 1e-9 {
+        return Err(fail(format!(
+            "{fs_hz} Hz: the writer takes whole-number rates (1-s data records)"
+        )));
+    }
+    let Some(first) = signals.first() else {
+        return Err(fail("no signals to write".to_owned()));
+    };
+    let n = first.samples_mv.len();
+    if signals.iter().any(|s| s.samples_mv.len() != n) {
+        return Err(fail("signals of different lengths".to_owned()));
+    }
+    let n_records = n.div_ceil(per_record).max(1);
+    // The annotation channel: 2 bytes per "sample", room for the timekeeping TAL and the note.
+    let note: String = annotation
+        .chars()
+        .filter(char::is_ascii)
+        .take(100)
+        .collect();
+    let annotation_samples = (note.len() + 32).div_ceil(2);
+    let ns = signals.len() + 1;
+    let mut header = String::new();
+    header.push_str(&edf_field("0", 8));
+    header.push_str(&edf_field("X X X X", 80));
+    header.push_str(&edf_field("Startdate X X X X", 80));
+    header.push_str(&edf_field("01.01.85", 8));
+    header.push_str(&edf_field("00.00.00", 8));
+    header.push_str(&edf_field(&(256 * (ns + 1)).to_string(), 8));
+    header.push_str(&edf_field("EDF+C", 44));
+    header.push_str(&edf_field(&n_records.to_string(), 8));
+    header.push_str(&edf_field("1", 8));
+    header.push_str(&edf_field(&ns.to_string(), 4));
+    // Physical limits: ± the largest magnitude in µV steps, written with three decimals (mV).
+    let limits: Vec<f64> = signals
+        .iter()
+        .map(|s| {
+            let largest = s
+                .samples_mv
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold(0.0f64, |m, v| m.max(v.abs()));
+            ((largest * 1000.0).ceil() + 1.0) / 1000.0
+        })
+        .collect();
+    if let Some(limit) = limits.iter().find(|l| format!("{:.3}", -**l).len() > 8) {
+        return Err(fail(format!(
+            "a signal reaches {limit} mV, beyond the 8 characters of EDF's limits"
+        )));
+    }
+    let labels: Vec<&str> = signals
+        .iter()
+        .map(|s| s.label)
+        .chain(["EDF Annotations"])
+        .collect();
+    // Each per-signal header column: its width and its value for signal k.
+    type Column<'a> = (usize, Box<dyn Fn(usize) -> String + 'a>);
+    let columns: [Column; 10] = [
+        (16, Box::new(|k| labels[k].to_owned())),
+        (
+            80,
+            Box::new(|k| {
+                signals
+                    .get(k)
+                    .map_or(String::new(), |s| s.transducer.to_owned())
+            }),
+        ),
+        (
+            8,
+            Box::new(|k| {
+                if k < signals.len() {
+                    "mV".to_owned()
+                } else {
+                    String::new()
+                }
+            }),
+        ),
+        (
+            8,
+            Box::new(|k| {
+                limits
+                    .get(k)
+                    .map_or("-1".to_owned(), |l| format!("{:.3}", -l))
+            }),
+        ),
+        (
+            8,
+            Box::new(|k| limits.get(k).map_or("1".to_owned(), |l| format!("{l:.3}"))),
+        ),
+        (8, Box::new(|_| "-32768".to_owned())),
+        (8, Box::new(|_| "32767".to_owned())),
+        (
+            80,
+            Box::new(|k| {
+                if k < signals.len() {
+                    "HP:0.5Hz LP:45Hz".to_owned()
+                } else {
+                    String::new()
+                }
+            }),
+        ),
+        (
+            8,
+            Box::new(|k| {
+                if k < signals.len() {
+                    per_record.to_string()
+                } else {
+                    annotation_samples.to_string()
+                }
+            }),
+        ),
+        (32, Box::new(|_| String::new())),
+    ];
+    for (width, value) in &columns {
+        for k in 0..ns {
+            header.push_str(&edf_field(&value(k), *width));
+        }
+    }
+    let mut bytes = header.into_bytes();
+    for r in 0..n_records {
+        for (s, limit) in signals.iter().zip(&limits) {
+            for t in r * per_record..(r + 1) * per_record {
+                let v = s
+                    .samples_mv
+                    .get(t)
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(0.0);
+                // digital = (physical − pmin)·(dmax − dmin)/(pmax − pmin) + dmin, with pmin = −limit.
+                let digital = ((v + limit) * 65535.0 / (2.0 * limit) - 32768.0).round();
+                let digital = digital.clamp(-32768.0, 32767.0) as i16;
+                bytes.extend_from_slice(&digital.to_le_bytes());
+            }
+        }
+        let mut tal = format!("+{r}\u{14}\u{14}\u{0}").into_bytes();
+        if r == 0 && !note.is_empty() {
+            tal.extend_from_slice(format!("+0\u{14}{note}\u{14}\u{0}").as_bytes());
+        }
+        tal.resize(2 * annotation_samples, 0);
+        bytes.extend_from_slice(&tal);
+    }
+    crate::output::write_file(path, overwrite, |w| w.write_all(&bytes)).map_err(|e| {
+        WfdbError::Data {
+            path: path.to_path_buf(),
+            message: e.message,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +501,51 @@ mod tests {
     fn annotations_are_timed_text() {
         let tal = b"+0\x14\x14\x00+12.5\x151\x14Arrhythmia\x14\x00";
         assert_eq!(annotations(tal), ["annotation +12.5 s: Arrhythmia"]);
+    }
+
+    /// What the writer writes, the reader reads back to within one digital step.
+    #[test]
+    fn written_files_read_back() {
+        let dir = std::env::temp_dir().join(format!("precordial-edf-rt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rt.edf");
+        let a: Vec<f64> = (0..250).map(|t| (t as f64 * 0.1).sin() * 1.2).collect();
+        let b: Vec<f64> = (0..250).map(|t| -(t as f64 * 0.05).cos() * 0.4).collect();
+        let signals = [
+            EdfSignalToWrite {
+                label: "ECG I",
+                transducer: "recorded",
+                samples_mv: &a,
+            },
+            EdfSignalToWrite {
+                label: "ECG V4",
+                transducer: "estimate: C-h",
+                samples_mv: &b,
+            },
+        ];
+        write(&path, 100.0, &signals, "reconstructed: V4", false).unwrap();
+        let record = read(&path).unwrap();
+        assert_eq!(record.signal_names(), ["I", "V4"]);
+        assert_eq!(record.fs_hz(), 100.0);
+        // Three 1-s records: the last padded.
+        assert_eq!(record.n_samples(), 300);
+        assert!(
+            record
+                .header
+                .comments
+                .iter()
+                .any(|c| c.contains("reconstructed: V4"))
+        );
+        for (written, read) in [&a, &b].iter().zip(record.signals()) {
+            let step = 2.0 * written.iter().fold(0.0f64, |m, v| m.max(v.abs())) / 65535.0 + 1e-5;
+            for (w, r) in written.iter().zip(read) {
+                assert!((w - r).abs() <= step, "{w} vs {r}");
+            }
+        }
+        assert!(
+            write(&path, 100.0, &signals, "", false).is_err(),
+            "never over a file"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
