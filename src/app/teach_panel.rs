@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::notices::{NoticeLevel, Notices};
 use super::records::LoadedRecord;
 use crate::eval::amplitude;
+use crate::physics::anatomy::{INPUT_ROWS, TARGET_ROWS};
 use crate::physics::loops::{Wave, axis_is_deviated};
 use crate::physics::{
     Anatomy, LeadField, SameInputsSearch, TWELVE_LEADS, ThreeLeadDipole, Vcg, VcgMethod,
@@ -93,10 +94,6 @@ const COLOUR_DIPOLE: egui::Color32 = egui::Color32::from_rgb(140, 60, 170);
 const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
 const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
 const COLOUR_LEAST_SQUARES: egui::Color32 = egui::Color32::from_rgb(40, 150, 60);
-
-/// Rows of I, II and V2 (the inputs) and of V1, V3–V6 (the targets) in [`TWELVE_LEADS`].
-const INPUT_ROWS: [usize; 3] = [0, 1, 7];
-const TARGET_ROWS: [usize; 5] = [6, 8, 9, 10, 11];
 
 fn lead_colour(row: usize) -> egui::Color32 {
     if INPUT_ROWS.contains(&row) {

@@ -4,6 +4,7 @@
 //! model, whose card, rebuilt which leads.
 
 use crate::physics::TWELVE_LEADS;
+use crate::physics::anatomy::TARGET_ROWS;
 use crate::prep::{clean_named_lead, missing_inputs};
 use crate::wfdb::Record;
 use crate::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat};
@@ -20,9 +21,6 @@ pub enum LeadOrigin {
     /// Rebuilt by the model from I, II and V2.
     Reconstructed,
 }
-
-/// Rows of V1, V3–V6 in [`TWELVE_LEADS`], in [`TARGET_LEADS`] order.
-const TARGET_ROWS: [usize; 5] = [6, 8, 9, 10, 11];
 
 /// A record's 12 leads with V1, V3–V6 reconstructed, at 100 Hz in mV.
 #[derive(Clone, Debug)]

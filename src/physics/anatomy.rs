@@ -12,6 +12,11 @@ pub const TWELVE_LEADS: [&str; 12] = [
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 ];
 
+/// Rows of the reconstruction's inputs I, II and V2 in [`TWELVE_LEADS`].
+pub const INPUT_ROWS: [usize; 3] = [0, 1, 7];
+/// Rows of its targets V1, V3–V6 in [`TWELVE_LEADS`], in the models' target order.
+pub const TARGET_ROWS: [usize; 5] = [6, 8, 9, 10, 11];
+
 /// Index of a lead of [`TWELVE_LEADS`] by name (case-insensitive, so PTB-XL's `AVF` is found).
 pub fn twelve_lead_index(name: &str) -> Option<usize> {
     TWELVE_LEADS

@@ -2,7 +2,7 @@
 //! projects to, and the dipole solved from whichever leads were recorded.
 
 use super::PhysicsError;
-use super::anatomy::{Anatomy, LeadField, TWELVE_LEADS};
+use super::anatomy::{Anatomy, INPUT_ROWS, LeadField, TARGET_ROWS, TWELVE_LEADS};
 use super::geometry::Mat3;
 use super::matrices::{INVERSE_DOWER, KORS};
 
@@ -160,10 +160,6 @@ pub struct ThreeLeadDipole {
     pub map: [[f64; 3]; 5],
     pub condition: f64,
 }
-
-/// The input leads' and target leads' rows in [`TWELVE_LEADS`].
-const INPUT_ROWS: [usize; 3] = [0, 1, 7];
-const TARGET_ROWS: [usize; 5] = [6, 8, 9, 10, 11];
 
 impl ThreeLeadDipole {
     /// The mapping through the lead field of `anatomy`.

@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::PhysicsError;
-use super::anatomy::{Anatomy, LeadField};
+use super::anatomy::{Anatomy, INPUT_ROWS, LeadField};
 use super::dipole::Vcg;
 use crate::rng::Rng;
 
-/// Rows of I, II and V2, and of V3–V5, in the lead field.
-const INPUT_ROWS: [usize; 3] = [0, 1, 7];
+/// Rows of V3–V5 in the lead field.
 const CHANGED_ROWS: [usize; 3] = [8, 9, 10];
 
 /// How far the search may move the anatomy, and how close the inputs must stay.

@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use super::header::{Header, SignalSpec};
-use super::record::Checksum;
-use super::{Record, SignalFormat, WfdbError};
+use super::{Record, WfdbError};
 
 /// Reads `path`: signals sampled at `fs_hz`, in `units` (`mV`, `uV`).
 pub fn read(path: &Path, fs_hz: f64, units: &str) -> Result<Record, WfdbError> {
@@ -77,51 +75,17 @@ pub fn read(path: &Path, fs_hz: f64, units: &str) -> Result<Record, WfdbError> {
             }
         })
         .collect();
-    let n_samples = values.first().map_or(0, Vec::len);
-    let header = Header {
-        path: path.to_path_buf(),
-        record_name: path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-        n_signals: names.len(),
+    let signals = names
+        .into_iter()
+        .zip(values)
+        .map(|(name, samples)| (name, Some(units.to_owned()), samples))
+        .collect();
+    Ok(Record::from_signals(
+        path,
         fs_hz,
-        counter_freq_hz: None,
-        base_counter: None,
-        n_samples: Some(n_samples),
-        base_time: None,
-        base_date: None,
-        signals: names
-            .iter()
-            .map(|name| SignalSpec {
-                file_name: path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                format: SignalFormat::F16,
-                samples_per_frame: 1,
-                skew: 0,
-                byte_offset: 0,
-                adc_gain: 1.0,
-                baseline: 0,
-                units: units.to_owned(),
-                adc_resolution_bits: None,
-                adc_zero: 0,
-                initial_value: None,
-                checksum: None,
-                block_size: 0,
-                description: name.clone(),
-            })
-            .collect(),
-        segments: Vec::new(),
+        signals,
+        (None, None),
         comments,
-    };
-    let n = names.len();
-    Ok(Record::from_parts(
-        header,
-        names,
-        vec![Some(units.to_owned()); n],
-        values,
-        vec![Checksum::NotGiven; n],
-        Vec::new(),
     ))
 }
 

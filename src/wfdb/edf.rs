@@ -11,9 +11,7 @@
 
 use std::path::Path;
 
-use super::header::{Header, SignalSpec};
-use super::record::Checksum;
-use super::{Record, SignalFormat, WfdbError};
+use super::{Record, WfdbError};
 
 /// The lead names a label may map to, with the prefixes devices put before them.
 const LEADS: [&str; 12] = [
@@ -205,53 +203,17 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Record, WfdbError> {
     if values.is_empty() {
         return Err(fail("no readable signal channel".to_owned()));
     }
-    let n_samples = values[0].len();
-    let n_read = values.len();
-    let header = Header {
-        path: path.to_path_buf(),
-        record_name: path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-        n_signals: values.len(),
-        fs_hz,
-        counter_freq_hz: None,
-        base_counter: None,
-        n_samples: Some(n_samples),
-        base_time: field(176, 8).ok().map(|t| t.replace('.', ":")),
-        base_date: field(168, 8).ok(),
-        signals: names
-            .iter()
-            .zip(&units)
-            .map(|(name, unit)| SignalSpec {
-                file_name: path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                format: SignalFormat::F16,
-                samples_per_frame: 1,
-                skew: 0,
-                byte_offset: header_bytes as u64,
-                adc_gain: 1.0,
-                baseline: 0,
-                units: unit.clone().unwrap_or_default(),
-                adc_resolution_bits: Some(16),
-                adc_zero: 0,
-                initial_value: None,
-                checksum: None,
-                block_size: 0,
-                description: name.clone(),
-            })
-            .collect(),
-        segments: Vec::new(),
-        comments,
-    };
-    Ok(Record::from_parts(
-        header,
-        names,
-        units,
-        values,
-        vec![Checksum::NotGiven; n_read],
-        vec![SignalFormat::F16],
-    ))
+    let signals = names
+        .into_iter()
+        .zip(units)
+        .zip(values)
+        .map(|((name, unit), samples)| (name, unit, samples))
+        .collect();
+    let base = (
+        field(168, 8).ok(),
+        field(176, 8).ok().map(|t| t.replace('.', ":")),
+    );
+    Ok(Record::from_signals(path, fs_hz, signals, base, comments))
 }
 
 /// EDF+ time-stamped annotation lists as comment lines: `annotation +12.5 s: text`.

@@ -53,22 +53,69 @@ impl Record {
         Self::from_header(header)
     }
 
-    /// A record from signals read elsewhere (EDF), with the header that describes them.
-    pub(crate) fn from_parts(
-        header: Header,
-        names: Vec<String>,
-        units: Vec<Option<String>>,
-        signals: Vec<Vec<f64>>,
-        checksums: Vec<Checksum>,
-        formats: Vec<SignalFormat>,
+    /// A record from signals read from another format (EDF, CSV): one header line per signal
+    /// (format 16, unit gain, the file at `path`), base date and time where the format gives them.
+    pub(crate) fn from_signals(
+        path: &Path,
+        fs_hz: f64,
+        signals: Vec<(String, Option<String>, Vec<f64>)>,
+        base: (Option<String>, Option<String>),
+        comments: Vec<String>,
     ) -> Self {
+        let file_name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let specs = signals
+            .iter()
+            .map(|(name, unit, _)| SignalSpec {
+                file_name: file_name.clone(),
+                format: SignalFormat::F16,
+                samples_per_frame: 1,
+                skew: 0,
+                byte_offset: 0,
+                adc_gain: 1.0,
+                baseline: 0,
+                units: unit.clone().unwrap_or_default(),
+                adc_resolution_bits: None,
+                adc_zero: 0,
+                initial_value: None,
+                checksum: None,
+                block_size: 0,
+                description: name.clone(),
+            })
+            .collect();
+        let n_signals = signals.len();
+        let header = Header {
+            path: path.to_path_buf(),
+            record_name: path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+            n_signals,
+            fs_hz,
+            counter_freq_hz: None,
+            base_counter: None,
+            n_samples: Some(signals.first().map_or(0, |s| s.2.len())),
+            base_date: base.0,
+            base_time: base.1,
+            signals: specs,
+            segments: Vec::new(),
+            comments,
+        };
+        let mut names = Vec::with_capacity(n_signals);
+        let mut units = Vec::with_capacity(n_signals);
+        let mut values = Vec::with_capacity(n_signals);
+        for (name, unit, samples) in signals {
+            names.push(name);
+            units.push(unit);
+            values.push(samples);
+        }
         Self {
             header,
             names,
             units,
-            signals,
-            checksums,
-            formats,
+            signals: values,
+            checksums: vec![Checksum::NotGiven; n_signals],
+            formats: vec![SignalFormat::F16],
         }
     }
 
