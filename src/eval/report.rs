@@ -737,6 +737,43 @@ fn conformal_markdown(md: &mut String, conformal: &ConformalReport) {
         )
         .ok();
     }
+    if conformal.coverage.iter().all(|c| c.adaptive.is_none()) {
+        return;
+    }
+    writeln!(
+        md,
+        "\nAdaptive bands: half-width = scale · (d + d₀), d the window's RMS difference between C \
+         and C-h for the lead, d₀ its median on the calibration windows (locally weighted split \
+         conformal). A window is flagged wide when its band is at least {:.1}× the constant band; \
+         the last column is the RMSE of the flagged windows and of the others.\n",
+        super::conformal::WIDE_FACTOR
+    )
+    .ok();
+    writeln!(
+        md,
+        "| Lead | Model | pointwise coverage | beat coverage | mean band (mV) | constant band (mV) | flagged wide | RMSE flagged / other (mV) |"
+    )
+    .ok();
+    writeln!(md, "|---|---|---|---|---|---|---|---|").ok();
+    for c in &conformal.coverage {
+        let Some(a) = c.adaptive else {
+            continue;
+        };
+        writeln!(
+            md,
+            "| {} | {} | {:.1} % | {:.1} % | ±{:.3} | ±{:.3} | {:.1} % | {:.3} / {:.3} |",
+            c.lead,
+            model_name(&c.model),
+            a.pointwise * 100.0,
+            a.beat * 100.0,
+            a.mean_band_mv,
+            c.band.pointwise_mv,
+            a.flagged * 100.0,
+            a.rmse_flagged_mv,
+            a.rmse_unflagged_mv
+        )
+        .ok();
+    }
 }
 
 /// The round-trip table: how much of each lead a single dipole (the VCG) carries.

@@ -229,6 +229,7 @@ pub fn evaluate(
                     set,
                     &[(MODEL_C, c), (MODEL_CH, ch)],
                     &peaks,
+                    Some(&super::conformal::window_difficulty(c, ch)),
                 ),
             });
         }

@@ -34,6 +34,14 @@ impl ModelVariant {
             Self::CH => "C-h",
         }
     }
+
+    /// The key of the model in cards, band files and file names (`c`, `ch`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::C => "c",
+            Self::CH => "ch",
+        }
+    }
 }
 
 /// Loaded models, ready to run. Load once; use from one worker thread at a time.

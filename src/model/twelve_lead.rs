@@ -7,6 +7,7 @@ use crate::physics::TWELVE_LEADS;
 use crate::physics::anatomy::TARGET_ROWS;
 use crate::prep::{clean_named_lead, missing_inputs};
 use crate::wfdb::Record;
+use crate::wfdb::edf::EdfSignalToWrite;
 use crate::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat};
 
 use super::{FS_HZ, ModelError, ModelVariant, Reconstructor, TARGET_LEADS};
@@ -22,6 +23,42 @@ pub enum LeadOrigin {
     Reconstructed,
 }
 
+/// A rebuilt lead's uncertainty band along the record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BandAlong {
+    /// Half-width (mV) at every sample: the recorded lead lies within ± this of the estimate with
+    /// the bands' nominal probability.
+    pub half_width_mv: Vec<f64>,
+    /// The constant (non-adaptive) band's half-width, for comparison.
+    pub constant_mv: f64,
+    /// Sample spans `start..end` whose band is flagged wide (much wider than the constant band).
+    pub wide: Vec<(usize, usize)>,
+}
+
+impl BandAlong {
+    /// The mean half-width over the record (mV).
+    pub fn mean_mv(&self) -> f64 {
+        let finite: Vec<f64> = self
+            .half_width_mv
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        finite.iter().sum::<f64>() / finite.len().max(1) as f64
+    }
+}
+
+/// The bands of the five rebuilt leads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EcgBands {
+    /// Nominal coverage (0.9).
+    pub coverage: f64,
+    /// Whether they scale with each window's difficulty (else constant per lead).
+    pub adaptive: bool,
+    /// V1, V3–V6.
+    pub leads: [BandAlong; 5],
+}
+
 /// A record's 12 leads with V1, V3–V6 reconstructed, at 100 Hz in mV.
 #[derive(Clone, Debug)]
 pub struct ReconstructedEcg {
@@ -33,18 +70,29 @@ pub struct ReconstructedEcg {
     pub recorded_targets: [Option<Vec<f64>>; 5],
     /// The names of the record's own leads.
     pub record_leads: Vec<String>,
+    /// The rebuilt leads' uncertainty bands, where the models are calibrated
+    /// (`eval::conformal::attach_bands`).
+    pub bands: Option<EcgBands>,
 }
 
-impl ReconstructedEcg {
-    pub const FS_HZ: f64 = FS_HZ;
+/// A record's leads cleaned as the models take them (100 Hz, mV): the inputs, the limb leads it
+/// has, and the recorded V1, V3–V6 to score against. Cleaned once, rebuilt by either model.
+#[derive(Clone, Debug)]
+pub struct CleanedRecord {
+    /// I, II, V2.
+    pub inputs: [Vec<f64>; 3],
+    /// III, aVR, aVL, aVF where recorded.
+    pub limb: [Option<Vec<f64>>; 4],
+    /// V1, V3–V6 where recorded.
+    pub targets: [Option<Vec<f64>>; 5],
+    /// The names of the record's own leads.
+    pub record_leads: Vec<String>,
+}
 
-    /// Reconstructs `record` with `models`. A record without I, II or V2 is an error naming what
-    /// it lacks and what it has.
-    pub fn from_record(
-        record: &Record,
-        models: &Reconstructor,
-        variant: ModelVariant,
-    ) -> Result<Self, ModelError> {
+impl CleanedRecord {
+    /// Cleans `record`'s leads. A record without I, II or V2 is an error naming what it lacks and
+    /// what it has.
+    pub fn from_record(record: &Record) -> Result<Self, ModelError> {
         let missing = missing_inputs(record);
         if !missing.is_empty() {
             return Err(ModelError::Data(format!(
@@ -64,20 +112,84 @@ impl ReconstructedEcg {
                 "could not read leads I, II and V2".to_owned(),
             ));
         };
-        let rebuilt = models.reconstruct([&lead_i, &lead_ii, &lead_v2], variant)?;
+        let mut limb: [Option<Vec<f64>>; 4] = Default::default();
+        for (slot, name) in limb.iter_mut().zip(&TWELVE_LEADS[2..6]) {
+            *slot = clean(name)?;
+        }
+        let mut targets: [Option<Vec<f64>>; 5] = Default::default();
+        for (slot, name) in targets.iter_mut().zip(TARGET_LEADS) {
+            *slot = clean(name)?;
+        }
+        Ok(Self {
+            inputs: [lead_i, lead_ii, lead_v2],
+            limb,
+            targets,
+            record_leads: record
+                .signal_names()
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        })
+    }
+
+    /// I, II, V2 as the models take them.
+    pub fn input_refs(&self) -> [&[f64]; 3] {
+        [&self.inputs[0], &self.inputs[1], &self.inputs[2]]
+    }
+}
+
+impl ReconstructedEcg {
+    pub const FS_HZ: f64 = FS_HZ;
+
+    /// Reconstructs `record` with `models`. A record without I, II or V2 is an error naming what
+    /// it lacks and what it has.
+    pub fn from_record(
+        record: &Record,
+        models: &Reconstructor,
+        variant: ModelVariant,
+    ) -> Result<Self, ModelError> {
+        let cleaned = CleanedRecord::from_record(record)?;
+        let rebuilt = models.reconstruct(cleaned.input_refs(), variant)?;
+        Ok(Self::assemble(&cleaned, variant, rebuilt))
+    }
+
+    /// Reconstructs `record` with both models, cleaning it once: `[C, C-h]` (the adaptive bands
+    /// need both).
+    pub fn pair_from_record(
+        record: &Record,
+        models: &Reconstructor,
+    ) -> Result<[Self; 2], ModelError> {
+        let cleaned = CleanedRecord::from_record(record)?;
+        let c = models.reconstruct(cleaned.input_refs(), ModelVariant::C)?;
+        let ch = models.reconstruct(cleaned.input_refs(), ModelVariant::CH)?;
+        Ok([
+            Self::assemble(&cleaned, ModelVariant::C, c),
+            Self::assemble(&cleaned, ModelVariant::CH, ch),
+        ])
+    }
+
+    /// The 12-lead of a cleaned record whose V1, V3–V6 `variant` rebuilt as `rebuilt`: limb leads
+    /// the record lacks derived from I and II (Einthoven, Goldberger).
+    pub fn assemble(
+        cleaned: &CleanedRecord,
+        variant: ModelVariant,
+        rebuilt: [Vec<f64>; 5],
+    ) -> Self {
+        let [lead_i, lead_ii, lead_v2] = &cleaned.inputs;
         let n = lead_i.len();
         let mut leads: [Vec<f64>; 12] = Default::default();
         let mut origin = [LeadOrigin::Recorded; 12];
-        for (row, name) in TWELVE_LEADS.iter().enumerate().take(6).skip(2) {
-            // III, aVR, aVL, aVF: recorded where present, else from I and II.
+        for (k, recorded) in cleaned.limb.iter().enumerate() {
+            let row = k + 2;
             let derive = |i: f64, ii: f64| match row {
                 2 => ii - i,
                 3 => -(i + ii) / 2.0,
                 4 => i - ii / 2.0,
                 _ => ii - i / 2.0,
             };
-            leads[row] = match clean(name)? {
-                Some(mut lead) => {
+            leads[row] = match recorded {
+                Some(lead) => {
+                    let mut lead = lead.clone();
                     lead.resize(n, f64::NAN);
                     lead
                 }
@@ -85,32 +197,51 @@ impl ReconstructedEcg {
                     origin[row] = LeadOrigin::Derived;
                     lead_i
                         .iter()
-                        .zip(&lead_ii)
+                        .zip(lead_ii)
                         .map(|(&i, &ii)| derive(i, ii))
                         .collect()
                 }
             };
         }
-        let mut recorded_targets: [Option<Vec<f64>>; 5] = Default::default();
-        for (k, (row, prediction)) in TARGET_ROWS.iter().zip(rebuilt).enumerate() {
-            recorded_targets[k] = clean(TARGET_LEADS[k])?;
+        for (row, prediction) in TARGET_ROWS.iter().zip(rebuilt) {
             leads[*row] = prediction;
             origin[*row] = LeadOrigin::Reconstructed;
         }
-        leads[0] = lead_i;
-        leads[1] = lead_ii;
-        leads[7] = lead_v2;
-        Ok(Self {
+        leads[0] = lead_i.clone();
+        leads[1] = lead_ii.clone();
+        leads[7] = lead_v2.clone();
+        Self {
             leads,
             origin,
             variant,
-            recorded_targets,
-            record_leads: record
-                .signal_names()
+            recorded_targets: cleaned.targets.clone(),
+            record_leads: cleaned.record_leads.clone(),
+            bands: None,
+        }
+    }
+
+    /// The 12 leads as a record (100 Hz, mV, the standard lead names) that views and exports
+    /// take like any other; named `<source>_<model>` beside `source`, never written there.
+    pub fn to_record(&self, source: &std::path::Path) -> Record {
+        let stem = source
+            .file_stem()
+            .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
+        let path = source.with_file_name(format!("{stem}_{}", self.variant.key()));
+        Record::from_signals(
+            &path,
+            FS_HZ,
+            TWELVE_LEADS
                 .iter()
-                .map(|s| (*s).to_owned())
+                .zip(&self.leads)
+                .map(|(name, lead)| ((*name).to_owned(), Some("mV".to_owned()), lead.clone()))
                 .collect(),
-        })
+            (None, None),
+            vec![format!(
+                "V1,V3-V6 reconstructed by {} from I,II,V2 of {}: estimates, not recordings",
+                self.variant.name(),
+                source.display()
+            )],
+        )
     }
 
     /// Each reconstructed lead's RMSE (mV) against the recording, where the record has it.
@@ -129,6 +260,42 @@ impl ReconstructedEcg {
             Some(LeadOrigin::Reconstructed) => format!("{name} · {}", self.variant.name()),
             _ => name.to_owned(),
         }
+    }
+
+    /// Writes the 12 leads as EDF+C at `path`: `ECG <lead>` labels, each lead's origin in its
+    /// transducer field ("estimate: Precordial C-h", "derived from I and II", "recorded"), and an
+    /// annotation naming the model and its card.
+    pub fn write_edf(
+        &self,
+        path: &std::path::Path,
+        card_sha256: &str,
+        overwrite: bool,
+    ) -> Result<(), crate::wfdb::WfdbError> {
+        let transducers: Vec<String> = self
+            .origin
+            .iter()
+            .map(|origin| match origin {
+                LeadOrigin::Reconstructed => {
+                    format!("estimate: Precordial {}", self.variant.name())
+                }
+                LeadOrigin::Derived => "derived from I and II".to_owned(),
+                LeadOrigin::Recorded => "recorded".to_owned(),
+            })
+            .collect();
+        let labels: Vec<String> = TWELVE_LEADS.iter().map(|l| format!("ECG {l}")).collect();
+        let signals: Vec<EdfSignalToWrite> = (0..12)
+            .map(|row| EdfSignalToWrite {
+                label: &labels[row],
+                transducer: &transducers[row],
+                samples_mv: &self.leads[row],
+            })
+            .collect();
+        let note = format!(
+            "V1,V3-V6 reconstructed by {} (card {})",
+            self.variant.name(),
+            &card_sha256[..card_sha256.len().min(12)]
+        );
+        crate::wfdb::edf::write(path, FS_HZ, &signals, &note, overwrite)
     }
 
     /// The record as written: the standard lead names (so every tool finds its leads), and header
