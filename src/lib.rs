@@ -15,6 +15,7 @@
 //! - [`prep`]: records → cleaned 100 Hz leads → windows → quality control → patient-wise splits.
 //! - [`model`]: the encoder and decoders (burn), their training, model cards and inference.
 //! - [`eval`]: k-NN class affinity, per-class errors, uncertainty, reports and figures.
+//! - [`printout`]: the reconstructed 12-lead on ECG paper, as vector PDF and PNG.
 //! - [`output`]: CSV and files written atomically, never overwriting unasked.
 //! - [`progress`]: how long work reports progress and is stopped, for the CLI and the worker alike.
 //! - [`worker`]: background jobs (crossbeam channels, progress, cancel) so the UI thread never blocks.
@@ -30,6 +31,7 @@ pub mod model;
 pub mod output;
 pub mod physics;
 pub mod prep;
+pub mod printout;
 pub mod progress;
 pub mod rng;
 pub mod wfdb;
