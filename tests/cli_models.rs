@@ -406,6 +406,109 @@ fn reconstruct_writes_a_marked_wfdb_record() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `reconstruct --report`: the 12-lead on ECG paper as a one-page A4 PDF that a PDF reader renders
+/// (pdftoppm, installed by `.ci/run`), and as PNG; never over an existing file.
+#[test]
+fn reconstruct_writes_the_twelve_lead_report_as_pdf_and_png() {
+    let dir = common::scratch("models", "report");
+    let pdf = dir.join("HR09739.pdf");
+    let (record, models) = (sample("HR09739"), models_dir());
+    let args = |path: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "reconstruct",
+            s(&record),
+            "--models",
+            s(&models),
+            "--device",
+            "cpu",
+            "--report",
+            s(path),
+        ];
+        args.extend_from_slice(extra);
+        args.iter()
+            .map(|a| (*a).to_owned())
+            .collect::<Vec<String>>()
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        precordial(&refs)
+    };
+    let out = run(args(&pdf, &[]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    // A4 landscape in points; "V4 · C-h" (WinAnsi, written as a hex string) labels a rebuilt lead.
+    assert!(text.contains("/MediaBox [0 0 841.8898 595.2756]"), "not A4");
+    assert!(text.contains("<563420B720432D68> Tj"));
+    let again = run(args(&pdf, &[]));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+    // A PDF reader renders it (A4 at 50 dpi: 585 x 414 pixels, with blue rebuilt traces) and
+    // reads its text: the labels, the caution, the bands, the held-out error.
+    if std::process::Command::new("pdftoppm")
+        .arg("-v")
+        .output()
+        .is_ok()
+    {
+        let prefix = dir.join("page");
+        let status = std::process::Command::new("pdftoppm")
+            .args(["-r", "50", "-png", "-singlefile"])
+            .arg(&pdf)
+            .arg(&prefix)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (w, h, pixels) =
+            common::decode_png(&std::fs::read(prefix.with_extension("png")).unwrap());
+        assert_eq!((w, h), (585, 414));
+        let blue = pixels
+            .chunks(4)
+            .filter(|p| p[2] > 150 && p[0] < 90 && p[1] < 120)
+            .count();
+        assert!(blue > 200, "{blue} blue pixels");
+        let text = std::process::Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        for expected in [
+            "V4 · C-h",
+            "Derived from I and II: none",
+            "CAUTION: V1, V3–V6 in blue are estimates",
+            "90 % conformal band",
+            "Held-out RMSE (test split, mV): V1 0.122",
+            "Record HR09739",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs poppler-utils (.ci/run)"
+        );
+        eprintln!("pdftoppm not installed: the PDF was not rendered");
+    }
+
+    // PNG at 8 dots per mm, Letter, 12x1.
+    let png = dir.join("HR09739.png");
+    let out = run(args(&png, &["--paper", "letter", "--layout", "12x1"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (w, h, _) = common::decode_png(&std::fs::read(&png).unwrap());
+    assert_eq!((w, h), (2235, 1727));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A record with only I, II and V2 (a patch), written with our WFDB writer from a real sample:
 /// it reconstructs, the limb leads derived from I and II and said so.
 #[test]
@@ -523,6 +626,27 @@ fn reconstruct_folders_in_a_batch() {
         fields[4..9].iter().all(|v| v.parse::<f64>().is_ok()),
         "{hr12083}"
     );
+    // Each lead's mean adaptive band: scale · (difficulty + floor) of the shipped C-h calibration,
+    // so at least scale · floor, and near the constant band; then the count of wide stretches.
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[9], "band90_V1_mv", "{header:?}");
+    assert_eq!(header[14], "wide_V1", "{header:?}");
+    let bands: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(models_dir().join("conformal.json")).unwrap(),
+    )
+    .unwrap();
+    for (k, lead) in ["V1", "V3", "V4", "V5", "V6"].iter().enumerate() {
+        let band = &bands["per_lead"][lead]["ch"];
+        let constant = band["pointwise_mv"].as_f64().unwrap();
+        let least = band["adaptive"]["pointwise_scale"].as_f64().unwrap()
+            * band["adaptive"]["floor_mv"].as_f64().unwrap();
+        let written: f64 = fields[9 + k].parse().unwrap();
+        assert!(
+            written >= least - 1e-5 && written < 3.0 * constant,
+            "{lead}: {written} (least {least}, constant {constant})"
+        );
+        assert!(fields[14 + k].parse::<usize>().is_ok(), "{hr12083}");
+    }
     // Again: what was done is skipped, and the first summary is kept beside the new one.
     let out = run();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -604,8 +728,9 @@ fn calibration_reproduces_the_shipped_bands() {
         s(&dir.join("out.csv")),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The CLI's reconstruct does not read the bands; eval does, and says which file is wrong.
-    assert!(out.status.success(), "{stderr}");
+    // Reconstruct (which attaches the bands) and eval both refuse, naming the file.
+    assert!(!out.status.success());
+    assert!(stderr.contains("conformal.json: SHA-256"), "{stderr}");
     let out = precordial(&[
         "eval",
         "--models",

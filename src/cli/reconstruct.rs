@@ -3,15 +3,15 @@
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use precordial::model::twelve_lead::ReconstructedEcg;
-use precordial::model::{DeviceChoice, ModelVariant, Reconstructor, TARGET_LEADS};
-use precordial::output::csv_field;
+use precordial::model::{DeviceChoice, ModelVariant, Reconstructor};
 use precordial::physics::TWELVE_LEADS;
+use precordial::printout::ecg::{EcgReport, Layout, ReportOptions, twelve_lead_page};
+use precordial::printout::{Paper, write_page};
 use precordial::wfdb::Record;
 use precordial::wfdb::write::{WriteFormat, write_record};
+use precordial::worker::batch::{BatchRequest, RecordStatus, reconstruct_folders};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Variant {
@@ -29,6 +29,20 @@ pub enum FormatArg {
     /// 12-bit samples packed in pairs, 5 µV steps (±10.2 mV).
     #[value(name = "212")]
     F212,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum PaperArg {
+    A4,
+    Letter,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LayoutArg {
+    #[value(name = "3x4")]
+    ThreeByFour,
+    #[value(name = "12x1")]
+    TwelveByOne,
 }
 
 #[derive(clap::Args)]
@@ -50,6 +64,19 @@ pub struct Args {
     /// field and an annotation).
     #[arg(long)]
     edf: Option<PathBuf>,
+    /// One record: write the 12-lead report on ECG paper (25 mm/s, 10 mm/mV) as PDF or PNG, by the
+    /// file's extension.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// The report's paper size (landscape).
+    #[arg(long, value_enum, default_value = "a4")]
+    paper: PaperArg,
+    /// The report's layout: 3x4 with a lead II rhythm strip, or 12x1.
+    #[arg(long, value_enum, default_value = "3x4")]
+    layout: LayoutArg,
+    /// Where the report's 10 s start in the record (s).
+    #[arg(long, default_value_t = 0.0)]
+    start: f64,
     /// Folders: write each record's reconstruction as WFDB under this folder (the input folders'
     /// layout kept) and a summary.csv; records already done are skipped unless --overwrite.
     #[arg(long)]
@@ -88,14 +115,27 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let Some(out) = &args.out else {
             bail!("reconstructing folders or several records needs --out DIR");
         };
-        if args.csv.is_some() || args.wfdb.is_some() || args.edf.is_some() {
-            bail!("--csv, --wfdb and --edf are for one record; with --out every record goes there");
+        if args.csv.is_some() || args.wfdb.is_some() || args.edf.is_some() || args.report.is_some()
+        {
+            bail!(
+                "--csv, --wfdb, --edf and --report are for one record; with --out every record goes there"
+            );
         }
         return run_batch(args, out, variant, format);
     }
-    if args.csv.is_none() && args.wfdb.is_none() && args.edf.is_none() {
+    if args.csv.is_none() && args.wfdb.is_none() && args.edf.is_none() && args.report.is_none() {
         bail!(
-            "say where to write: --csv FILE, --wfdb DIR or --edf FILE (or --out DIR for folders)"
+            "say where to write: --csv FILE, --wfdb DIR, --edf FILE or --report FILE.pdf|.png (or --out DIR for folders)"
+        );
+    }
+    if let Some(report) = &args.report
+        && report.exists()
+        && !args.overwrite
+    {
+        // Before the models load and the record is rebuilt.
+        bail!(
+            "{}: file exists (pass --overwrite to replace it)",
+            report.display()
         );
     }
     if let Some(csv) = &args.csv
@@ -136,8 +176,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let models = Reconstructor::load(&args.models, args.device)?;
     eprintln!("device: {}", models.device_name());
-    let ecg = ReconstructedEcg::from_record(&record, &models, variant)
-        .with_context(|| path.display().to_string())?;
+    let bands = precordial::eval::conformal::load_bands(&models, &args.models)?;
+    let ecg = precordial::eval::conformal::reconstruct_with_bands(
+        &record,
+        &models,
+        variant,
+        bands.as_ref(),
+    )
+    .with_context(|| path.display().to_string())?;
     if let Some(csv) = &args.csv {
         let signals: Vec<&[f64]> = ecg.leads.iter().map(Vec::as_slice).collect();
         precordial::output::write_file(csv, args.overwrite, |out| {
@@ -145,42 +191,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         })?;
     }
     if let Some(edf) = &args.edf {
-        let transducers: Vec<String> = (0..12)
-            .map(|row| match ecg.origin[row] {
-                precordial::model::twelve_lead::LeadOrigin::Reconstructed => {
-                    format!("estimate: Precordial {}", variant.name())
-                }
-                precordial::model::twelve_lead::LeadOrigin::Derived => {
-                    "derived from I and II".to_owned()
-                }
-                precordial::model::twelve_lead::LeadOrigin::Recorded => "recorded".to_owned(),
-            })
-            .collect();
-        let labels: Vec<String> = TWELVE_LEADS.iter().map(|l| format!("ECG {l}")).collect();
-        let signals: Vec<precordial::wfdb::edf::EdfSignalToWrite> = (0..12)
-            .map(|row| precordial::wfdb::edf::EdfSignalToWrite {
-                label: &labels[row],
-                transducer: &transducers[row],
-                samples_mv: &ecg.leads[row],
-            })
-            .collect();
-        let note = format!(
-            "V1,V3-V6 reconstructed by {} (card {})",
-            variant.name(),
-            &models.card_sha256()[..12]
-        );
-        precordial::wfdb::edf::write(
-            edf,
-            ReconstructedEcg::FS_HZ,
-            &signals,
-            &note,
-            args.overwrite,
-        )?;
+        ecg.write_edf(edf, models.card_sha256(), args.overwrite)?;
         eprintln!("wrote {}", edf.display());
+    }
+    if let Some(path) = &args.report {
+        let report = EcgReport::new(&ecg, &record, models.card(), models.card_sha256());
+        let options = ReportOptions {
+            paper: match args.paper {
+                PaperArg::A4 => Paper::A4,
+                PaperArg::Letter => Paper::Letter,
+            },
+            layout: match args.layout {
+                LayoutArg::ThreeByFour => Layout::ThreeByFour,
+                LayoutArg::TwelveByOne => Layout::TwelveByOne,
+            },
+            start_s: args.start.max(0.0),
+            show_recorded_targets: true,
+        };
+        write_page(path, &twelve_lead_page(&report, &options), args.overwrite)?;
+        eprintln!("wrote {}", path.display());
     }
     if let Some(dir) = &args.wfdb {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = output_name(path, variant);
+        let name = precordial::worker::batch::output_name(path, variant);
         let header = write_record(
             dir,
             &ecg.to_wfdb(
@@ -196,168 +229,40 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The written record's name: the input's, with the model (`HR09739_C-h` → `HR09739_ch`).
-fn output_name(path: &Path, variant: ModelVariant) -> String {
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
-    let stem = stem.strip_suffix(".hea").unwrap_or(&stem).to_owned();
-    let model = match variant {
-        ModelVariant::C => "c",
-        ModelVariant::CH => "ch",
-    };
-    format!("{stem}_{model}")
-}
-
-/// One record's line of the summary.
-struct Outcome {
-    record: String,
-    status: &'static str,
-    leads: String,
-    rmse_mv: [Option<f64>; 5],
-    detail: String,
-}
-
 fn run_batch(
     args: &Args,
     out: &Path,
     variant: ModelVariant,
     format: WriteFormat,
 ) -> anyhow::Result<()> {
-    // Every record of every path: (input root's name, header, where its output goes).
-    let mut jobs: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for root in &args.paths {
-        if root.is_dir() {
-            let headers = precordial::dataset::scan::list_header_paths(root)?;
-            let root_name = root
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_owned()))
-                .unwrap_or_else(|| "records".into());
-            for header in headers {
-                let relative = header
-                    .parent()
-                    .and_then(|parent| parent.strip_prefix(root).ok())
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                jobs.push((header, out.join(&root_name).join(relative)));
-            }
-        } else {
-            jobs.push((
-                precordial::wfdb::header::header_path(root),
-                out.to_path_buf(),
-            ));
-        }
-    }
-    if jobs.is_empty() {
-        bail!("no records under {}", args.paths[0].display());
-    }
-    let summary_path = out.join("summary.csv");
-    if summary_path.exists() && !args.overwrite {
-        // The summary is rewritten every run; keep the previous one beside it.
-        let previous = out.join(format!(
-            "summary-{}.csv",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        ));
-        std::fs::rename(&summary_path, &previous)
-            .with_context(|| format!("keeping {}", summary_path.display()))?;
-    }
     let models = Reconstructor::load(&args.models, args.device)?;
-    eprintln!("device: {}; {} records", models.device_name(), jobs.len());
-    let started = Instant::now();
+    let bands = precordial::eval::conformal::load_bands(&models, &args.models)?;
+    eprintln!("device: {}", models.device_name());
+    let request = BatchRequest {
+        paths: args.paths.clone(),
+        out: out.to_path_buf(),
+        variant,
+        format,
+        overwrite: args.overwrite,
+    };
+    // A progress line on a terminal, nothing in a log.
     let bar = std::io::stderr().is_terminal();
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut reconstructed = 0usize;
-    for (done, (header, dir)) in jobs.iter().enumerate() {
-        let name = output_name(header, variant);
-        let record_label = header.display().to_string();
+    let mut progress = |text: &str| {
         if bar {
-            eprint!("\r[{}/{}] {:60}", done + 1, jobs.len(), record_label);
+            eprint!("\r{text:80.80}");
         }
-        if dir.join(format!("{name}.hea")).exists() && !args.overwrite {
-            outcomes.push(Outcome {
-                record: record_label,
-                status: "skipped",
-                leads: String::new(),
-                rmse_mv: [None; 5],
-                detail: "done before (pass --overwrite to redo)".to_owned(),
-            });
-            continue;
-        }
-        let result = (|| -> anyhow::Result<Outcome> {
-            let record = Record::read(header)?;
-            let ecg = ReconstructedEcg::from_record(&record, &models, variant)?;
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            write_record(
-                dir,
-                &ecg.to_wfdb(&name, models.card_sha256(), &record_label, format),
-                args.overwrite,
-            )?;
-            Ok(Outcome {
-                record: record_label.clone(),
-                status: "ok",
-                leads: ecg.record_leads.join(" "),
-                rmse_mv: ecg.target_rmse_mv(),
-                detail: String::new(),
-            })
-        })();
-        match result {
-            Ok(outcome) => {
-                reconstructed += 1;
-                outcomes.push(outcome);
-            }
-            Err(err) => outcomes.push(Outcome {
-                record: record_label.clone(),
-                status: "failed",
-                leads: String::new(),
-                rmse_mv: [None; 5],
-                detail: format!("{err:#}"),
-            }),
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    };
+    let summary = reconstruct_folders(&request, &models, bands.as_ref(), &mut progress)?;
     if bar {
         eprintln!();
     }
-    write_summary(&summary_path, &outcomes, variant)?;
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.status == "failed").collect();
-    let skipped = outcomes.iter().filter(|o| o.status == "skipped").count();
-    eprintln!(
-        "{reconstructed} reconstructed, {skipped} skipped, {} failed in {seconds:.1} s ({:.1} records/s); summary: {}",
-        failed.len(),
-        reconstructed as f64 / seconds.max(1e-9),
-        summary_path.display()
-    );
-    for outcome in &failed {
+    eprintln!("{}", summary.describe());
+    for outcome in summary
+        .outcomes
+        .iter()
+        .filter(|o| o.status == RecordStatus::Failed)
+    {
         eprintln!("failed: {}: {}", outcome.record, outcome.detail);
     }
-    Ok(())
-}
-
-fn write_summary(path: &Path, outcomes: &[Outcome], variant: ModelVariant) -> anyhow::Result<()> {
-    let mut text = "record,status,model,leads_in_record".to_owned();
-    for lead in TARGET_LEADS {
-        text.push_str(&format!(",rmse_{lead}_mv"));
-    }
-    text.push_str(",detail\n");
-    for o in outcomes {
-        text.push_str(&format!(
-            "{},{},{},{}",
-            csv_field(&o.record),
-            o.status,
-            variant.name(),
-            csv_field(&o.leads)
-        ));
-        for rmse in o.rmse_mv {
-            text.push(',');
-            if let Some(rmse) = rmse {
-                text.push_str(&format!("{rmse:.5}"));
-            }
-        }
-        text.push_str(&format!(",{}\n", csv_field(&o.detail)));
-    }
-    precordial::output::write_file(path, true, |w| w.write_all(text.as_bytes()))?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 //!
 //! Not for: anything that draws. This module knows nothing of egui.
 
+pub mod batch;
 pub mod evaluate;
 pub mod reconstruct;
 pub mod records;
