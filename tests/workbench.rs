@@ -442,6 +442,17 @@ fn screenshots() {
             write_screenshot(&mut harness, name);
         }
     }
+    // The reconstruction (made for the "reconstruct" shot) as a 12-lead ECG.
+    harness.state_mut().settings.view = View::Leads;
+    harness.state_mut().settings.grid.layout = precordial::app::LeadLayout::ThreeByFourRhythm;
+    harness.state_mut().settings.leads_view.reconstruction =
+        precordial::app::ShownReconstruction::CH;
+    harness.run_steps(4);
+    if write && harness.render().is_ok() {
+        write_screenshot(&mut harness, "leads_reconstructed");
+    }
+    harness.state_mut().settings.leads_view.reconstruction =
+        precordial::app::ShownReconstruction::Off;
     // Export PNG goes through egui's screenshot command, which the wgpu test renderer answers.
     let export_dir = std::env::temp_dir().join(format!("precordial-png-{}", std::process::id()));
     std::fs::create_dir_all(&export_dir).unwrap();
@@ -641,6 +652,9 @@ fn settings_round_trip_through_ron_apart_from_the_runtime_state() {
 #[test]
 fn the_reconstruction_comparison_draws_metrics_and_beats() {
     use precordial::app::reconstruct_panel::{LeadComparison, ReconstructionResult};
+    use precordial::model::ModelVariant;
+    use precordial::model::twelve_lead::{CleanedRecord, ReconstructedEcg};
+    use precordial::worker::reconstruct::TwelveLead;
     let mut harness = harness_with(Vec::new(), false);
     let result = {
         let app = harness.state();
@@ -655,11 +669,30 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
                 LeadComparison::new((*name).to_owned(), truth.clone(), Some(half), Some(truth))
             })
             .collect();
+        // The 12-lead form of the same stand-ins (C: half the recording, C-h: the recording).
+        let reference = CleanedRecord::from_record(&loaded.record).unwrap();
+        let targets = |scale: f64| -> [Vec<f64>; 5] {
+            std::array::from_fn(|k| {
+                let target = reference.targets[k].as_ref().unwrap();
+                target.iter().map(|v| v * scale).collect()
+            })
+        };
+        let twelve_lead = [
+            TwelveLead::new(
+                ReconstructedEcg::assemble(&reference, ModelVariant::C, targets(0.5)),
+                &loaded.record,
+            ),
+            TwelveLead::new(
+                ReconstructedEcg::assemble(&reference, ModelVariant::CH, targets(1.0)),
+                &loaded.record,
+            ),
+        ];
         ReconstructionResult {
             record_key: app.records.record_key,
             fs_hz: cleaned.fs_hz,
             device: "test data".to_owned(),
             leads,
+            twelve_lead,
             r_peaks_in_samples: cleaned.r_peaks_in_samples.clone().unwrap(),
         }
     };
@@ -677,6 +710,191 @@ fn the_reconstruction_comparison_draws_metrics_and_beats() {
     harness.get_by_label("residuals").click();
     harness.run_steps(2);
     assert!(harness.state().reconstruct.toggles.residual);
+}
+
+/// The shipped models rebuild the record on screen; the 12-lead view then shows it as a 12-lead
+/// ECG (C or C-h, the rebuilt leads marked), and the Export menu writes it as a PDF report, a WFDB
+/// record and an EDF+ file that read back, never over an earlier export.
+#[test]
+fn the_twelve_lead_view_shows_and_exports_a_reconstruction() {
+    use precordial::app::ShownReconstruction;
+    let mut harness = harness_with(Vec::new(), false);
+    let export_dir = common::scratch("workbench", "export-reconstruction");
+    harness.state_mut().settings.export_folder = export_dir.clone();
+    harness.state_mut().settings.view = View::Leads;
+    harness.state_mut().settings.leads_view.reconstruction = ShownReconstruction::CH;
+    harness.run_steps(2);
+    // Not reconstructed yet: the record is shown, with a button to rebuild it.
+    harness.get_by_label("Not reconstructed yet: the record is shown.");
+    harness.get_by_label("Reconstruct this record").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label("V1, V3–V6 rebuilt by C-h from I, II and V2: estimates, not recordings");
+    assert!(harness.state().settings.leads_view.last_points_drawn > 0);
+    // The cursor reads the rebuilt leads: the view's record is the reconstruction's.
+    harness.hover_at(egui::pos2(700.0, 300.0));
+    harness.run_steps(2);
+    let cursor = harness.state().settings.leads_view.cursor_in_seconds;
+    assert!(cursor.is_some());
+    harness.get_by_label("C").click();
+    harness.run_steps(2);
+    harness.get_by_label("V1, V3–V6 rebuilt by C from I, II and V2: estimates, not recordings");
+
+    for item in [
+        "12-lead report, PDF (A4)",
+        "WFDB record (format 16)",
+        "EDF+ file",
+    ] {
+        harness.get_by_label("Export C").click();
+        harness.run_steps(2);
+        harness.get_by_label(item).click();
+        harness.run_steps(1);
+        settle(&mut harness);
+    }
+    let pdf = export_dir.join("HR09739_c_report.pdf");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    // "V4 · C" (WinAnsi, as a hex string) labels a rebuilt lead.
+    assert!(String::from_utf8_lossy(&bytes).contains("<563420B72043> Tj"));
+    let wfdb = precordial::wfdb::Record::read(export_dir.join("HR09739_c.hea")).unwrap();
+    assert_eq!(wfdb.n_signals(), 12);
+    assert!(
+        wfdb.header
+            .comments
+            .join(" ")
+            .contains("reconstructed: V1,V3,V4,V5,V6 by C")
+    );
+    let edf = precordial::wfdb::Record::read(export_dir.join("HR09739_c.edf")).unwrap();
+    assert_eq!(edf.n_signals(), 12);
+    // Again: beside the first, never over it.
+    harness.get_by_label("Export C").click();
+    harness.run_steps(2);
+    harness.get_by_label("12-lead report, PDF (A4)").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    assert!(export_dir.join("HR09739_c_report-2.pdf").is_file());
+    assert_eq!(std::fs::read(&pdf).unwrap(), bytes);
+    std::fs::remove_dir_all(&export_dir).ok();
+}
+
+/// A three-lead EDF written by pyedflib and a three-lead WFDB record (our writer, from a sample's
+/// I, II and V2) open in the workbench and, with the shipped models, become a marked 12-lead with
+/// bands: limb leads derived from I and II, V1 and V3–V6 rebuilt, the 3×4 layout available.
+#[test]
+fn three_lead_records_reconstruct_into_a_marked_twelve_lead() {
+    use precordial::app::{LeadLayout, ShownReconstruction};
+    use precordial::model::ModelVariant;
+    use precordial::model::twelve_lead::LeadOrigin;
+    use precordial::wfdb::Record;
+    use precordial::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat, write_record};
+    let dir = common::scratch("workbench", "three-lead");
+    let full = Record::read(samples_dir().join("HR09739")).unwrap();
+    let names = ["I", "II", "V2"];
+    let patch = RecordToWrite {
+        name: "patch",
+        fs_hz: full.fs_hz(),
+        signals: names
+            .iter()
+            .map(|name| SignalToWrite {
+                name,
+                samples_mv: full.signal_by_name(name).unwrap(),
+            })
+            .collect(),
+        comments: vec!["I, II and V2 of HR09739 (test)".to_owned()],
+        format: WriteFormat::Format16,
+    };
+    write_record(&dir, &patch, false).unwrap();
+    let edf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/edf/patch3.edf");
+    for path in [edf, dir.join("patch.hea")] {
+        let mut harness = harness_with(vec![path.clone()], false);
+        let leads = harness
+            .state()
+            .records
+            .loaded
+            .as_ref()
+            .map(|l| l.record.n_signals());
+        assert_eq!(leads, Some(3), "{}", path.display());
+        harness.state_mut().settings.view = View::Leads;
+        harness.state_mut().settings.grid.layout = LeadLayout::ThreeByFourRhythm;
+        harness.state_mut().settings.leads_view.reconstruction = ShownReconstruction::CH;
+        harness.run_steps(2);
+        harness.get_by_label("3×4 needs the twelve standard leads; this record is shown 12×1.");
+        harness.get_by_label("Reconstruct this record").click();
+        harness.run_steps(1);
+        settle(&mut harness);
+        harness
+            .get_by_label("V1, V3–V6 rebuilt by C-h from I, II and V2: estimates, not recordings");
+        // As a 12-lead, the 3×4 layout takes it.
+        assert!(
+            harness
+                .query_by_label("3×4 needs the twelve standard leads; this record is shown 12×1.")
+                .is_none()
+        );
+        let result = harness.state().reconstruct.result.as_ref().unwrap();
+        let twelve_lead = result.twelve_lead(ModelVariant::CH);
+        assert_eq!(twelve_lead.record.n_signals(), 12);
+        let ecg = &twelve_lead.ecg;
+        assert!(ecg.origin[2..6].iter().all(|o| *o == LeadOrigin::Derived));
+        assert!(
+            [6, 8, 9, 10, 11]
+                .iter()
+                .all(|&row| ecg.origin[row] == LeadOrigin::Reconstructed)
+        );
+        let bands = ecg
+            .bands
+            .as_ref()
+            .expect("the shipped models are calibrated");
+        assert!(bands.adaptive);
+        assert!(
+            bands
+                .leads
+                .iter()
+                .all(|b| b.mean_mv() > 0.05 && b.mean_mv() < 0.5)
+        );
+        assert!(
+            ecg.recorded_targets.iter().all(Option::is_none),
+            "nothing to score against"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// "Every record of a folder" in the Reconstruct panel runs the batch as a background job into
+/// the export folder and reports what it did; a second run skips what was done.
+#[test]
+fn the_reconstruct_panel_runs_a_batch_over_a_folder() {
+    let dir = common::scratch("workbench", "batch");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["HR09739", "HR12083"] {
+        for ext in ["hea", "mat"] {
+            std::fs::copy(
+                samples_dir().join(format!("{name}.{ext}")),
+                input.join(format!("{name}.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().settings.export_folder = dir.join("exports");
+    harness.state_mut().reconstruct.batch_folder = input.display().to_string();
+    harness.get_by_label("Reconstruct").click();
+    harness.run_steps(2);
+    harness.get_by_label("Every record of a folder").click();
+    harness.run_steps(2);
+    for expected in [
+        "2 reconstructed, 0 skipped, 0 failed",
+        "0 reconstructed, 2 skipped, 0 failed",
+    ] {
+        harness.get_by_label("Reconstruct all (C-h)").click();
+        harness.run_steps(1);
+        settle(&mut harness);
+        harness.get_by_label_contains(expected);
+    }
+    let out = dir.join("exports/reconstructed/in");
+    assert!(out.join("HR09739_ch.hea").is_file());
+    assert!(out.join("HR12083_ch.hea").is_file());
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// The study widgets, fed test data (no evaluation exists yet; the app itself shows none). The

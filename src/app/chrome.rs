@@ -39,9 +39,61 @@ impl App {
             {
                 self.export_png(ui.ctx());
             }
+            self.export_reconstruction_menu_ui(ui);
         });
         if let Some(action) = self.open_panel.ui(ui, &self.settings.recent_paths) {
             self.open_ui_action(action);
+        }
+    }
+
+    /// The reconstruction's exports: as the 12-lead view shows it (C-h when it shows the record).
+    fn export_reconstruction_menu_ui(&mut self, ui: &mut egui::Ui) {
+        use crate::printout::Paper;
+        use crate::printout::ecg::{Layout, ReportOptions};
+        use crate::worker::reconstruct::ReconstructionExport;
+        let variant = self
+            .settings
+            .leads_view
+            .reconstruction
+            .variant()
+            .unwrap_or_default();
+        let enabled = self.reconstruct.result.is_some();
+        let layout = match self.settings.grid.layout {
+            super::LeadLayout::TwelveByOne => Layout::TwelveByOne,
+            super::LeadLayout::ThreeByFourRhythm => Layout::ThreeByFour,
+        };
+        let report = |paper| {
+            ReconstructionExport::Report(ReportOptions {
+                paper,
+                layout,
+                start_s: self.settings.leads_view.start_in_seconds,
+                show_recorded_targets: true,
+            })
+        };
+        let mut chosen = None;
+        ui.add_enabled_ui(enabled, |ui| {
+            ui.menu_button(format!("Export {}", variant.name()), |ui| {
+                for (label, export, extension) in [
+                    ("12-lead report, PDF (A4)", report(Paper::A4), "pdf"),
+                    ("12-lead report, PDF (Letter)", report(Paper::Letter), "pdf"),
+                    ("12-lead report, PNG (A4)", report(Paper::A4), "png"),
+                    ("WFDB record (format 16)", ReconstructionExport::Wfdb, ""),
+                    ("EDF+ file", ReconstructionExport::Edf, ""),
+                ] {
+                    if ui.button(label).clicked() {
+                        chosen = Some((export, extension));
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text(
+                "Write the reconstruction (the model chosen in the 12-lead view, C-h by default) into the export folder: the report starts where the 12-lead view does and takes its layout. Nothing is overwritten.",
+            )
+            .on_disabled_hover_text("Reconstruct the record first (12-lead view or Reconstruct panel).");
+        });
+        if let Some((export, extension)) = chosen {
+            self.export_reconstruction(variant, export, extension);
         }
     }
 

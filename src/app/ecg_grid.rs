@@ -299,6 +299,83 @@ impl Strip {
         f64::from((self.baseline_in_mm - y_in_mm) / self.mm_per_mv)
     }
 
+    /// Shades `signal ± half_width_mv` (per sample) over this strip's time span (an uncertainty
+    /// band), decimated to the pixel grid like the trace drawn over it.
+    pub fn paint_band(
+        &self,
+        painter: &egui::Painter,
+        signal: &[f64],
+        fs_hz: f64,
+        half_width_mv: &[f64],
+        fill: egui::Color32,
+        pixels_per_point: f32,
+    ) {
+        if fs_hz.is_nan() || fs_hz <= 0.0 || signal.is_empty() {
+            return;
+        }
+        let start_in_samples = (self.start_in_seconds * fs_hz).floor().max(0.0) as usize;
+        let end_in_samples =
+            ((self.end_in_seconds * fs_hz).ceil().max(0.0) as usize + 1).min(signal.len());
+        if start_in_samples >= end_in_samples {
+            return;
+        }
+        let columns = (self.rect_in_ui.width() * pixels_per_point).ceil().max(1.0) as usize;
+        // A triangle strip between the upper and lower edges; a non-finite sample breaks it.
+        let mut mesh = egui::Mesh::default();
+        let mut previous_finite = false;
+        for (index, value) in decimate_min_max(signal, start_in_samples, end_in_samples, columns) {
+            let half_width = half_width_mv.get(index).copied().unwrap_or(f64::NAN);
+            if !(value.is_finite() && half_width.is_finite()) {
+                previous_finite = false;
+                continue;
+            }
+            let x = self.ui_from_seconds(index as f64 / fs_hz);
+            let top = egui::pos2(x, self.ui_from_mv(value + half_width));
+            let bottom = egui::pos2(x, self.ui_from_mv(value - half_width));
+            let at = mesh.vertices.len() as u32;
+            mesh.colored_vertex(top, fill);
+            mesh.colored_vertex(bottom, fill);
+            if previous_finite {
+                mesh.add_triangle(at - 2, at - 1, at);
+                mesh.add_triangle(at - 1, at, at + 1);
+            }
+            previous_finite = true;
+        }
+        if !mesh.is_empty() {
+            let clip_in_ui = egui::Rect::from_x_y_ranges(
+                self.rect_in_ui.x_range(),
+                painter.clip_rect().y_range(),
+            );
+            painter
+                .with_clip_rect(clip_in_ui)
+                .add(egui::Shape::mesh(mesh));
+        }
+    }
+
+    /// Marks sample spans (`start..end` at `fs_hz`) with a bar along the strip's top edge.
+    pub fn paint_spans(
+        &self,
+        painter: &egui::Painter,
+        spans: &[(usize, usize)],
+        fs_hz: f64,
+        colour: egui::Color32,
+    ) {
+        for &(start, end) in spans {
+            let (from, to) = (start as f64 / fs_hz, end as f64 / fs_hz);
+            if to <= self.start_in_seconds || from >= self.end_in_seconds {
+                continue;
+            }
+            let x0 = self.ui_from_seconds(from.max(self.start_in_seconds));
+            let x1 = self.ui_from_seconds(to.min(self.end_in_seconds));
+            let top = self.rect_in_ui.top() + 1.0;
+            painter.rect_filled(
+                egui::Rect::from_x_y_ranges(x0..=x1, top..=top + 3.0),
+                0.0,
+                colour,
+            );
+        }
+    }
+
     /// Draws `signal` (sampled at `fs_hz`) over this strip's time span, decimated to the pixel grid.
     /// Returns the number of points handed to the painter.
     pub fn paint_trace(

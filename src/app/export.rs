@@ -1,4 +1,5 @@
-//! Exports: the record's signals as CSV and the current window as PNG, each a worker job whose
+//! Exports: the record's signals as CSV, the current window as PNG, and a reconstruction as WFDB,
+//! EDF+ or a 12-lead report (PDF, PNG), each a worker job whose
 //! [`Task`] this state owns; neither replaces a file (an existing name gets `-2`, `-3`, … beside it).
 //!
 //! The PNG comes from egui's screenshot command: the integration hands the rendered frame to a
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use super::notices::{NoticeLevel, Notices};
 use crate::wfdb::Record;
+use crate::worker::reconstruct::ExportReconstruction;
 use crate::worker::records::write_export;
 use crate::worker::{ExportCsv, Job, JobContext, Outcome, Task, Worker, Written};
 
@@ -80,6 +82,11 @@ impl Exports {
             .never_started("the view was not saved: the window delivered no screenshot".to_owned());
         ctx.request_screenshot(move |image| deferred.start(WritePng { image, path }));
         self.tasks.push(task);
+    }
+
+    /// Writes a reconstruction (WFDB, EDF+ or the 12-lead report) into `folder` in the worker.
+    pub fn reconstruction(&mut self, worker: &mut Worker, export: ExportReconstruction) {
+        self.tasks.push(worker.submit(export));
     }
 
     /// Takes the finished exports' outcomes into the notices. Never blocks.

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ecg_grid::{GridSettings, LeadLayout, Strip, paint_paper};
 use super::records::LoadedRecord;
+use crate::model::twelve_lead::{LeadOrigin, ReconstructedEcg};
+use crate::physics::anatomy::TARGET_ROWS;
+use crate::physics::twelve_lead_index;
 use crate::worker::Cleaned;
 
 /// Which signals the paper shows.
@@ -31,6 +34,85 @@ impl SignalDisplay {
             Self::Overlay => "Overlay",
             Self::SideBySide => "Side by side",
         }
+    }
+}
+
+/// Which model's reconstruction the paper shows in place of the record (the record's own leads
+/// when `Off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ShownReconstruction {
+    #[default]
+    Off,
+    C,
+    CH,
+}
+
+impl ShownReconstruction {
+    pub fn variant(self) -> Option<crate::model::ModelVariant> {
+        match self {
+            Self::Off => None,
+            Self::C => Some(crate::model::ModelVariant::C),
+            Self::CH => Some(crate::model::ModelVariant::CH),
+        }
+    }
+}
+
+/// A reconstruction on the paper: which leads are estimates, by which model, with which band (the
+/// reconstruction's own, where the models are calibrated).
+#[derive(Clone, Copy, Debug)]
+pub struct ReconstructionMarks<'a> {
+    pub ecg: &'a ReconstructedEcg,
+}
+
+/// What the 12-lead view's controls ask the app to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeadsAction {
+    Reconstruct,
+}
+
+/// Marks the stretches whose band is flagged wide.
+const WIDE_BAND_COLOUR: egui::Color32 = egui::Color32::from_rgb(220, 120, 0);
+
+/// The rebuilt leads' colours: C and C-h as in the Reconstruct panel.
+fn reconstruction_colour(variant: crate::model::ModelVariant) -> egui::Color32 {
+    match variant {
+        crate::model::ModelVariant::C => egui::Color32::from_rgb(230, 120, 30),
+        crate::model::ModelVariant::CH => egui::Color32::from_rgb(30, 120, 220),
+    }
+}
+
+/// How one strip's lead is marked on the paper.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadMarking {
+    pub label: String,
+    /// The model's colour where the lead is rebuilt (else the paper's trace colour).
+    pub colour: Option<egui::Color32>,
+    /// Which of V1, V3–V6 it is, where the lead is rebuilt (its band's index).
+    pub target: Option<usize>,
+}
+
+impl LeadMarking {
+    /// The marking of the lead `name` (drawn as `label`) under `marks`: rebuilt leads get the
+    /// model's colour, a `V4 · C-h` label and their band; derived leads say so.
+    pub fn of(marks: Option<ReconstructionMarks<'_>>, name: Option<&String>, label: &str) -> Self {
+        let mut marking = Self {
+            label: label.to_owned(),
+            colour: None,
+            target: None,
+        };
+        let Some((marks, row)) = marks.zip(name.and_then(|name| twelve_lead_index(name))) else {
+            return marking;
+        };
+        match marks.ecg.origin[row] {
+            LeadOrigin::Reconstructed => {
+                marking.colour = Some(reconstruction_colour(marks.ecg.variant));
+                marking.label = marks.ecg.lead_label(row);
+                marking.target = TARGET_ROWS.iter().position(|&r| r == row);
+            }
+            LeadOrigin::Derived => marking.label = format!("{label} (derived)"),
+            LeadOrigin::Recorded => {}
+        }
+        marking
     }
 }
 
@@ -70,6 +152,8 @@ pub struct LeadsView {
     pub start_in_seconds: f64,
     pub display: SignalDisplay,
     pub show_r_peaks: bool,
+    /// Show the record's reconstruction (C or C-h) as a 12-lead ECG instead of the record.
+    pub reconstruction: ShownReconstruction,
     #[serde(skip)]
     pub cursor_in_seconds: Option<f64>,
     #[serde(skip)]
@@ -85,6 +169,7 @@ impl Default for LeadsView {
             start_in_seconds: 0.0,
             display: SignalDisplay::default(),
             show_r_peaks: true,
+            reconstruction: ShownReconstruction::Off,
             cursor_in_seconds: None,
             calipers: Vec::new(),
             last_points_drawn: 0,
@@ -99,8 +184,15 @@ impl LeadsView {
         self.calipers.clear();
     }
 
-    /// Paper speed, gain, layout and magnification controls.
-    pub fn controls_ui(&mut self, ui: &mut egui::Ui, grid: &mut GridSettings) {
+    /// Paper speed, gain, layout and magnification controls, and which reconstruction is shown
+    /// (`reconstructed`: whether the record on screen has one).
+    pub fn controls_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        grid: &mut GridSettings,
+        reconstructed: bool,
+    ) -> Option<LeadsAction> {
+        let mut action = None;
         ui.horizontal_wrapped(|ui| {
             ui.label("Speed")
                 .on_hover_text("Paper speed: how many millimetres of paper one second of signal takes (standard 25 mm/s).");
@@ -163,6 +255,39 @@ impl LeadsView {
                 "Mark the detected R-peaks (the peak of each QRS complex, one per heartbeat), found on the cleaned leads together.",
             );
         });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Reconstruction").on_hover_text(
+                "Show the record as the models rebuild it: I, II and V2 as recorded (cleaned), V1 and V3–V6 rebuilt (labelled with the model, in its colour, inside its uncertainty band), limb leads the record lacks derived from I and II.",
+            );
+            for (shown, label) in [
+                (ShownReconstruction::Off, "Off"),
+                (ShownReconstruction::C, "C"),
+                (ShownReconstruction::CH, "C-h"),
+            ] {
+                ui.selectable_value(&mut self.reconstruction, shown, label);
+            }
+            if self.reconstruction != ShownReconstruction::Off && !reconstructed {
+                if ui
+                    .button("Reconstruct this record")
+                    .on_hover_text("Rebuild V1, V3–V6 of this record with C and C-h")
+                    .clicked()
+                {
+                    action = Some(LeadsAction::Reconstruct);
+                }
+                ui.label("Not reconstructed yet: the record is shown.");
+            }
+            if let (Some(variant), true) = (self.reconstruction.variant(), reconstructed) {
+                ui.colored_label(
+                    reconstruction_colour(variant),
+                    format!(
+                        "V1, V3–V6 rebuilt by {} from I, II and V2: estimates, not recordings",
+                        variant.name()
+                    ),
+                )
+                .on_hover_text("Shaded: the 90 % conformal band, wider where C and C-h disagree. An orange bar over a stretch: its band is at least 1.5× the usual width (trust it less).");
+            }
+        });
+        action
     }
 
     /// The side readout: values at the cursor, caliper measurements.
@@ -250,13 +375,16 @@ impl LeadsView {
         ));
     }
 
-    /// Draws the paper and the leads of `loaded`, and handles pan, zoom, cursor and calipers.
+    /// Draws the paper and the leads of `loaded`, and handles pan, zoom, cursor and calipers. With
+    /// `marks`, `loaded` is a reconstruction: its rebuilt leads are drawn in the model's colour,
+    /// labelled `V4 · C-h`, inside their bands.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         loaded: &LoadedRecord,
         cleaned: Option<&Cleaned>,
         grid: &mut GridSettings,
+        marks: Option<ReconstructionMarks<'_>>,
     ) {
         let record = &loaded.record;
         let fs_hz = record.fs_hz();
@@ -358,12 +486,33 @@ impl LeadsView {
                         Source::Cleaned => (cleaned_signal.is_none(), true),
                         Source::Both => (true, true),
                     };
+                    // Where the lead is a reconstruction's: how it is marked.
+                    let marking = LeadMarking::of(marks, names.get(*lead_index), label);
+                    let mut lead_stroke = trace_stroke;
+                    if let Some(colour) = marking.colour {
+                        lead_stroke.color = colour;
+                        let band = marks
+                            .and_then(|marks| marks.ecg.bands.as_ref())
+                            .zip(marking.target)
+                            .map(|(bands, k)| &bands.leads[k]);
+                        if let (Some(band), Some(signal)) = (band, record.signal(*lead_index)) {
+                            strip.paint_band(
+                                &painter,
+                                signal,
+                                fs_hz,
+                                &band.half_width_mv,
+                                colour.gamma_multiply(0.22),
+                                pixels_per_point,
+                            );
+                            strip.paint_spans(&painter, &band.wide, fs_hz, WIDE_BAND_COLOUR);
+                        }
+                    }
                     if draw_raw && let Some(signal) = record.signal(*lead_index) {
                         points_drawn += strip.paint_trace(
                             &painter,
                             signal,
                             fs_hz,
-                            trace_stroke,
+                            lead_stroke,
                             pixels_per_point,
                         );
                     }
@@ -394,9 +543,9 @@ impl LeadsView {
                     painter.text(
                         strip.rect_in_ui.left_top() + egui::vec2(2.0, 1.0),
                         egui::Align2::LEFT_TOP,
-                        label,
+                        marking.label,
                         egui::FontId::proportional(13.0),
-                        palette.trace,
+                        marking.colour.unwrap_or(palette.trace),
                     );
                     let is_row_start = strip_index == 0
                         || strips.get(strip_index.wrapping_sub(1)).is_some_and(
@@ -768,4 +917,55 @@ pub fn value_at(signal: &[f64], fs_hz: f64, t_in_seconds: f64) -> Option<f64> {
         .get(index_in_samples)
         .copied()
         .filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelVariant;
+
+    fn ecg(variant: ModelVariant) -> ReconstructedEcg {
+        let mut origin = [LeadOrigin::Recorded; 12];
+        for row in TARGET_ROWS {
+            origin[row] = LeadOrigin::Reconstructed;
+        }
+        origin[3] = LeadOrigin::Derived;
+        ReconstructedEcg {
+            leads: Default::default(),
+            origin,
+            variant,
+            recorded_targets: Default::default(),
+            record_leads: vec!["I".into(), "II".into(), "V2".into()],
+            bands: None,
+        }
+    }
+
+    /// Rebuilt leads carry the model's name, colour and band; derived leads say so; recorded
+    /// leads and the record itself (no marks) are drawn as they are.
+    #[test]
+    fn rebuilt_leads_are_marked_with_their_model_and_band() {
+        let ch = ecg(ModelVariant::CH);
+        let marks = Some(ReconstructionMarks { ecg: &ch });
+        let v4 = LeadMarking::of(marks, Some(&"V4".to_owned()), "V4");
+        assert_eq!(v4.label, "V4 · C-h");
+        assert_eq!(v4.colour, Some(reconstruction_colour(ModelVariant::CH)));
+        assert_eq!(v4.target, Some(2));
+        let avr = LeadMarking::of(marks, Some(&"aVR".to_owned()), "aVR");
+        assert_eq!((avr.label.as_str(), avr.colour), ("aVR (derived)", None));
+        let v2 = LeadMarking::of(marks, Some(&"V2".to_owned()), "V2");
+        assert_eq!(
+            (v2.label.as_str(), v2.colour, v2.target),
+            ("V2", None, None)
+        );
+        let unmarked = LeadMarking::of(None, Some(&"V4".to_owned()), "V4");
+        assert_eq!((unmarked.label.as_str(), unmarked.colour), ("V4", None));
+        let c = ecg(ModelVariant::C);
+        let c_v1 = LeadMarking::of(
+            Some(ReconstructionMarks { ecg: &c }),
+            Some(&"V1".to_owned()),
+            "V1",
+        );
+        assert_eq!(c_v1.label, "V1 · C");
+        assert_eq!(c_v1.target, Some(0));
+    }
 }

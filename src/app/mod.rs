@@ -33,12 +33,13 @@ pub mod widgets;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::model::ModelVariant;
 use crate::worker::Worker;
 
 pub use browser::Browser;
 pub use ecg_grid::{GridSettings, LeadLayout};
 use frame_stats::FrameStats;
-pub use leads_view::LeadsView;
+pub use leads_view::{LeadsAction, LeadsView, ReconstructionMarks, ShownReconstruction};
 pub use models::Models;
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use records::{LoadedRecord, Records};
@@ -355,8 +356,37 @@ impl App {
             settings,
             records,
             launch,
+            reconstruct,
             ..
         } = self;
+        // The reconstruction chosen, when this record has one: shown as a record of its own.
+        let shown = settings
+            .leads_view
+            .reconstruction
+            .variant()
+            .zip(reconstruct.result.as_ref())
+            .zip(records.loaded.as_ref())
+            .map(|((variant, result), loaded)| {
+                let twelve_lead = result.twelve_lead(variant);
+                (
+                    LoadedRecord {
+                        path: loaded.path.clone(),
+                        name: format!("{} · {}", loaded.name, variant.name()),
+                        record: std::sync::Arc::clone(&twelve_lead.record),
+                    },
+                    std::sync::Arc::clone(&twelve_lead.ecg),
+                )
+            });
+        let cleaned = if shown.is_some() {
+            // A reconstruction is already cleaned as the models take it.
+            None
+        } else {
+            records.cleaned.as_ref()
+        };
+        let on_screen = shown
+            .as_ref()
+            .map(|(loaded, ..)| loaded)
+            .or(records.loaded.as_ref());
         egui::Panel::right("cleaning_side")
             .default_size(260.0)
             .resizable(true)
@@ -365,24 +395,24 @@ impl App {
                     let status = records.cleaning_status();
                     cleaning_panel::cleaning_ui(&mut settings.cleaning, ui, &status);
                     ui.separator();
-                    settings.leads_view.readout_ui(
-                        ui,
-                        records.loaded.as_ref(),
-                        records.cleaned.as_ref(),
-                        &settings.grid,
-                    );
+                    settings
+                        .leads_view
+                        .readout_ui(ui, on_screen, cleaned, &settings.grid);
                 });
             });
+        let mut action = None;
         egui::CentralPanel::default().show(ui, |ui| {
-            settings.leads_view.controls_ui(ui, &mut settings.grid);
-            match &records.loaded {
+            action = settings.leads_view.controls_ui(
+                ui,
+                &mut settings.grid,
+                reconstruct.result.is_some(),
+            );
+            match on_screen {
                 Some(loaded) => {
-                    settings.leads_view.ui(
-                        ui,
-                        loaded,
-                        records.cleaned.as_ref(),
-                        &mut settings.grid,
-                    );
+                    let marks = shown.as_ref().map(|(_, ecg)| ReconstructionMarks { ecg });
+                    settings
+                        .leads_view
+                        .ui(ui, loaded, cleaned, &mut settings.grid, marks);
                     if launch.first_record_drawn_at.is_none() {
                         launch.first_record_drawn_at = Some(Instant::now());
                     }
@@ -398,6 +428,9 @@ impl App {
                 }
             }
         });
+        if action == Some(LeadsAction::Reconstruct) {
+            self.run_reconstruction();
+        }
     }
 
     fn spectrum_view_ui(&mut self, ui: &mut egui::Ui) {
@@ -462,6 +495,7 @@ impl App {
         match action {
             Some(ReconstructAction::Run) => self.run_reconstruction(),
             Some(ReconstructAction::ReloadModels) => self.load_models(),
+            Some(ReconstructAction::Batch(folder)) => self.run_batch(folder),
             None => {}
         }
     }
@@ -522,6 +556,61 @@ impl App {
             }
             None => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
         }
+    }
+
+    /// Reconstructs every record below `folder` with C-h into `<export folder>/reconstructed`.
+    pub fn run_batch(&mut self, folder: PathBuf) {
+        let Some(models) = self.models.current.as_ref() else {
+            self.notices.push(NoticeLevel::Warning, models::NO_MODELS);
+            return;
+        };
+        if !folder.is_dir() {
+            self.notify(
+                NoticeLevel::Error,
+                format!("{}: not a folder", folder.display()),
+            );
+            return;
+        }
+        let job = crate::worker::batch::ReconstructFolders {
+            request: crate::worker::batch::BatchRequest {
+                paths: vec![folder],
+                out: self.settings.export_folder.join("reconstructed"),
+                variant: ModelVariant::CH,
+                format: crate::wfdb::write::WriteFormat::Format16,
+                overwrite: false,
+            },
+            models: std::sync::Arc::clone(models),
+        };
+        self.reconstruct.start_batch(&mut self.worker, job);
+    }
+
+    /// Writes the record's reconstruction by `variant` into the export folder in a worker job.
+    pub fn export_reconstruction(
+        &mut self,
+        variant: ModelVariant,
+        export: crate::worker::reconstruct::ReconstructionExport,
+        extension: &'static str,
+    ) {
+        let (Some(result), Some(loaded), Some(models)) = (
+            &self.reconstruct.result,
+            &self.records.loaded,
+            self.models.current.as_ref(),
+        ) else {
+            self.notify(
+                NoticeLevel::Warning,
+                "reconstruct the record before exporting its reconstruction".to_owned(),
+            );
+            return;
+        };
+        let job = crate::worker::reconstruct::ExportReconstruction {
+            twelve_lead: result.twelve_lead(variant).clone(),
+            source: std::sync::Arc::clone(&loaded.record),
+            models: std::sync::Arc::clone(models),
+            export,
+            extension,
+            folder: self.settings.export_folder.clone(),
+        };
+        self.exports.reconstruction(&mut self.worker, job);
     }
 
     /// Saves the window as PNG in a worker job (never over an existing file).

@@ -60,7 +60,7 @@ fn open_bar_ui(
             .clicked()
         {
             match rfd::FileDialog::new()
-                .add_filter("WFDB header", &["hea"])
+                .add_filter("WFDB header or EDF", &["hea", "edf", "EDF"])
                 .pick_files()
             {
                 Some(files) => action = Some(OpenAction::Paths(files)),

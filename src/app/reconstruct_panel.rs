@@ -14,6 +14,7 @@ use super::models::{ModelsStatus, NO_MODELS};
 use super::notices::{NoticeLevel, Notices};
 use super::records::LoadedRecord;
 use crate::metrics::LeadMetrics;
+use crate::worker::batch::{BatchSummary, ReconstructFolders};
 use crate::worker::reconstruct::Reconstruct;
 pub use crate::worker::reconstruct::{
     INPUT_LEADS, LeadComparison, LeadReconstructor, ReconstructionResult, TARGET_LEADS,
@@ -43,6 +44,7 @@ impl Default for TraceToggles {
 const COLOUR_TRUTH: egui::Color32 = egui::Color32::from_rgb(40, 40, 40);
 const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
 const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
+const WIDE_COLOUR: egui::Color32 = egui::Color32::from_rgb(220, 120, 0);
 
 fn format_metrics(metrics: Option<&LeadMetrics>) -> String {
     match metrics {
@@ -79,19 +81,39 @@ pub fn comparison_ui(
             .collect()
     };
     let plot_height = ((ui.available_height() * 0.6) / result.leads.len().max(1) as f32).max(60.0);
-    for lead in &result.leads {
+    let band_of = |variant: usize, k: usize| {
+        result.twelve_lead[variant]
+            .ecg
+            .bands
+            .as_ref()
+            .map(|bands| &bands.leads[k])
+    };
+    for (k, lead) in result.leads.iter().enumerate() {
+        let (band_c, band_ch) = (band_of(0, k), band_of(1, k));
         ui.horizontal(|ui| {
             ui.strong(&lead.lead);
             let (c, ch) = (lead.metrics_c.as_ref(), lead.metrics_ch.as_ref());
             ui.colored_label(COLOUR_C, format!("C: {}", format_metrics(c)));
             ui.colored_label(COLOUR_CH, format!("C-h: {}", format_metrics(ch)));
-            if let Some((band_c, band_ch)) = lead.band_mv {
-                ui.label(format!("90 % band: C ±{band_c:.3}, C-h ±{band_ch:.3} mV"))
-                    .on_hover_text(
-                        "Split-conformal band calibrated on the validation split \
-                         (precordial calibrate): where the recording lies, sample by sample, \
-                         with the stated probability; its measured coverage is in the eval report.",
-                    );
+            if let (Some(band_c), Some(band_ch)) = (band_c, band_ch) {
+                let wide = band_ch.wide.len();
+                ui.label(format!(
+                    "90 % band: C ±{:.3}, C-h ±{:.3} mV{}",
+                    band_c.mean_mv(),
+                    band_ch.mean_mv(),
+                    if wide > 0 {
+                        format!(" · {wide} wide stretch{}", if wide > 1 { "es" } else { "" })
+                    } else {
+                        String::new()
+                    }
+                ))
+                .on_hover_text(
+                    "Split-conformal band calibrated on the validation split \
+                     (precordial calibrate): where the recording lies, sample by sample, \
+                     with the stated probability (mean half-width shown; it widens where C and \
+                     C-h disagree). A stretch is wide when its band is at least 1.5× the usual: \
+                     shaded orange in the plot. Measured coverage is in the eval report.",
+                );
             }
         });
         Plot::new(format!("comparison_{}", lead.lead))
@@ -107,13 +129,29 @@ pub fn comparison_ui(
                     plot_ui.line(Line::new("C", series(c)).color(COLOUR_C));
                 }
                 if let (true, Some(ch)) = (toggles.ch, &lead.ch_mv) {
-                    if let Some((_, band)) = lead.band_mv {
+                    if let Some(band) = band_ch {
                         // The band as its two edges (egui_plot fills convex polygons only).
                         for sign in [1.0, -1.0] {
-                            let edge: Vec<f64> = ch.iter().map(|v| v + sign * band).collect();
+                            let edge: Vec<f64> = ch
+                                .iter()
+                                .zip(&band.half_width_mv)
+                                .map(|(v, h)| v + sign * h)
+                                .collect();
                             plot_ui.line(
                                 Line::new("C-h band", series(&edge))
                                     .color(COLOUR_CH.gamma_multiply(0.35)),
+                            );
+                        }
+                        for &(start, end) in &band.wide {
+                            let (x0, x1) = (start as f64 / fs_hz, end as f64 / fs_hz);
+                            let (lo, hi) = (-1e3, 1e3);
+                            plot_ui.polygon(
+                                egui_plot::Polygon::new(
+                                    "wide band",
+                                    PlotPoints::new(vec![[x0, lo], [x1, lo], [x1, hi], [x0, hi]]),
+                                )
+                                .fill_color(WIDE_COLOUR.gamma_multiply(0.12))
+                                .stroke(egui::Stroke::NONE),
                             );
                         }
                     }
@@ -188,10 +226,12 @@ fn beat_view_ui(ui: &mut egui::Ui, result: &ReconstructionResult, beat_index: &m
 }
 
 /// What the user asked the panel to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReconstructAction {
     Run,
     ReloadModels,
+    /// Reconstruct every record below this folder.
+    Batch(std::path::PathBuf),
 }
 
 #[derive(Default)]
@@ -204,6 +244,10 @@ pub struct ReconstructPanel {
     task: Option<Task<ReconstructionResult>>,
     pub toggles: TraceToggles,
     pub beat_index: usize,
+    /// The folder typed or chosen for a batch run.
+    pub batch_folder: String,
+    /// The batch run in flight.
+    batch_task: Option<Task<BatchSummary>>,
 }
 
 impl ReconstructPanel {
@@ -218,6 +262,11 @@ impl ReconstructPanel {
     /// Forgets a reconstruction made with models that are no longer loaded.
     pub fn on_new_models(&mut self) {
         self.result = None;
+    }
+
+    /// Starts a batch run in the worker.
+    pub fn start_batch(&mut self, worker: &mut Worker, job: ReconstructFolders) {
+        self.batch_task = Some(worker.submit(job));
     }
 
     /// Starts a reconstruction of `loaded` (record `record_key`) in the worker.
@@ -245,6 +294,64 @@ impl ReconstructPanel {
             Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
             Some(Outcome::Cancelled) => notices.push(NoticeLevel::Info, "reconstruction cancelled"),
         }
+        match poll_slot(&mut self.batch_task) {
+            Some(Outcome::Done(summary)) => {
+                let failed = summary.count(crate::worker::batch::RecordStatus::Failed);
+                let level = if failed > 0 || summary.cancelled {
+                    NoticeLevel::Warning
+                } else {
+                    NoticeLevel::Info
+                };
+                notices.push(level, summary.describe());
+            }
+            Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
+            Some(Outcome::Cancelled) => notices.push(NoticeLevel::Info, "batch cancelled"),
+            None => {}
+        }
+    }
+
+    /// Reconstructing every record of a folder, written as WFDB under the export folder.
+    fn batch_ui(&mut self, ui: &mut egui::Ui, models_ready: bool) -> Option<ReconstructAction> {
+        let mut action = None;
+        ui.collapsing("Every record of a folder", |ui| {
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.batch_folder)
+                        .hint_text("folder of records")
+                        .desired_width(320.0),
+                );
+                if ui
+                    .button("Folder…")
+                    .on_hover_text("Choose the folder in a dialog (needs a desktop portal; else type the path)")
+                    .clicked()
+                    && let Some(folder) = rfd::FileDialog::new().pick_folder()
+                {
+                    self.batch_folder = folder.display().to_string();
+                }
+                match &self.batch_task {
+                    Some(task) => {
+                        if ui.button("Cancel batch").clicked() {
+                            task.cancel();
+                        }
+                    }
+                    None => {
+                        let folder = self.batch_folder.trim();
+                        let button = ui
+                            .add_enabled(
+                                models_ready && !folder.is_empty(),
+                                egui::Button::new("Reconstruct all (C-h)"),
+                            )
+                            .on_hover_text(
+                                "Rebuild every record below the folder with C-h and write each as a WFDB record, with a summary.csv (per-lead RMSE where recorded, band widths), under <export folder>/reconstructed. Records done before are skipped; failures are listed.",
+                            );
+                        if button.clicked() {
+                            action = Some(ReconstructAction::Batch(folder.into()));
+                        }
+                    }
+                }
+            });
+        });
+        action
     }
 
     /// `models`: where the models stand.
@@ -311,6 +418,9 @@ impl ReconstructPanel {
                 }
             }
         });
+        if let Some(batch) = self.batch_ui(ui, models_ready) {
+            action = Some(batch);
+        }
         if let Some(result) = &self.result {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 comparison_ui(ui, result, &mut self.toggles, &mut self.beat_index);

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use super::{Job, JobContext};
 use crate::dsp::rpeaks;
+use crate::eval::conformal::ConformalBands;
 use crate::metrics::{self, LeadMetrics, LinearLead};
+use crate::model::twelve_lead::{CleanedRecord, ReconstructedEcg};
 use crate::model::{DeviceChoice, Reconstructor};
 pub use crate::model::{INPUT_LEADS, ModelVariant, TARGET_LEADS};
 pub use crate::prep::missing_inputs;
@@ -30,8 +32,8 @@ pub trait LeadReconstructor: Send + Sync {
     fn least_squares(&self) -> Option<[LinearLead; 5]> {
         None
     }
-    /// Pointwise conformal band half-widths (mV) per target lead, (C, C-h), if calibrated.
-    fn bands(&self) -> Option<[(f64, f64); 5]> {
+    /// The models' calibrated conformal bands, if any.
+    fn conformal(&self) -> Option<ConformalBands> {
         None
     }
 }
@@ -42,7 +44,7 @@ pub struct LoadedModels {
     models: Mutex<Reconstructor>,
     device: String,
     /// The models' calibrated bands (`precordial calibrate`), when they have them.
-    bands: Option<crate::eval::conformal::ConformalBands>,
+    bands: Option<ConformalBands>,
 }
 
 impl LoadedModels {
@@ -87,17 +89,8 @@ impl LeadReconstructor for LoadedModels {
         self.with_models(|models| models.least_squares())
     }
 
-    fn bands(&self) -> Option<[(f64, f64); 5]> {
-        let bands = self.bands.as_ref()?;
-        let mut out = [(0.0, 0.0); 5];
-        for (slot, lead) in out.iter_mut().zip(TARGET_LEADS) {
-            let per_model = bands.per_lead.get(lead)?;
-            *slot = (
-                per_model.get("c")?.pointwise_mv,
-                per_model.get("ch")?.pointwise_mv,
-            );
-        }
-        Some(out)
+    fn conformal(&self) -> Option<ConformalBands> {
+        self.bands.clone()
     }
 
     fn reconstruct(
@@ -130,8 +123,6 @@ pub struct LeadComparison {
     pub residual_ch_mv: Option<Vec<f64>>,
     /// The least-squares baseline's reconstruction, where the models' card holds its weights.
     pub least_squares_mv: Option<Vec<f64>>,
-    /// Pointwise conformal band half-widths (mV) of C and C-h, where the models are calibrated.
-    pub band_mv: Option<(f64, f64)>,
 }
 
 impl LeadComparison {
@@ -162,8 +153,31 @@ impl LeadComparison {
             c_mv,
             ch_mv,
             least_squares_mv: None,
-            band_mv: None,
         }
+    }
+}
+
+/// A record's reconstruction by one model as a 12-lead ECG.
+#[derive(Clone, Debug)]
+pub struct TwelveLead {
+    pub ecg: Arc<ReconstructedEcg>,
+    /// The same leads as a record (100 Hz, standard names), named after the source.
+    pub record: Arc<Record>,
+}
+
+impl TwelveLead {
+    pub fn new(ecg: ReconstructedEcg, source: &Record) -> Self {
+        let record = Arc::new(ecg.to_record(&source.header.path));
+        Self {
+            ecg: Arc::new(ecg),
+            record,
+        }
+    }
+}
+
+impl PartialEq for TwelveLead {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.ecg, &other.ecg)
     }
 }
 
@@ -177,8 +191,18 @@ pub struct ReconstructionResult {
     /// Device the models ran on.
     pub device: String,
     pub leads: Vec<LeadComparison>,
+    /// The reconstruction as a 12-lead ECG by C and by C-h, and each as a record that the 12-lead
+    /// view and the exports take like any other.
+    pub twelve_lead: [TwelveLead; 2],
     /// R-peaks at `fs_hz`, for the beat view.
     pub r_peaks_in_samples: Vec<usize>,
+}
+
+impl ReconstructionResult {
+    /// The 12-lead by `variant`.
+    pub fn twelve_lead(&self, variant: ModelVariant) -> &TwelveLead {
+        &self.twelve_lead[usize::from(variant == ModelVariant::CH)]
+    }
 }
 
 /// Rebuild V1, V3–V6 from I, II, V2 with both models, against the recorded leads.
@@ -216,18 +240,12 @@ fn reconstruct(
         ));
     }
     // The models were trained on the reference cleaning: use it, whatever the viewer shows.
-    let clean_named = |name: &str| -> Result<Option<Vec<f64>>, String> {
-        crate::prep::clean_named_lead(record, name).map_err(|err| err.to_string())
-    };
-    let mut inputs = Vec::with_capacity(3);
-    for name in INPUT_LEADS {
-        inputs.push(clean_named(name)?.ok_or_else(|| format!("{name} missing"))?);
-    }
+    let cleaned = CleanedRecord::from_record(record).map_err(|err| err.to_string())?;
     context.set_progress(0.2);
     if context.cancel_requested() {
         return Ok(None);
     }
-    let input_refs: [&[f64]; 3] = [&inputs[0], &inputs[1], &inputs[2]];
+    let input_refs = cleaned.input_refs();
     let c = reconstructor.reconstruct(input_refs, ModelVariant::C)?;
     context.set_progress(0.55);
     if context.cancel_requested() {
@@ -236,15 +254,25 @@ fn reconstruct(
     let ch = reconstructor.reconstruct(input_refs, ModelVariant::CH)?;
     context.set_progress(0.9);
     let least_squares = reconstructor.least_squares();
-    let bands = reconstructor.bands();
+    let mut pair = [
+        ReconstructedEcg::assemble(&cleaned, ModelVariant::C, c.clone()),
+        ReconstructedEcg::assemble(&cleaned, ModelVariant::CH, ch.clone()),
+    ];
+    if let Some(bands) = reconstructor.conformal() {
+        crate::eval::conformal::attach_bands(&mut pair, &bands);
+    }
+    let [ecg_c, ecg_ch] = pair;
+    let twelve_lead = [
+        TwelveLead::new(ecg_c, record),
+        TwelveLead::new(ecg_ch, record),
+    ];
     let mut leads = Vec::with_capacity(TARGET_LEADS.len());
     for (k, ((name, c_lead), ch_lead)) in TARGET_LEADS.iter().zip(c).zip(ch).enumerate() {
         // A record may lack a target lead (no ground truth): the reconstruction is still shown.
-        let truth_mv = clean_named(name)?.unwrap_or_default();
+        let truth_mv = cleaned.targets[k].clone().unwrap_or_default();
         let mut lead =
             LeadComparison::new((*name).to_owned(), truth_mv, Some(c_lead), Some(ch_lead));
         lead.least_squares_mv = least_squares.map(|fits| fits[k].predict(input_refs));
-        lead.band_mv = bands.map(|bands| bands[k]);
         leads.push(lead);
     }
     let r_peaks_in_samples = rpeaks::detect(
@@ -259,8 +287,108 @@ fn reconstruct(
         fs_hz: crate::model::FS_HZ,
         device: reconstructor.device_name(),
         leads,
+        twelve_lead,
         r_peaks_in_samples,
     }))
+}
+
+/// What a reconstruction is exported as.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReconstructionExport {
+    /// A WFDB record (format 16) whose header names the model and marks the estimates.
+    Wfdb,
+    /// EDF+C with each lead's origin in its transducer field.
+    Edf,
+    /// The 12-lead report on ECG paper, as PDF or PNG (by the path's extension).
+    Report(crate::printout::ecg::ReportOptions),
+}
+
+/// Write a reconstruction into `folder`, under a name of its own (`<record>_<model>`, then `-2`,
+/// `-3`, …): an export never replaces a file.
+pub struct ExportReconstruction {
+    pub twelve_lead: TwelveLead,
+    /// The record it was rebuilt from (details and source for the report and headers).
+    pub source: Arc<Record>,
+    pub models: Arc<LoadedModels>,
+    pub export: ReconstructionExport,
+    /// Only the report's: `pdf` or `png`.
+    pub extension: &'static str,
+    pub folder: PathBuf,
+}
+
+impl Job for ExportReconstruction {
+    type Output = super::Written;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        format!(
+            "Exporting the {} reconstruction",
+            self.twelve_lead.ecg.variant.name()
+        )
+    }
+
+    fn run(self, _context: &JobContext) -> Result<Option<super::Written>, String> {
+        let ecg = &self.twelve_lead.ecg;
+        let stem = format!("{}_{}", self.source.header.record_name, ecg.variant.key());
+        let (card, card_sha256) = self
+            .models
+            .with_models(|m| (m.card().clone(), m.card_sha256().to_owned()));
+        std::fs::create_dir_all(&self.folder)
+            .map_err(|e| format!("{}: {e}", self.folder.display()))?;
+        let source = self.source.header.path.display().to_string();
+        let (path, what) = match self.export {
+            ReconstructionExport::Wfdb => {
+                // A record is several files: the first name none of them takes.
+                let name = (1..)
+                    .map(|k| {
+                        if k == 1 {
+                            stem.clone()
+                        } else {
+                            format!("{stem}-{k}")
+                        }
+                    })
+                    .find(|name| {
+                        !self.folder.join(format!("{name}.hea")).exists()
+                            && !self.folder.join(format!("{name}.dat")).exists()
+                    })
+                    .unwrap_or(stem);
+                let header = crate::wfdb::write::write_record(
+                    &self.folder,
+                    &ecg.to_wfdb(
+                        &name,
+                        &card_sha256,
+                        &source,
+                        crate::wfdb::write::WriteFormat::Format16,
+                    ),
+                    false,
+                )
+                .map_err(|e| e.to_string())?;
+                (header, "WFDB record")
+            }
+            ReconstructionExport::Edf => {
+                let path = crate::output::unused_path(&self.folder.join(format!("{stem}.edf")));
+                ecg.write_edf(&path, &card_sha256, false)
+                    .map_err(|e| e.to_string())?;
+                (path, "EDF+ file")
+            }
+            ReconstructionExport::Report(options) => {
+                let path = crate::output::unused_path(
+                    &self
+                        .folder
+                        .join(format!("{stem}_report.{}", self.extension)),
+                );
+                let report =
+                    crate::printout::ecg::EcgReport::new(ecg, &self.source, &card, &card_sha256);
+                let page = crate::printout::ecg::twelve_lead_page(&report, &options);
+                crate::printout::write_page(&path, &page, false).map_err(|e| e.to_string())?;
+                (path, "12-lead report")
+            }
+        };
+        Ok(Some(super::Written {
+            path,
+            what: what.to_owned(),
+        }))
+    }
 }
 
 /// Load and verify the trained models of a folder (`models/`).
