@@ -766,6 +766,13 @@ fn the_twelve_lead_view_shows_and_exports_a_reconstruction() {
     );
     let edf = precordial::wfdb::Record::read(export_dir.join("HR09739_c.edf")).unwrap();
     assert_eq!(edf.n_signals(), 12);
+    // Export CSV takes what the view shows: the reconstruction's twelve leads at 100 Hz.
+    harness.get_by_label("Export CSV").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    let (header, rows) = common::read_signals_csv(&export_dir.join("HR09739_c_signals.csv"));
+    assert_eq!(header, "time_s,I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6");
+    assert_eq!(rows.len(), 1000);
     // Again: beside the first, never over it.
     harness.get_by_label("Export C").click();
     harness.run_steps(2);

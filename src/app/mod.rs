@@ -544,9 +544,26 @@ impl App {
     }
 
     /// Exports the record's signals as CSV in a worker job (never over an existing file).
+    /// With the 12-lead view showing a reconstruction, that reconstruction's twelve leads.
     pub fn export_csv(&mut self) {
-        match &self.records.loaded {
-            Some(loaded) => {
+        let shown = self
+            .settings
+            .leads_view
+            .reconstruction
+            .variant()
+            .filter(|_| self.settings.view == View::Leads)
+            .zip(self.reconstruct.result.as_ref());
+        match (&self.records.loaded, shown) {
+            (Some(loaded), Some((variant, result))) => {
+                let path = self.settings.export_folder.join(format!(
+                    "{}_{}_signals.csv",
+                    loaded.name,
+                    variant.key()
+                ));
+                let record = std::sync::Arc::clone(&result.twelve_lead(variant).record);
+                self.exports.csv(&mut self.worker, record, path);
+            }
+            (Some(loaded), None) => {
                 let path = self
                     .settings
                     .export_folder
@@ -554,7 +571,7 @@ impl App {
                 let record = std::sync::Arc::clone(&loaded.record);
                 self.exports.csv(&mut self.worker, record, path);
             }
-            None => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
+            (None, _) => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
         }
     }
 
