@@ -209,6 +209,13 @@ pub struct Screening {
     /// A second copy of a PTB-XL recording already loaded (same `ecg_id` in another folder).
     #[serde(default)]
     pub duplicates: usize,
+    /// Train-split records left out by a training subset ([`AssembleOptions::train_subset`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outside_train_subset: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// How [`assemble_with`] treats LUDB, whose header gains scale every lead to exactly 1 mV
@@ -463,6 +470,17 @@ pub struct AssembleOptions {
     /// Keep PTB Diagnostic records (`false` for training: PTB, like LUDB, is cross-dataset test
     /// data, and Challenge folders carry copies of it).
     pub keep_held_out_datasets: bool,
+    /// Keep only this fraction of the train split's patients ([`in_train_subset`]; a learning
+    /// curve's nested subsets); validation and test are untouched. `None` keeps them all.
+    pub train_subset: Option<f64>,
+}
+
+/// Whether a patient belongs to the training subset of `fraction`: a uniform draw from a hash of
+/// the patient id (salted, so independent of the split's own hash). Subsets are nested: the
+/// patients of 0.25 are among those of 0.5.
+pub fn in_train_subset(patient_id: &str, fraction: f64) -> bool {
+    let draw = (stable_hash(&format!("train-subset:{patient_id}")) % 1_000_000) as f64 / 1e6;
+    draw < fraction
 }
 
 /// PTB Diagnostic, in its own layout or as a Challenge copy (`S0001` ..., source `ptb`).
@@ -557,7 +575,14 @@ pub fn assemble_with(
         if let Some(record) =
             load_record_scaled(entry, &mut data.screening, options.ludb, options.screen)?
         {
-            data.records.push(record);
+            if let Some(fraction) = options.train_subset
+                && record.split == Split::Train
+                && !in_train_subset(&record.patient_id, fraction)
+            {
+                data.screening.outside_train_subset += 1;
+            } else {
+                data.records.push(record);
+            }
         }
         if n_done % 50 == 0 {
             progress.message(&format!("loaded {n_done}/{} records", entries.len()));
@@ -709,4 +734,41 @@ pub fn target_lead_order_ok() -> bool {
 /// Shorthand for a path in messages.
 pub fn path_name(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fraction keeps about that share of patients, the smaller subset lies inside the larger,
+    /// and the draw is independent of the split's own hash (the subset of train patients is not
+    /// the train split's lowest hashes).
+    #[test]
+    fn training_subsets_are_nested_and_of_the_asked_size() {
+        let patients: Vec<String> = (0..4000).map(|k| format!("patient-{k}")).collect();
+        let count = |fraction: f64| {
+            patients
+                .iter()
+                .filter(|p| in_train_subset(p, fraction))
+                .count()
+        };
+        for fraction in [0.25, 0.5] {
+            let share = count(fraction) as f64 / patients.len() as f64;
+            assert!((share - fraction).abs() < 0.03, "{fraction}: {share}");
+        }
+        assert_eq!(count(1.0), patients.len());
+        assert!(
+            patients
+                .iter()
+                .filter(|p| in_train_subset(p, 0.25))
+                .all(|p| in_train_subset(p, 0.5))
+        );
+        let train: Vec<&String> = patients
+            .iter()
+            .filter(|p| split_of(p, None) == Split::Train)
+            .collect();
+        let kept = train.iter().filter(|p| in_train_subset(p, 0.5)).count();
+        let share = kept as f64 / train.len() as f64;
+        assert!((share - 0.5).abs() < 0.04, "{share} of the train split");
+    }
 }

@@ -11,6 +11,7 @@ mod eval;
 mod export;
 mod inspect;
 mod reconstruct;
+mod study;
 mod train;
 
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ enum Command {
     Calibrate(calibrate::Args),
     /// Rebuild V1, V3-V6 of a record from I, II, V2 and write all twelve leads as CSV at 100 Hz.
     Reconstruct(reconstruct::Args),
+    /// Studies of several training runs: `study curve` (a learning curve over nested subsets).
+    #[command(subcommand)]
+    Study(study::Command),
     /// Measure throughput against the reference Python tools, and the models per backend.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -69,6 +73,7 @@ pub fn run() -> ExitCode {
         Some(Command::Reconstruct(args)) => reconstruct::run(&args),
         Some(Command::Ablate(args)) => ablate::run(&args),
         Some(Command::Calibrate(args)) => calibrate::run(&args),
+        Some(Command::Study(command)) => study::run(&command),
         Some(Command::Bench(command)) => bench::run(&command),
         Some(Command::Gui { paths }) => precordial::app::run_native(paths),
         None => precordial::app::run_native(Vec::new()),

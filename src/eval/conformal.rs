@@ -532,8 +532,7 @@ pub fn calibrate_models(
             .map_err(model_error)?,
     )
     .map_err(model_error)?;
-    let data =
-        crate::prep::assemble(folders, config.qc_max_bad_leads, progress).map_err(model_error)?;
+    let data = config.assemble(folders, progress).map_err(model_error)?;
     let val = &data.val;
     if let Some(&expected) = model_card.windows_per_split.get("val")
         && expected != val.len()

@@ -6,6 +6,7 @@
 
 pub mod amplitude;
 pub mod conformal;
+pub mod curve;
 pub mod figures;
 pub mod paper;
 pub mod per_class;

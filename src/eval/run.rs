@@ -346,6 +346,8 @@ fn assemble(
         qc: reference.as_ref().and_then(|r| r.qc.clone()),
         screen: Screen::AllLeads,
         keep_held_out_datasets: reference.is_some(),
+        // The full train split: the same evaluated windows whatever subset trained the models.
+        train_subset: None,
     };
     let mut loading = Span::new(&mut *progress, from, at::BASELINE);
     let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
@@ -415,6 +417,7 @@ fn deployment(
         qc: data.qc.clone(),
         screen: Screen::InputsOnly,
         keep_held_out_datasets: !config.reference.is_empty(),
+        train_subset: None,
     };
     let deployed = {
         let mut loading = Span::new(&mut *progress, at::DEPLOYMENT, at::DEPLOYMENT_WINDOWS);

@@ -235,7 +235,7 @@ pub fn compare(
     let card = ModelCard::read(models_dir)?;
     let config: TrainConfig = card::load_ron(&card.verify(models_dir, card::TRAINING_CONFIG)?)?;
     let d = &device.device;
-    let data = prep::assemble(folders, config.qc_max_bad_leads, progress)?;
+    let data = config.assemble(folders, progress)?;
     let scored = data.split(split);
     let expected = card.windows_per_split.get(split.name()).copied();
     if expected.is_some_and(|n| n != scored.len()) {
@@ -255,6 +255,7 @@ pub fn compare(
             qc: data.qc.clone(),
             screen: Screen::AllLeads,
             keep_held_out_datasets: true,
+            train_subset: None,
         };
         let cross = prep::assemble_with(cross_data, &options, progress)?;
         let mut datasets: Vec<String> = cross.records.iter().map(|r| r.dataset.clone()).collect();

@@ -16,7 +16,7 @@ use super::{
     INPUT_LEADS, ModelError, TARGET_LEADS, fit_least_squares, predict_least_squares, split_metrics,
 };
 use crate::metrics::SplitMetrics;
-use crate::prep::{self, InputNorm, Split, TrainingData};
+use crate::prep::{InputNorm, Split, TrainingData};
 
 /// Marker file: a stage finished and its final weights are in the output folder.
 fn done_marker(out: &Path, stage: &str) -> PathBuf {
@@ -47,7 +47,7 @@ pub fn train_all(
     let d = &device.device;
     progress.message(&format!("device: {}", device.name));
 
-    let data = prep::assemble(folders, config.qc_max_bad_leads, progress)?;
+    let data = config.assemble(folders, progress)?;
     for split in Split::ALL {
         progress.message(&format!(
             "{}: {} windows from {} records",

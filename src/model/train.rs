@@ -122,9 +122,27 @@ pub struct TrainConfig {
     pub qc_max_bad_leads: usize,
     #[config(default = 42)]
     pub seed: u64,
+    /// Train on this fraction of the train split's patients (nested subsets, for a learning
+    /// curve: `precordial study curve`); validation and test are the full splits. `None`: all.
+    pub train_fraction: Option<f64>,
 }
 
 impl TrainConfig {
+    /// The training data as this configuration assembles it: its quality-control tolerance and
+    /// training subset.
+    pub fn assemble(
+        &self,
+        folders: &[std::path::PathBuf],
+        progress: &mut dyn crate::progress::Progress,
+    ) -> Result<TrainingData, crate::prep::PrepError> {
+        let options = crate::prep::AssembleOptions {
+            qc_max_bad_leads: self.qc_max_bad_leads,
+            train_subset: self.train_fraction.filter(|fraction| *fraction < 1.0),
+            ..crate::prep::AssembleOptions::default()
+        };
+        crate::prep::assemble_with(folders, &options, progress)
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         self.encoder.validate()?;
         self.decoder_c.validate()?;
@@ -139,6 +157,11 @@ impl TrainConfig {
             return Err(
                 "decoder_c and decoder_ch must have the same number of outputs".to_string(),
             );
+        }
+        if let Some(fraction) = self.train_fraction
+            && !(fraction > 0.0 && fraction <= 1.0)
+        {
+            return Err(format!("train_fraction {fraction} must lie in (0, 1]"));
         }
         Ok(())
     }
