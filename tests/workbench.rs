@@ -904,6 +904,60 @@ fn the_reconstruct_panel_runs_a_batch_over_a_folder() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A learning curve `precordial study curve` wrote loads into the Study panel (in the worker) and
+/// is tabled there; a file that is not one is named in the status bar.
+#[test]
+fn a_learning_curve_loads_into_the_study_panel() {
+    use precordial::eval::curve::{CurvePoint, CurveScores, LearningCurve};
+    use precordial::eval::report::RecordLevel;
+    let dir = common::scratch("workbench", "curve");
+    let level = |rmse: f64| RecordLevel {
+        records: 80,
+        rmse_mean: rmse,
+        rmse_ci95: Some((rmse - 0.01, rmse + 0.01)),
+        ..RecordLevel::default()
+    };
+    let point = |patients: usize, c: f64, ch: f64| CurvePoint {
+        fraction: 0.5,
+        train_records: patients,
+        train_patients: patients,
+        test: CurveScores {
+            rmse: [("c".to_owned(), level(c)), ("ch".to_owned(), level(ch))]
+                .into_iter()
+                .collect(),
+            paired_rmse: Some((c, ch, 0.01, 0.03)),
+            ..CurveScores::default()
+        },
+        affinity_other_patient: Some((0.4, 0.3, 0.2)),
+        ..CurvePoint::default()
+    };
+    let curve = LearningCurve {
+        test_records: 80,
+        points: vec![point(84, 0.21, 0.22), point(335, 0.188, 0.191)],
+        ..LearningCurve::default()
+    };
+    std::fs::write(dir.join("curve.json"), serde_json::to_string(&curve).unwrap()).unwrap();
+    std::fs::write(dir.join("bad.json"), "{}").unwrap();
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().settings.view = View::Study;
+    harness.run_steps(2);
+    harness.get_by_label("Learning curve").click();
+    harness.run_steps(2);
+    harness.state_mut().settings.study.curve_path = dir.display().to_string();
+    harness.get_by_label("Load curve").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label("2 training subsets, each evaluated on the same 80 test records.");
+    harness.get_by_label("0.1910 [0.1810, 0.2010]");
+    harness.get_by_label("+0.0030 (0.030)");
+    harness.state_mut().settings.study.curve_path = dir.join("bad.json").display().to_string();
+    harness.get_by_label("Load curve").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label_contains("bad.json: not a learning curve");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// The study widgets, fed test data (no evaluation exists yet; the app itself shows none). The
 /// heatmaps show the leak-free reading first, with its chance level; the selector switches.
 #[test]

@@ -157,3 +157,37 @@ impl Job for LoadReport {
         Ok(Some(ReportRead { path: file, report }))
     }
 }
+
+/// Read the learning curve `precordial study curve` wrote (`curve.json` or its folder).
+pub struct LoadCurve {
+    pub path: PathBuf,
+}
+
+/// A learning curve read from disk.
+#[derive(Debug)]
+pub struct CurveRead {
+    pub path: PathBuf,
+    pub curve: crate::eval::curve::LearningCurve,
+}
+
+impl Job for LoadCurve {
+    type Output = CurveRead;
+    type Update = ();
+
+    fn describe(&self) -> String {
+        format!("Reading {}", self.path.display())
+    }
+
+    fn run(self, _context: &JobContext) -> Result<Option<CurveRead>, String> {
+        let file = if self.path.is_dir() {
+            self.path.join("curve.json")
+        } else {
+            self.path
+        };
+        let text =
+            std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+        let curve = serde_json::from_str(&text)
+            .map_err(|err| format!("{}: not a learning curve: {err}", file.display()))?;
+        Ok(Some(CurveRead { path: file, curve }))
+    }
+}

@@ -12,6 +12,7 @@
 //! evaluation, the report being read and (in [`TrainPanel`]) the training; its forms are settings
 //! ([`StudySettings`]), kept apart from these.
 
+mod curve;
 mod form;
 mod results;
 
@@ -25,8 +26,9 @@ use super::train_panel::{TrainAction, TrainForm, TrainPanel};
 pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, PairedCell, RADAR_RINGS_MV};
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
 use crate::eval::amplitude::RegressionToMean;
+use crate::eval::curve::LearningCurve;
 use crate::eval::{Neighbours, paper};
-use crate::worker::evaluate::{Evaluate, Evaluated, LoadReport, ReportRead};
+use crate::worker::evaluate::{CurveRead, Evaluate, Evaluated, LoadCurve, LoadReport, ReportRead};
 use crate::worker::reconstruct::LoadedModels;
 use crate::worker::{Outcome, Task, Worker, poll_slot};
 pub use form::{EvalForm, EvalSplit};
@@ -60,6 +62,8 @@ pub enum StudyAction {
     CancelEvaluation,
     /// Start, cancel or use a training (the "Train models" section).
     Train(TrainAction),
+    /// Read a learning curve (`curve.json` or the folder holding it).
+    LoadCurve(PathBuf),
 }
 
 /// The panel's forms and the report path: saved with the settings.
@@ -73,6 +77,8 @@ pub struct StudySettings {
     pub train: TrainForm,
     /// Which affinity reading the heatmaps show; other patients' (the leak-free one) by default.
     pub affinity_neighbours: Neighbours,
+    /// Path typed for the learning curve to load.
+    pub curve_path: String,
 }
 
 /// Least squares, C and C-h per lead, for RMSE, R² and r (no paper column: the paper's figures use
@@ -169,12 +175,20 @@ pub struct StudyPanel {
     report: Option<Task<ReportRead>>,
     /// The "Train models" section.
     pub train: TrainPanel,
+    /// The learning curve loaded, and where from.
+    pub curve: Option<(PathBuf, LearningCurve)>,
+    curve_task: Option<Task<CurveRead>>,
 }
 
 impl StudyPanel {
     /// True while an evaluation started from the panel runs.
     pub fn evaluation_running(&self) -> bool {
         self.evaluation.is_some()
+    }
+
+    /// Reads a learning curve in the worker.
+    pub fn load_curve(&mut self, worker: &mut Worker, path: PathBuf) {
+        self.curve_task = Some(worker.submit(LoadCurve { path }));
     }
 
     /// Reads a report in the worker; it replaces the results shown when it arrives.
@@ -255,6 +269,17 @@ impl StudyPanel {
             }
             None => {}
         }
+        match poll_slot(&mut self.curve_task) {
+            Some(Outcome::Done(CurveRead { path, curve })) => {
+                notices.push(
+                    NoticeLevel::Info,
+                    format!("learning curve loaded from {}", path.display()),
+                );
+                self.curve = Some((path, curve));
+            }
+            Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
+            Some(Outcome::Cancelled) | None => {}
+        }
         self.train.logic(notices);
     }
 
@@ -313,6 +338,29 @@ impl StudyPanel {
             .show(ui, |ui| {
                 if let Some(train) = self.train.ui(ui, &mut settings.train, device) {
                     action = Some(StudyAction::Train(train));
+                }
+            });
+        egui::CollapsingHeader::new("Learning curve")
+            .default_open(self.curve.is_some())
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.curve_path)
+                            .hint_text("curve.json or the folder `precordial study curve` wrote")
+                            .desired_width(380.0),
+                    );
+                    if ui.button("Load curve").clicked() && !settings.curve_path.trim().is_empty()
+                    {
+                        action = Some(StudyAction::LoadCurve(PathBuf::from(
+                            settings.curve_path.trim(),
+                        )));
+                    }
+                });
+                match &self.curve {
+                    Some((_, curve)) => curve::curve_ui(ui, curve),
+                    None => {
+                        ui.label("No curve loaded: `precordial study curve` trains the models on nested subsets of the train split and writes one (models/learning-curve holds the shipped configuration's).");
+                    }
                 }
             });
         ui.separator();

@@ -1,0 +1,149 @@
+//! The learning curve `precordial study curve` wrote: held-out RMSE of least squares, C and C-h
+//! (bootstrap 95 % CIs as whiskers) and the leak-free affinity against the number of training
+//! patients, with the table behind them.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+use crate::eval::curve::{CurveScores, LearningCurve};
+use crate::eval::report::{MODEL_C, MODEL_CH};
+
+const MODELS: [(&str, &str, egui::Color32); 3] = [
+    (
+        "least_squares",
+        "least squares",
+        egui::Color32::from_rgb(127, 127, 127),
+    ),
+    (MODEL_C, "C", egui::Color32::from_rgb(230, 120, 30)),
+    (MODEL_CH, "C-h", egui::Color32::from_rgb(30, 120, 220)),
+];
+
+/// The two plots and the table.
+pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
+    ui.label(format!(
+        "{} training subsets, each evaluated on the same {} test records.",
+        curve.points.len(),
+        curve.test_records
+    ));
+    let patients = |k: usize| curve.points[k].train_patients as f64;
+    ui.columns(2, |columns| {
+        if let Some(ui) = columns.get_mut(0) {
+            ui.strong("Held-out RMSE (mV) by training patients");
+            Plot::new("curve_rmse")
+                .height(220.0)
+                .legend(Legend::default())
+                .show(ui, |plot_ui| {
+                    for (model, name, colour) in MODELS {
+                        let mut line = Vec::new();
+                        for (k, point) in curve.points.iter().enumerate() {
+                            let Some(level) = point.test.rmse.get(model) else {
+                                continue;
+                            };
+                            line.push([patients(k), level.rmse_mean]);
+                            if let Some((lo, hi)) = level.rmse_ci95 {
+                                plot_ui.line(
+                                    Line::new(
+                                        format!("{name} 95 % CI"),
+                                        PlotPoints::new(vec![[patients(k), lo], [patients(k), hi]]),
+                                    )
+                                    .color(colour.gamma_multiply(0.6)),
+                                );
+                            }
+                        }
+                        plot_ui.points(Points::new(name, line.clone()).color(colour).radius(3.5));
+                        plot_ui.line(Line::new(name, PlotPoints::new(line)).color(colour));
+                    }
+                });
+        }
+        if let Some(ui) = columns.get_mut(1) {
+            ui.strong("Leak-free class affinity (diagonal mean)");
+            Plot::new("curve_affinity")
+                .height(220.0)
+                .legend(Legend::default())
+                .include_y(0.0)
+                .include_y(1.0)
+                .show(ui, |plot_ui| {
+                    for (pick, name, colour) in [
+                        (0, "ĥ (embedding)", egui::Color32::from_rgb(30, 120, 220)),
+                        (1, "x̂ (input)", egui::Color32::from_rgb(230, 120, 30)),
+                        (2, "chance", egui::Color32::from_rgb(127, 127, 127)),
+                    ] {
+                        let values: Vec<[f64; 2]> = curve
+                            .points
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(k, p)| {
+                                let a = p.affinity_other_patient?;
+                                Some([patients(k), [a.0, a.1, a.2][pick]])
+                            })
+                            .collect();
+                        plot_ui.points(Points::new(name, values.clone()).color(colour).radius(3.5));
+                        plot_ui.line(Line::new(name, PlotPoints::new(values)).color(colour));
+                    }
+                });
+        }
+    });
+    table_ui(
+        ui,
+        "curve_test",
+        "Test split",
+        curve
+            .points
+            .iter()
+            .map(|p| (p.train_patients, p.train_records, Some(&p.test))),
+    );
+    if curve.points.iter().any(|p| p.cross.is_some()) {
+        table_ui(
+            ui,
+            "curve_cross",
+            &format!("Never trained on: {}", curve.cross_data.join(", ")),
+            curve
+                .points
+                .iter()
+                .map(|p| (p.train_patients, p.train_records, p.cross.as_ref())),
+        );
+    }
+}
+
+fn table_ui<'a>(
+    ui: &mut egui::Ui,
+    id: &str,
+    title: &str,
+    rows: impl Iterator<Item = (usize, usize, Option<&'a CurveScores>)>,
+) {
+    ui.add_space(6.0);
+    ui.strong(title);
+    egui::Grid::new(id).striped(true).show(ui, |ui| {
+        for header in [
+            "patients (records)",
+            "least squares",
+            "C",
+            "C-h",
+            "C-h − C (p Holm)",
+        ] {
+            ui.strong(header);
+        }
+        ui.end_row();
+        for (patients, records, scores) in rows {
+            let Some(scores) = scores else {
+                continue;
+            };
+            ui.label(format!("{patients} ({records})"));
+            for (model, _, _) in MODELS {
+                ui.label(scores.rmse.get(model).map_or("–".to_owned(), |level| {
+                    match level.rmse_ci95 {
+                        Some((lo, hi)) => format!("{:.4} [{lo:.4}, {hi:.4}]", level.rmse_mean),
+                        None => format!("{:.4}", level.rmse_mean),
+                    }
+                }));
+            }
+            ui.label(
+                scores
+                    .paired_rmse
+                    .map_or("–".to_owned(), |(c, ch, _, holm)| {
+                        format!("{:+.4} ({holm:.3})", ch - c)
+                    }),
+            );
+            ui.end_row();
+        }
+    });
+}
