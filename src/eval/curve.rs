@@ -243,9 +243,11 @@ pub fn markdown(curve: &LearningCurve) -> String {
         md,
         "# Learning curve\n\nThe encoder, C and C-h trained on nested subsets of the train split's \
          patients; every point evaluated on the same {} test records. Record-level mean RMSE (mV) \
-         with bootstrap 95 % CIs; C-h − C with its paired sign-flip permutation p (Holm-adjusted \
-         over the report's tests); ĥ and x̂ affinity diagonals with no neighbour from the window's \
-         own patient, beside chance.\n",
+         with bootstrap 95 % CIs; least squares is fitted on the whole train split at every point \
+         (a fixed reference, as `eval` fits it). C-h − C with its paired sign-flip permutation p \
+         (Holm-adjusted over the report's tests); mean regression-to-the-mean error slope over \
+         leads and waves; ĥ and x̂ affinity diagonals with no neighbour from the window's own \
+         patient, beside chance. Training times are wall-clock on the machine that ran them.\n",
         curve.test_records
     )
     .ok();
