@@ -12,6 +12,20 @@ fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+/// A copy of the shipped models' files (not the folders beside them, such as the learning
+/// curve) in `dir/models`: tests write there, never into the repository's.
+fn copy_of_shipped_models(dir: &std::path::Path) -> PathBuf {
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for entry in std::fs::read_dir(models_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    models
+}
+
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets/samples")
@@ -244,12 +258,7 @@ fn eval_of_every_record_needs_the_reference_data() {
 #[test]
 fn damaged_models_get_one_clear_line() {
     let dir = common::scratch("models", "damaged");
-    let models = dir.join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    for entry in std::fs::read_dir(models_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
-    }
+    let models = copy_of_shipped_models(&dir);
     std::fs::write(models.join("decoder_ch.safetensors"), b"not weights").unwrap();
     let record = sample("HR09739");
     let csv = dir.join("out.csv");
@@ -674,12 +683,7 @@ fn calibration_reproduces_the_shipped_bands() {
         return;
     };
     let dir = common::scratch("models", "calibrate");
-    let models = dir.join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    for entry in std::fs::read_dir(models_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
-    }
+    let models = copy_of_shipped_models(&dir);
     let folders: Vec<String> = common::SHIPPED_TRAINING_FOLDERS
         .iter()
         .map(|name| s(&data_root.join(name)).to_owned())

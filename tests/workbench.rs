@@ -479,6 +479,21 @@ fn screenshots() {
     if write {
         write_screenshot(&mut harness, "leads_dark");
     }
+    // The shipped configuration's learning curve in the Study panel (light theme).
+    harness.state_mut().settings.theme = precordial::app::ThemeChoice::Light;
+    harness.state_mut().settings.view = View::Study;
+    {
+        let app = harness.state_mut();
+        let curve = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/learning-curve");
+        app.study.load_curve(&mut app.worker, curve);
+    }
+    settle(&mut harness);
+    harness.get_by_label("Learning curve").click();
+    harness.run_steps(4);
+    harness.get_by_label("3 training subsets, each evaluated on the same 80 test records.");
+    if write && harness.render().is_ok() {
+        write_screenshot(&mut harness, "study_curve");
+    }
     harness.state_mut().settings.theme = precordial::app::ThemeChoice::Light;
     // The Teach panel's modes on the sample with a deviated axis, with C and C-h run on it.
     harness
@@ -936,7 +951,11 @@ fn a_learning_curve_loads_into_the_study_panel() {
         points: vec![point(84, 0.21, 0.22), point(335, 0.188, 0.191)],
         ..LearningCurve::default()
     };
-    std::fs::write(dir.join("curve.json"), serde_json::to_string(&curve).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("curve.json"),
+        serde_json::to_string(&curve).unwrap(),
+    )
+    .unwrap();
     std::fs::write(dir.join("bad.json"), "{}").unwrap();
     let mut harness = harness_with(Vec::new(), false);
     harness.state_mut().settings.view = View::Study;

@@ -1,5 +1,5 @@
 //! The learning curve `precordial study curve` wrote: held-out RMSE of least squares, C and C-h
-//! (bootstrap 95 % CIs as whiskers) and the leak-free affinity against the number of training
+//! (bootstrap 95 % CIs as whiskers, record-level) and the leak-free affinity against the number of training
 //! patients, with the table behind them.
 
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
@@ -41,8 +41,9 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
                             line.push([patients(k), level.rmse_mean]);
                             if let Some((lo, hi)) = level.rmse_ci95 {
                                 plot_ui.line(
+                                    // Named as its model, so the legend shows one entry for both.
                                     Line::new(
-                                        format!("{name} 95 % CI"),
+                                        name,
                                         PlotPoints::new(vec![[patients(k), lo], [patients(k), hi]]),
                                     )
                                     .color(colour.gamma_multiply(0.6)),
@@ -64,7 +65,7 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
                 .show(ui, |plot_ui| {
                     for (pick, name, colour) in [
                         (0, "ĥ (embedding)", egui::Color32::from_rgb(30, 120, 220)),
-                        (1, "x̂ (input)", egui::Color32::from_rgb(230, 120, 30)),
+                        (1, "inputs", egui::Color32::from_rgb(230, 120, 30)),
                         (2, "chance", egui::Color32::from_rgb(127, 127, 127)),
                     ] {
                         let values: Vec<[f64; 2]> = curve
