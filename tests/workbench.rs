@@ -1127,6 +1127,11 @@ fn a_reconstruction_runs_in_the_worker_to_completion() {
     );
     harness.get_by_label(&format!("Device: {device}"));
     assert_eq!(harness.get_all_by_label_contains("C-h: RMSE").count(), 5);
+    // The card's least-squares baseline came with it, and can be drawn beside the models.
+    assert!(result.leads.iter().all(|l| l.least_squares_mv.is_some()));
+    harness.get_by_label("least squares").click();
+    harness.run_steps(2);
+    assert!(harness.state().reconstruct.toggles.least_squares);
 }
 
 /// A models folder that does not hold models: the panel says what is wrong and nothing runs.

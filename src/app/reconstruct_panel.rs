@@ -28,6 +28,8 @@ pub struct TraceToggles {
     pub c: bool,
     pub ch: bool,
     pub residual: bool,
+    /// The least-squares baseline of the models' card (the population linear mapping).
+    pub least_squares: bool,
 }
 
 impl Default for TraceToggles {
@@ -37,6 +39,7 @@ impl Default for TraceToggles {
             c: true,
             ch: true,
             residual: false,
+            least_squares: false,
         }
     }
 }
@@ -44,6 +47,7 @@ impl Default for TraceToggles {
 const COLOUR_TRUTH: egui::Color32 = egui::Color32::from_rgb(40, 40, 40);
 const COLOUR_C: egui::Color32 = egui::Color32::from_rgb(230, 120, 30);
 const COLOUR_CH: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
+const COLOUR_LEAST_SQUARES: egui::Color32 = egui::Color32::from_rgb(120, 120, 120);
 const WIDE_COLOUR: egui::Color32 = egui::Color32::from_rgb(220, 120, 0);
 
 fn format_metrics(metrics: Option<&LeadMetrics>) -> String {
@@ -72,6 +76,11 @@ pub fn comparison_ui(
         ui.checkbox(&mut toggles.ch, "C-h");
         ui.checkbox(&mut toggles.residual, "residuals")
             .on_hover_text("Reconstruction minus recording: what the model missed.");
+        if result.leads.iter().any(|l| l.least_squares_mv.is_some()) {
+            ui.checkbox(&mut toggles.least_squares, "least squares").on_hover_text(
+                "The population linear mapping from I, II and V2 (fitted on the models' train split, stored in their card): the baseline the models are compared with.",
+            );
+        }
     });
     let fs_hz = result.fs_hz.max(1e-9);
     let series = |signal: &[f64]| -> PlotPoints<'static> {
@@ -124,6 +133,13 @@ pub fn comparison_ui(
             .show(ui, |plot_ui| {
                 if toggles.truth {
                     plot_ui.line(Line::new("recorded", series(&lead.truth_mv)).color(COLOUR_TRUTH));
+                }
+                if let (true, Some(ls)) = (toggles.least_squares, &lead.least_squares_mv) {
+                    plot_ui.line(
+                        Line::new("least squares", series(ls))
+                            .color(COLOUR_LEAST_SQUARES)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
                 }
                 if let (true, Some(c)) = (toggles.c, &lead.c_mv) {
                     plot_ui.line(Line::new("C", series(c)).color(COLOUR_C));
