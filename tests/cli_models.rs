@@ -457,6 +457,15 @@ fn reconstruct_writes_the_twelve_lead_report_as_pdf_and_png() {
     let again = run(args(&pdf, &[]));
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    // Ten seconds from a start past the record's end would be an empty page.
+    let late = run(args(&dir.join("late.pdf"), &["--start", "60"]));
+    assert!(!late.status.success());
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert!(
+        stderr.contains("--start 60 s is outside the record (10.0 s long)"),
+        "{stderr}"
+    );
+    assert!(!dir.join("late.pdf").exists());
 
     // A PDF reader renders it (A4 at 50 dpi: 585 x 414 pixels, with blue rebuilt traces) and
     // reads its text: the labels, the caution, the bands, the held-out error.

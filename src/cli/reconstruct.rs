@@ -163,6 +163,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         Record::read(path)?
     };
+    if args.report.is_some() && !(args.start >= 0.0 && args.start < record.duration_s()) {
+        bail!(
+            "{}: --start {} s is outside the record ({:.1} s long)",
+            path.display(),
+            args.start,
+            record.duration_s()
+        );
+    }
     if !precordial::prep::missing_inputs(&record).is_empty() {
         // The models are not needed to refuse this: say it before loading them.
         let missing = precordial::prep::missing_inputs(&record);
@@ -205,7 +213,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 LayoutArg::ThreeByFour => Layout::ThreeByFour,
                 LayoutArg::TwelveByOne => Layout::TwelveByOne,
             },
-            start_s: args.start.max(0.0),
+            start_s: args.start,
             show_recorded_targets: true,
         };
         write_page(path, &twelve_lead_page(&report, &options), args.overwrite)?;
