@@ -62,26 +62,26 @@ impl App {
             super::LeadLayout::TwelveByOne => Layout::TwelveByOne,
             super::LeadLayout::ThreeByFourRhythm => Layout::ThreeByFour,
         };
-        let report = |paper| {
-            ReconstructionExport::Report(ReportOptions {
+        let report = |paper, extension| ReconstructionExport::Report {
+            options: ReportOptions {
                 paper,
                 layout,
                 start_s: self.settings.leads_view.start_in_seconds,
-                show_recorded_targets: true,
-            })
+            },
+            extension,
         };
         let mut chosen = None;
         ui.add_enabled_ui(enabled, |ui| {
             ui.menu_button(format!("Export {}", variant.name()), |ui| {
-                for (label, export, extension) in [
-                    ("12-lead report, PDF (A4)", report(Paper::A4), "pdf"),
-                    ("12-lead report, PDF (Letter)", report(Paper::Letter), "pdf"),
-                    ("12-lead report, PNG (A4)", report(Paper::A4), "png"),
-                    ("WFDB record (format 16)", ReconstructionExport::Wfdb, ""),
-                    ("EDF+ file", ReconstructionExport::Edf, ""),
+                for (label, export) in [
+                    ("12-lead report, PDF (A4)", report(Paper::A4, "pdf")),
+                    ("12-lead report, PDF (Letter)", report(Paper::Letter, "pdf")),
+                    ("12-lead report, PNG (A4)", report(Paper::A4, "png")),
+                    ("WFDB record (format 16)", ReconstructionExport::Wfdb),
+                    ("EDF+ file", ReconstructionExport::Edf),
                 ] {
                     if ui.button(label).clicked() {
-                        chosen = Some((export, extension));
+                        chosen = Some(export);
                         ui.close();
                     }
                 }
@@ -92,8 +92,8 @@ impl App {
             )
             .on_disabled_hover_text("Reconstruct the record first (12-lead view or Reconstruct panel).");
         });
-        if let Some((export, extension)) = chosen {
-            self.export_reconstruction(variant, export, extension);
+        if let Some(export) = chosen {
+            self.export_reconstruction(variant, export);
         }
     }
 

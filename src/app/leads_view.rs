@@ -57,13 +57,6 @@ impl ShownReconstruction {
     }
 }
 
-/// A reconstruction on the paper: which leads are estimates, by which model, with which band (the
-/// reconstruction's own, where the models are calibrated).
-#[derive(Clone, Copy, Debug)]
-pub struct ReconstructionMarks<'a> {
-    pub ecg: &'a ReconstructedEcg,
-}
-
 /// What the 12-lead view's controls ask the app to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeadsAction {
@@ -92,21 +85,22 @@ pub struct LeadMarking {
 }
 
 impl LeadMarking {
-    /// The marking of the lead `name` (drawn as `label`) under `marks`: rebuilt leads get the
-    /// model's colour, a `V4 · C-h` label and their band; derived leads say so.
-    pub fn of(marks: Option<ReconstructionMarks<'_>>, name: Option<&String>, label: &str) -> Self {
+    /// The marking of the lead `name` (drawn as `label`) when the paper shows the reconstruction
+    /// `ecg`: rebuilt leads get the model's colour, a `V4 · C-h` label and their band; derived
+    /// leads say so.
+    pub fn of(ecg: Option<&ReconstructedEcg>, name: Option<&String>, label: &str) -> Self {
         let mut marking = Self {
             label: label.to_owned(),
             colour: None,
             target: None,
         };
-        let Some((marks, row)) = marks.zip(name.and_then(|name| twelve_lead_index(name))) else {
+        let Some((ecg, row)) = ecg.zip(name.and_then(|name| twelve_lead_index(name))) else {
             return marking;
         };
-        match marks.ecg.origin[row] {
+        match ecg.origin[row] {
             LeadOrigin::Reconstructed => {
-                marking.colour = Some(reconstruction_colour(marks.ecg.variant));
-                marking.label = marks.ecg.lead_label(row);
+                marking.colour = Some(reconstruction_colour(ecg.variant));
+                marking.label = ecg.lead_label(row);
                 marking.target = TARGET_ROWS.iter().position(|&r| r == row);
             }
             LeadOrigin::Derived => marking.label = format!("{label} (derived)"),
@@ -376,7 +370,7 @@ impl LeadsView {
     }
 
     /// Draws the paper and the leads of `loaded`, and handles pan, zoom, cursor and calipers. With
-    /// `marks`, `loaded` is a reconstruction: its rebuilt leads are drawn in the model's colour,
+    /// `reconstruction`, `loaded` is that reconstruction as a record: its rebuilt leads are drawn in the model's colour,
     /// labelled `V4 · C-h`, inside their bands.
     pub fn ui(
         &mut self,
@@ -384,7 +378,7 @@ impl LeadsView {
         loaded: &LoadedRecord,
         cleaned: Option<&Cleaned>,
         grid: &mut GridSettings,
-        marks: Option<ReconstructionMarks<'_>>,
+        reconstruction: Option<&ReconstructedEcg>,
     ) {
         let record = &loaded.record;
         let fs_hz = record.fs_hz();
@@ -487,12 +481,12 @@ impl LeadsView {
                         Source::Both => (true, true),
                     };
                     // Where the lead is a reconstruction's: how it is marked.
-                    let marking = LeadMarking::of(marks, names.get(*lead_index), label);
+                    let marking = LeadMarking::of(reconstruction, names.get(*lead_index), label);
                     let mut lead_stroke = trace_stroke;
                     if let Some(colour) = marking.colour {
                         lead_stroke.color = colour;
-                        let band = marks
-                            .and_then(|marks| marks.ecg.bands.as_ref())
+                        let band = reconstruction
+                            .and_then(|ecg| ecg.bands.as_ref())
                             .zip(marking.target)
                             .map(|(bands, k)| &bands.leads[k]);
                         if let (Some(band), Some(signal)) = (band, record.signal(*lead_index)) {
@@ -941,18 +935,18 @@ mod tests {
     }
 
     /// Rebuilt leads carry the model's name, colour and band; derived leads say so; recorded
-    /// leads and the record itself (no marks) are drawn as they are.
+    /// leads and the record itself (no reconstruction) are drawn as they are.
     #[test]
     fn rebuilt_leads_are_marked_with_their_model_and_band() {
         let ch = ecg(ModelVariant::CH);
-        let marks = Some(ReconstructionMarks { ecg: &ch });
-        let v4 = LeadMarking::of(marks, Some(&"V4".to_owned()), "V4");
+        let shown = Some(&ch);
+        let v4 = LeadMarking::of(shown, Some(&"V4".to_owned()), "V4");
         assert_eq!(v4.label, "V4 · C-h");
         assert_eq!(v4.colour, Some(reconstruction_colour(ModelVariant::CH)));
         assert_eq!(v4.target, Some(2));
-        let avr = LeadMarking::of(marks, Some(&"aVR".to_owned()), "aVR");
+        let avr = LeadMarking::of(shown, Some(&"aVR".to_owned()), "aVR");
         assert_eq!((avr.label.as_str(), avr.colour), ("aVR (derived)", None));
-        let v2 = LeadMarking::of(marks, Some(&"V2".to_owned()), "V2");
+        let v2 = LeadMarking::of(shown, Some(&"V2".to_owned()), "V2");
         assert_eq!(
             (v2.label.as_str(), v2.colour, v2.target),
             ("V2", None, None)
@@ -960,11 +954,7 @@ mod tests {
         let unmarked = LeadMarking::of(None, Some(&"V4".to_owned()), "V4");
         assert_eq!((unmarked.label.as_str(), unmarked.colour), ("V4", None));
         let c = ecg(ModelVariant::C);
-        let c_v1 = LeadMarking::of(
-            Some(ReconstructionMarks { ecg: &c }),
-            Some(&"V1".to_owned()),
-            "V1",
-        );
+        let c_v1 = LeadMarking::of(Some(&c), Some(&"V1".to_owned()), "V1");
         assert_eq!(c_v1.label, "V1 · C");
         assert_eq!(c_v1.target, Some(0));
     }

@@ -39,7 +39,7 @@ use crate::worker::Worker;
 pub use browser::Browser;
 pub use ecg_grid::{GridSettings, LeadLayout};
 use frame_stats::FrameStats;
-pub use leads_view::{LeadsAction, LeadsView, ReconstructionMarks, ShownReconstruction};
+pub use leads_view::{LeadsAction, LeadsView, ShownReconstruction};
 pub use models::Models;
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use records::{LoadedRecord, Records};
@@ -409,10 +409,10 @@ impl App {
             );
             match on_screen {
                 Some(loaded) => {
-                    let marks = shown.as_ref().map(|(_, ecg)| ReconstructionMarks { ecg });
+                    let reconstruction = shown.as_ref().map(|(_, ecg)| &**ecg);
                     settings
                         .leads_view
-                        .ui(ui, loaded, cleaned, &mut settings.grid, marks);
+                        .ui(ui, loaded, cleaned, &mut settings.grid, reconstruction);
                     if launch.first_record_drawn_at.is_none() {
                         launch.first_record_drawn_at = Some(Instant::now());
                     }
@@ -554,26 +554,22 @@ impl App {
             .variant()
             .filter(|_| self.settings.view == View::Leads)
             .zip(self.reconstruct.result.as_ref());
-        match (&self.records.loaded, shown) {
-            (Some(loaded), Some((variant, result))) => {
-                let path = self.settings.export_folder.join(format!(
-                    "{}_{}_signals.csv",
-                    loaded.name,
-                    variant.key()
-                ));
-                let record = std::sync::Arc::clone(&result.twelve_lead(variant).record);
-                self.exports.csv(&mut self.worker, record, path);
-            }
-            (Some(loaded), None) => {
-                let path = self
-                    .settings
-                    .export_folder
-                    .join(format!("{}_signals.csv", loaded.name));
-                let record = std::sync::Arc::clone(&loaded.record);
-                self.exports.csv(&mut self.worker, record, path);
-            }
-            (None, _) => self.notify(NoticeLevel::Warning, "no record to export".to_owned()),
-        }
+        let Some(loaded) = &self.records.loaded else {
+            self.notify(NoticeLevel::Warning, "no record to export".to_owned());
+            return;
+        };
+        let (name, record) = match shown {
+            Some((variant, result)) => (
+                format!("{}_{}", loaded.name, variant.key()),
+                std::sync::Arc::clone(&result.twelve_lead(variant).record),
+            ),
+            None => (loaded.name.clone(), std::sync::Arc::clone(&loaded.record)),
+        };
+        let path = self
+            .settings
+            .export_folder
+            .join(format!("{name}_signals.csv"));
+        self.exports.csv(&mut self.worker, record, path);
     }
 
     /// Reconstructs every record below `folder` with C-h into `<export folder>/reconstructed`.
@@ -607,7 +603,6 @@ impl App {
         &mut self,
         variant: ModelVariant,
         export: crate::worker::reconstruct::ReconstructionExport,
-        extension: &'static str,
     ) {
         let (Some(result), Some(loaded), Some(models)) = (
             &self.reconstruct.result,
@@ -625,7 +620,6 @@ impl App {
             source: std::sync::Arc::clone(&loaded.record),
             models: std::sync::Arc::clone(models),
             export,
-            extension,
             folder: self.settings.export_folder.clone(),
         };
         self.exports.reconstruction(&mut self.worker, job);

@@ -184,12 +184,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let models = Reconstructor::load(&args.models, args.device)?;
     eprintln!("device: {}", models.device_name());
+    // The bands are verified whatever is written, but only the report draws them: attaching them
+    // runs the other model too, for nothing when no report is asked for.
     let bands = precordial::eval::conformal::load_bands(&models, &args.models)?;
     let ecg = precordial::eval::conformal::reconstruct_with_bands(
         &record,
         &models,
         variant,
-        bands.as_ref(),
+        bands.as_ref().filter(|_| args.report.is_some()),
     )
     .with_context(|| path.display().to_string())?;
     if let Some(csv) = &args.csv {
@@ -214,14 +216,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 LayoutArg::TwelveByOne => Layout::TwelveByOne,
             },
             start_s: args.start,
-            show_recorded_targets: true,
         };
         write_page(path, &twelve_lead_page(&report, &options), args.overwrite)?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(dir) = &args.wfdb {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = precordial::worker::batch::output_name(path, variant);
+        let name = precordial::model::twelve_lead::reconstruction_name(path, variant);
         let header = write_record(
             dir,
             &ecg.to_wfdb(

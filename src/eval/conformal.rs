@@ -130,16 +130,6 @@ impl ConformalBands {
     pub fn coverage(&self) -> f64 {
         1.0 - self.alpha
     }
-
-    /// The pointwise half-widths (mV) of model `key` ("c", "ch") per target lead, when every lead
-    /// has one.
-    pub fn pointwise_mv(&self, key: &str) -> Option<[f64; 5]> {
-        let mut out = [0.0; 5];
-        for (slot, lead) in out.iter_mut().zip(TARGET_LEADS) {
-            *slot = self.per_lead.get(lead)?.get(key)?.pointwise_mv;
-        }
-        Some(out)
-    }
 }
 
 /// What the adaptive band did on held-out windows.
@@ -607,14 +597,18 @@ mod tests {
                 v + (rng.normal() * 0.05 * (lead + 1) as f64) as f32
             })
             .collect();
-        let set = WindowSet {
+        (with_targets(n, y), prediction)
+    }
+
+    /// `n` windows with these targets (inputs zero), each its own record.
+    fn with_targets(n: usize, y: Vec<f32>) -> WindowSet {
+        WindowSet {
             x: vec![0.0; n * 3 * WINDOW],
             y,
             labels: vec![0; n],
             record: (0..n).collect(),
             starts: vec![0; n],
-        };
-        (set, prediction)
+        }
     }
 
     #[test]
@@ -658,14 +652,7 @@ mod tests {
             let prediction: Vec<f32> = (0..y.len())
                 .map(|k| (rng.normal() * sigma(k / (leads * WINDOW))) as f32)
                 .collect();
-            let set = WindowSet {
-                x: vec![0.0; n * 3 * WINDOW],
-                y,
-                labels: vec![0; n],
-                record: (0..n).collect(),
-                starts: vec![0; n],
-            };
-            (set, prediction)
+            (with_targets(n, y), prediction)
         };
         let difficulty: Vec<[f64; 5]> = (0..n).map(|w| [sigma(w); 5]).collect();
         let peaks = vec![vec![60, 140]; n];

@@ -12,6 +12,16 @@ use crate::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat};
 
 use super::{FS_HZ, ModelError, ModelVariant, Reconstructor, TARGET_LEADS};
 
+/// The name of a record's reconstruction by `variant`, wherever it is written: the record's, with
+/// the model (`HR09739.hea` → `HR09739_ch`).
+pub fn reconstruction_name(record: &std::path::Path, variant: ModelVariant) -> String {
+    let stem = record
+        .file_stem()
+        .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
+    let stem = stem.strip_suffix(".hea").unwrap_or(&stem).to_owned();
+    format!("{stem}_{}", variant.key())
+}
+
 /// Where a lead of a [`ReconstructedEcg`] came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeadOrigin {
@@ -221,12 +231,10 @@ impl ReconstructedEcg {
     }
 
     /// The 12 leads as a record (100 Hz, mV, the standard lead names) that views and exports
-    /// take like any other; named `<source>_<model>` beside `source`, never written there.
+    /// take like any other; named as [`reconstruction_name`] says, beside `source`, never written
+    /// there.
     pub fn to_record(&self, source: &std::path::Path) -> Record {
-        let stem = source
-            .file_stem()
-            .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
-        let path = source.with_file_name(format!("{stem}_{}", self.variant.key()));
+        let path = source.with_file_name(reconstruction_name(source, self.variant));
         Record::from_signals(
             &path,
             FS_HZ,
@@ -251,6 +259,14 @@ impl ReconstructedEcg {
             let metrics = crate::metrics::record_metrics(truth, &self.leads[TARGET_ROWS[k]])?;
             metrics.rmse_mv.is_finite().then_some(metrics.rmse_mv)
         })
+    }
+
+    /// The limb leads the record lacked, derived from I and II.
+    pub fn derived_leads(&self) -> Vec<&'static str> {
+        (0..12)
+            .filter(|&row| self.origin[row] == LeadOrigin::Derived)
+            .map(|row| TWELVE_LEADS[row])
+            .collect()
     }
 
     /// Display name of a lead, marked where it is an estimate (`V4 · C-h`).
@@ -308,10 +324,7 @@ impl ReconstructedEcg {
         format: WriteFormat,
     ) -> RecordToWrite<'a> {
         let rebuilt: Vec<&str> = TARGET_ROWS.iter().map(|&row| TWELVE_LEADS[row]).collect();
-        let derived: Vec<&str> = (0..12)
-            .filter(|&row| self.origin[row] == LeadOrigin::Derived)
-            .map(|row| TWELVE_LEADS[row])
-            .collect();
+        let derived = self.derived_leads();
         let mut comments = vec![
             format!(
                 "reconstructed: {} by {} (precordial {}), estimates not recordings",

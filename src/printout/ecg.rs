@@ -52,8 +52,6 @@ pub struct ReportOptions {
     pub layout: Layout,
     /// Where the 10 s shown start in the record (s).
     pub start_s: f64,
-    /// Draw the recorded V1, V3–V6 in grey under their reconstructions, where the record has them.
-    pub show_recorded_targets: bool,
 }
 
 impl Default for ReportOptions {
@@ -62,7 +60,6 @@ impl Default for ReportOptions {
             paper: Paper::A4,
             layout: Layout::ThreeByFour,
             start_s: 0.0,
-            show_recorded_targets: true,
         }
     }
 }
@@ -201,8 +198,8 @@ pub fn twelve_lead_page(report: &EcgReport<'_>, options: &ReportOptions) -> Page
         );
         for (row, segment) in segments(leads, trace_left) {
             let reconstructed = ecg.origin[row] == LeadOrigin::Reconstructed;
+            // The recorded lead in grey beneath, where the record has it.
             if reconstructed
-                && options.show_recorded_targets
                 && let Some(k) = target_index(row)
                 && let Some(truth) = &ecg.recorded_targets[k]
             {
@@ -397,10 +394,7 @@ fn header(page: &mut Page, report: &EcgReport<'_>, options: &ReportOptions, left
         format!("12-lead ECG · V1, V3–V6 reconstructed from I, II and V2 by Precordial {variant}"),
         RECORDED,
     );
-    let derived: Vec<&str> = (0..12)
-        .filter(|&row| ecg.origin[row] == LeadOrigin::Derived)
-        .map(|row| TWELVE_LEADS[row])
-        .collect();
+    let derived = ecg.derived_leads();
     page.text(
         [left, 16.5],
         8.0,
@@ -473,7 +467,7 @@ fn footer(page: &mut Page, report: &EcgReport<'_>, options: &ReportOptions, left
             "25 mm/s · 10 mm/mV · grid 1 mm and 5 mm · {} · {} paper · leads cleaned as the models take them, 100 Hz{}",
             options.layout.name(),
             options.paper.name(),
-            if recorded_targets && options.show_recorded_targets {
+            if recorded_targets {
                 " · grey: the recorded lead, for comparison"
             } else {
                 ""

@@ -170,9 +170,16 @@ pub fn write_page(
         .map_err(|e| PrintoutError(e.to_string()))
 }
 
+fn is_finite(point: &[f64; 2]) -> bool {
+    point[0].is_finite() && point[1].is_finite()
+}
+
 /// The pieces of a polyline between non-finite points.
 fn runs(points: &[[f64; 2]]) -> impl Iterator<Item = &[[f64; 2]]> {
-    points
-        .split(|p| !(p[0].is_finite() && p[1].is_finite()))
-        .filter(|run| run.len() >= 2)
+    points.split(|p| !is_finite(p)).filter(|run| run.len() >= 2)
+}
+
+/// A polygon's finite points (a fill skips the others).
+fn finite(points: &[[f64; 2]]) -> impl Iterator<Item = &[f64; 2]> {
+    points.iter().filter(|p| is_finite(p))
 }

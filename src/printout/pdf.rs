@@ -6,7 +6,7 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use super::{Page, Rgb, Shape, runs};
+use super::{Page, Rgb, Shape, finite, runs};
 
 /// PostScript points per millimetre.
 const PT_PER_MM: f64 = 72.0 / 25.4;
@@ -82,10 +82,7 @@ fn content(page: &Page) -> Content {
                 content.stroke();
             }
             Shape::Fill { points, colour } => {
-                let finite: Vec<&[f64; 2]> = points
-                    .iter()
-                    .filter(|p| p[0].is_finite() && p[1].is_finite())
-                    .collect();
+                let finite: Vec<&[f64; 2]> = finite(points).collect();
                 if finite.len() < 3 {
                     continue;
                 }

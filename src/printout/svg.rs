@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Page, Rgb, Shape, runs};
+use super::{Page, Rgb, Shape, finite, runs};
 
 /// Millimetres per PostScript point.
 const MM_PER_PT: f64 = 25.4 / 72.0;
@@ -49,9 +49,7 @@ pub fn to_svg(page: &Page) -> String {
                 }
             }
             Shape::Fill { points, colour } => {
-                let finite: Vec<String> = points
-                    .iter()
-                    .filter(|p| p[0].is_finite() && p[1].is_finite())
+                let finite: Vec<String> = finite(points)
                     .map(|p| format!("{:.3},{:.3}", p[0], p[1]))
                     .collect();
                 if finite.len() >= 3 {

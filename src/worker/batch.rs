@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::reconstruct::{LeadReconstructor, LoadedModels};
 use super::{Job, JobContext};
 use crate::eval::conformal::{ConformalBands, reconstruct_with_bands};
+use crate::model::twelve_lead::reconstruction_name;
 use crate::model::{ModelVariant, Reconstructor, TARGET_LEADS};
 use crate::output::csv_field;
 use crate::progress::Progress;
@@ -95,15 +96,6 @@ impl BatchSummary {
 #[error("{0}")]
 pub struct BatchError(pub String);
 
-/// The written record's name: the input's, with the model (`HR09739` → `HR09739_ch`).
-pub fn output_name(path: &Path, variant: ModelVariant) -> String {
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
-    let stem = stem.strip_suffix(".hea").unwrap_or(&stem).to_owned();
-    format!("{stem}_{}", variant.key())
-}
-
 /// Every record of every path: (header, folder its output goes to).
 fn list_jobs(request: &BatchRequest) -> Result<Vec<(PathBuf, PathBuf)>, BatchError> {
     let mut jobs = Vec::new();
@@ -177,7 +169,7 @@ pub fn reconstruct_folders(
         progress.fraction(done as f32 / jobs.len() as f32);
         let record_label = header.display().to_string();
         progress.message(&format!("[{}/{}] {record_label}", done + 1, jobs.len()));
-        let name = output_name(header, request.variant);
+        let name = reconstruction_name(header, request.variant);
         if dir.join(format!("{name}.hea")).exists() && !request.overwrite {
             outcomes.push(RecordOutcome {
                 record: record_label,

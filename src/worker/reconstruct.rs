@@ -299,8 +299,11 @@ pub enum ReconstructionExport {
     Wfdb,
     /// EDF+C with each lead's origin in its transducer field.
     Edf,
-    /// The 12-lead report on ECG paper, as PDF or PNG (by the path's extension).
-    Report(crate::printout::ecg::ReportOptions),
+    /// The 12-lead report on ECG paper, as PDF or PNG (`extension`: `pdf` or `png`).
+    Report {
+        options: crate::printout::ecg::ReportOptions,
+        extension: &'static str,
+    },
 }
 
 /// Write a reconstruction into `folder`, under a name of its own (`<record>_<model>`, then `-2`,
@@ -311,8 +314,6 @@ pub struct ExportReconstruction {
     pub source: Arc<Record>,
     pub models: Arc<LoadedModels>,
     pub export: ReconstructionExport,
-    /// Only the report's: `pdf` or `png`.
-    pub extension: &'static str,
     pub folder: PathBuf,
 }
 
@@ -329,7 +330,8 @@ impl Job for ExportReconstruction {
 
     fn run(self, _context: &JobContext) -> Result<Option<super::Written>, String> {
         let ecg = &self.twelve_lead.ecg;
-        let stem = format!("{}_{}", self.source.header.record_name, ecg.variant.key());
+        let stem =
+            crate::model::twelve_lead::reconstruction_name(&self.source.header.path, ecg.variant);
         let (card, card_sha256) = self
             .models
             .with_models(|m| (m.card().clone(), m.card_sha256().to_owned()));
@@ -371,11 +373,9 @@ impl Job for ExportReconstruction {
                     .map_err(|e| e.to_string())?;
                 (path, "EDF+ file")
             }
-            ReconstructionExport::Report(options) => {
+            ReconstructionExport::Report { options, extension } => {
                 let path = crate::output::unused_path(
-                    &self
-                        .folder
-                        .join(format!("{stem}_report.{}", self.extension)),
+                    &self.folder.join(format!("{stem}_report.{extension}")),
                 );
                 let report =
                     crate::printout::ecg::EcgReport::new(ecg, &self.source, &card, &card_sha256);
