@@ -6,11 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{precordial, s};
-
-fn models_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
-}
+use common::{models_dir, precordial, s};
 
 /// A copy of the shipped models' files (not the folders beside them, such as the learning
 /// curve) in `dir/models`: tests write there, never into the repository's.
@@ -27,9 +23,7 @@ fn copy_of_shipped_models(dir: &std::path::Path) -> PathBuf {
 }
 
 fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/samples")
-        .join(name)
+    common::samples_dir().join(name)
 }
 
 #[test]
@@ -532,32 +526,12 @@ fn reconstruct_writes_the_twelve_lead_report_as_pdf_and_png() {
 #[test]
 fn a_three_lead_record_reconstructs_into_twelve() {
     use precordial::wfdb::Record;
-    use precordial::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat, write_record};
     let dir = common::scratch("models", "three-lead");
-    let full = Record::read(sample("HR09739")).unwrap();
-    let leads: Vec<(&str, &[f64])> = ["I", "II", "V2"]
-        .iter()
-        .map(|name| (*name, full.signal_by_name(name).unwrap()))
-        .collect();
-    // The sample is in mV (its header says so), at 500 Hz.
-    let patch = RecordToWrite {
-        name: "patch",
-        fs_hz: full.fs_hz(),
-        signals: leads
-            .iter()
-            .map(|(name, samples)| SignalToWrite {
-                name,
-                samples_mv: samples,
-            })
-            .collect(),
-        comments: vec!["I, II and V2 of HR09739 (test)".to_owned()],
-        format: WriteFormat::Format16,
-    };
-    write_record(&dir, &patch, false).unwrap();
+    let patch = common::write_three_lead_patch(&dir);
     let out_dir = dir.join("out");
     let out = precordial(&[
         "reconstruct",
-        s(&dir.join("patch")),
+        s(&patch),
         "--models",
         s(&models_dir()),
         "--wfdb",

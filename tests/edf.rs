@@ -16,6 +16,16 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// What pyedflib read of the signal labelled `label` (its JSON, as the fixture script wrote it).
+fn signal(expected: &serde_json::Value, label: &str) -> Vec<f64> {
+    expected["signals"][label]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
 #[test]
 fn a_pyedflib_file_reads_as_pyedflib_reads_it() {
     let record = Record::read(fixture("patch3.edf")).unwrap();
@@ -39,12 +49,7 @@ fn a_pyedflib_file_reads_as_pyedflib_reads_it() {
         assert!(comments.contains(said), "{said:?} not in {comments}");
     }
     for (label, lead) in [("ECG I", "I"), ("Lead II", "II"), ("EKG V2", "V2")] {
-        let theirs: Vec<f64> = expected["signals"][label]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let theirs = signal(&expected, label);
         let ours = record.signal_by_name(lead).unwrap();
         for (t, (a, b)) in ours.iter().zip(&theirs).enumerate() {
             assert!(
@@ -59,7 +64,7 @@ fn a_pyedflib_file_reads_as_pyedflib_reads_it() {
 #[test]
 fn a_three_lead_edf_reconstructs() {
     let dir = common::scratch("edf", "reconstruct");
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let models = common::models_dir();
     let out = common::precordial(&[
         "reconstruct",
         common::s(&fixture("patch3.edf")),
@@ -178,12 +183,7 @@ fn pyedflib_reads_what_we_write() {
     assert_eq!(expected["annotations"][0][2], "V4 reconstructed (test)");
     let record = Record::read(&ours).unwrap();
     for (k, label) in ["ECG I", "ECG V4"].iter().enumerate() {
-        let theirs: Vec<f64> = expected["signals"][label]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let theirs = signal(&expected, label);
         let mine = record.signal(k).unwrap();
         assert_eq!(mine.len(), theirs.len());
         for (a, b) in mine.iter().zip(&theirs) {

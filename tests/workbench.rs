@@ -19,6 +19,8 @@ use precordial::app::{App, Settings, View};
 
 mod common;
 
+use common::samples_dir;
+
 const WINDOW_SIZE: egui::Vec2 = egui::vec2(1600.0, 1000.0);
 
 /// The shared data folder (`../shared/data` beside the clone, or `$PRECORDIAL_DATA`).
@@ -26,10 +28,6 @@ fn shared_data() -> PathBuf {
     std::env::var_os("PRECORDIAL_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
-}
-
-fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples")
 }
 
 /// A harness over a fresh app (no stored settings) that opened `paths` (none: the bundled samples).
@@ -807,27 +805,10 @@ fn three_lead_records_reconstruct_into_a_marked_twelve_lead() {
     use precordial::app::{LeadLayout, ShownReconstruction};
     use precordial::model::ModelVariant;
     use precordial::model::twelve_lead::LeadOrigin;
-    use precordial::wfdb::Record;
-    use precordial::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat, write_record};
     let dir = common::scratch("workbench", "three-lead");
-    let full = Record::read(samples_dir().join("HR09739")).unwrap();
-    let names = ["I", "II", "V2"];
-    let patch = RecordToWrite {
-        name: "patch",
-        fs_hz: full.fs_hz(),
-        signals: names
-            .iter()
-            .map(|name| SignalToWrite {
-                name,
-                samples_mv: full.signal_by_name(name).unwrap(),
-            })
-            .collect(),
-        comments: vec!["I, II and V2 of HR09739 (test)".to_owned()],
-        format: WriteFormat::Format16,
-    };
-    write_record(&dir, &patch, false).unwrap();
+    let patch = common::write_three_lead_patch(&dir);
     let edf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/edf/patch3.edf");
-    for path in [edf, dir.join("patch.hea")] {
+    for path in [edf, patch] {
         let mut harness = harness_with(vec![path.clone()], false);
         let leads = harness
             .state()
@@ -923,8 +904,8 @@ fn the_reconstruct_panel_runs_a_batch_over_a_folder() {
 /// is tabled there; a file that is not one is named in the status bar.
 #[test]
 fn a_learning_curve_loads_into_the_study_panel() {
-    use precordial::eval::curve::{CurvePoint, CurveScores, LearningCurve};
-    use precordial::eval::report::RecordLevel;
+    use precordial::eval::curve::{AffinityPoint, CurvePoint, CurveScores, LearningCurve};
+    use precordial::eval::report::{PairedMetric, PairedTest, RecordLevel};
     let dir = common::scratch("workbench", "curve");
     let level = |rmse: f64| RecordLevel {
         records: 80,
@@ -940,10 +921,22 @@ fn a_learning_curve_loads_into_the_study_panel() {
             rmse: [("c".to_owned(), level(c)), ("ch".to_owned(), level(ch))]
                 .into_iter()
                 .collect(),
-            paired_rmse: Some((c, ch, 0.01, 0.03)),
+            paired_rmse: Some(PairedTest {
+                lead: "mean".to_owned(),
+                metric: PairedMetric::Rmse,
+                records: 80,
+                c,
+                ch,
+                p_value: 0.01,
+                p_holm: 0.03,
+            }),
             ..CurveScores::default()
         },
-        affinity_other_patient: Some((0.4, 0.3, 0.2)),
+        affinity_other_patient: Some(AffinityPoint {
+            h: 0.4,
+            x: 0.3,
+            chance: 0.2,
+        }),
         ..CurvePoint::default()
     };
     let curve = LearningCurve {

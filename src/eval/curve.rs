@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{EvalReport, MODEL_C, MODEL_CH, PairedMetric, RecordLevel};
+use super::report::{EvalReport, MODEL_C, MODEL_CH, PairedMetric, PairedTest, RecordLevel};
 use super::run::{EvalConfig, evaluate};
 use super::{EvalError, Neighbours, raster};
 use crate::model::backend::{DeviceChoice, select_device};
@@ -42,9 +42,8 @@ pub struct CurveConfig {
 pub struct CurveScores {
     /// Record-level RMSE (mean, bootstrap 95 % CI) per model (`least_squares`, `c`, `ch`).
     pub rmse: BTreeMap<String, RecordLevel>,
-    /// C-h against C on each record's mean RMSE: means, two-sided paired permutation p (Holm over
-    /// the report's tests).
-    pub paired_rmse: Option<(f64, f64, f64, f64)>,
+    /// C-h against C on each record's mean RMSE, paired over records (the report's test).
+    pub paired_rmse: Option<PairedTest>,
     /// Mean regression-to-the-mean error slope over lead and wave, per model (0: amplitudes kept;
     /// −1: every record given the population's).
     pub error_slope: BTreeMap<String, f64>,
@@ -59,10 +58,19 @@ pub struct CurvePoint {
     pub train_windows: usize,
     pub train_seconds: f64,
     pub test: CurveScores,
-    /// The leak-free affinity (no neighbour from the window's patient) on the test split:
-    /// (ĥ diagonal, x̂ diagonal, chance).
-    pub affinity_other_patient: Option<(f64, f64, f64)>,
+    /// The leak-free affinity (no neighbour from the window's patient) on the test split.
+    pub affinity_other_patient: Option<AffinityPoint>,
     pub cross: Option<CurveScores>,
+}
+
+/// Class-affinity diagonal means at one point, with the chance level beside them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AffinityPoint {
+    /// Of the embeddings ĥ.
+    pub h: f64,
+    /// Of the inputs x̂.
+    pub x: f64,
+    pub chance: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -160,7 +168,11 @@ pub fn learning_curve(
             affinity_other_patient: report.affinity.as_ref().and_then(|a| {
                 let h = a.h.get(Neighbours::OtherPatients)?;
                 let x = a.x.get(Neighbours::OtherPatients)?;
-                Some((h.diagonal_mean, x.diagonal_mean, h.chance_mean))
+                Some(AffinityPoint {
+                    h: h.diagonal_mean,
+                    x: x.diagonal_mean,
+                    chance: h.chance_mean,
+                })
             }),
             cross,
         });
@@ -169,10 +181,9 @@ pub fn learning_curve(
     Ok(curve)
 }
 
-/// The card of a finished run in `dir` (its last stage done), if any.
+/// The card of a finished run in `dir`, if any.
 fn finished_card(dir: &Path) -> Option<ModelCard> {
-    dir.join("checkpoints/decoder_ch.done")
-        .is_file()
+    pipeline::is_finished(dir)
         .then(|| ModelCard::read(dir).ok())
         .flatten()
 }
@@ -182,7 +193,7 @@ fn scores(report: &EvalReport) -> CurveScores {
         .paired_tests
         .iter()
         .find(|t| t.lead == "mean" && t.metric == PairedMetric::Rmse)
-        .map(|t| (t.c, t.ch, t.p_value, t.p_holm));
+        .cloned();
     let mut slopes: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for row in &report.regression_to_mean {
         if row.fit.error_slope.is_finite() {
@@ -268,10 +279,10 @@ pub fn markdown(curve: &LearningCurve) -> String {
             rmse_cell(&p.test, MODEL_CH),
             paired_cell(&p.test),
             slope_cell(&p.test),
-            p.affinity_other_patient
-                .map_or("–".to_owned(), |(h, x, chance)| format!(
-                    "{h:.3} / {x:.3} ({chance:.3})"
-                )),
+            p.affinity_other_patient.map_or("–".to_owned(), |a| format!(
+                "{:.3} / {:.3} ({:.3})",
+                a.h, a.x, a.chance
+            )),
             p.train_seconds / 60.0
         )
         .ok();
@@ -308,7 +319,8 @@ pub fn markdown(curve: &LearningCurve) -> String {
     md
 }
 
-fn rmse_cell(scores: &CurveScores, model: &str) -> String {
+/// One model's record-level RMSE with its CI, as the tables show it.
+pub fn rmse_cell(scores: &CurveScores, model: &str) -> String {
     match scores.rmse.get(model) {
         Some(level) => match level.rmse_ci95 {
             Some((lo, hi)) => format!("{:.4} [{lo:.4}, {hi:.4}]", level.rmse_mean),
@@ -319,11 +331,9 @@ fn rmse_cell(scores: &CurveScores, model: &str) -> String {
 }
 
 fn paired_cell(scores: &CurveScores) -> String {
-    scores
-        .paired_rmse
-        .map_or("–".to_owned(), |(c, ch, p, holm)| {
-            format!("{:+.4} (p {p:.3}, {holm:.3})", ch - c)
-        })
+    scores.paired_rmse.as_ref().map_or("–".to_owned(), |t| {
+        format!("{:+.4} (p {:.3}, {:.3})", t.ch - t.c, t.p_value, t.p_holm)
+    })
 }
 
 fn slope_cell(scores: &CurveScores) -> String {
@@ -475,20 +485,19 @@ pub fn curve_svg(curve: &LearningCurve) -> String {
         "diagonal mean",
         (0.0, 1.0),
     );
-    for (k, (label, colour, pick)) in [
-        ("ĥ (embedding)", "#d62728", 0usize),
-        ("x (input)", "#1f77b4", 1),
-        ("chance", "#7f7f7f", 2),
-    ]
-    .iter()
-    .enumerate()
-    {
+    type Pick = fn(&AffinityPoint) -> f64;
+    let lines: [(&str, &str, Pick); 3] = [
+        ("ĥ (embedding)", "#d62728", |a| a.h),
+        ("x (input)", "#1f77b4", |a| a.x),
+        ("chance", "#7f7f7f", |a| a.chance),
+    ];
+    for (k, (label, colour, pick)) in lines.iter().enumerate() {
         let mut path = String::new();
         for (p, x) in curve.points.iter().zip(&xs) {
-            let Some(a) = p.affinity_other_patient else {
+            let Some(a) = &p.affinity_other_patient else {
                 continue;
             };
-            let value = [a.0, a.1, a.2][*pick];
+            let value = pick(a);
             let (px, py) = to_page(*x, value);
             write!(
                 path,
@@ -537,10 +546,22 @@ mod tests {
                 ]
                 .into_iter()
                 .collect(),
-                paired_rmse: Some((c, ch, 0.04, 0.2)),
+                paired_rmse: Some(PairedTest {
+                    lead: "mean".to_owned(),
+                    metric: PairedMetric::Rmse,
+                    records: 80,
+                    c,
+                    ch,
+                    p_value: 0.04,
+                    p_holm: 0.2,
+                }),
                 error_slope: [(MODEL_C.to_owned(), -0.4)].into_iter().collect(),
             },
-            affinity_other_patient: Some((0.4, 0.3, 0.2)),
+            affinity_other_patient: Some(AffinityPoint {
+                h: 0.4,
+                x: 0.3,
+                chance: 0.2,
+            }),
             ..CurvePoint::default()
         }
     }

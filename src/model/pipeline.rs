@@ -23,6 +23,11 @@ fn done_marker(out: &Path, stage: &str) -> PathBuf {
     out.join("checkpoints").join(format!("{stage}.done"))
 }
 
+/// Whether the run in `out` finished: its last stage done and its card written.
+pub fn is_finished(out: &Path) -> bool {
+    done_marker(out, "decoder_ch").is_file() && out.join(card::CARD_FILE).is_file()
+}
+
 /// Trains everything and writes `out`. Returns the model card.
 pub fn train_all(
     folders: &[PathBuf],

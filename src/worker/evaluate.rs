@@ -144,17 +144,8 @@ impl Job for LoadReport {
     }
 
     fn run(self, _context: &JobContext) -> Result<Option<ReportRead>, String> {
-        // A folder means the report folder `precordial eval` wrote.
-        let file = if self.path.is_dir() {
-            self.path.join("report.json")
-        } else {
-            self.path
-        };
-        let text =
-            std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
-        let report: EvalReport = serde_json::from_str(&text)
-            .map_err(|err| format!("{}: not an evaluation report: {err}", file.display()))?;
-        Ok(Some(ReportRead { path: file, report }))
+        let (path, report) = read_json(self.path, "report.json", "an evaluation report")?;
+        Ok(Some(ReportRead { path, report }))
     }
 }
 
@@ -179,15 +170,26 @@ impl Job for LoadCurve {
     }
 
     fn run(self, _context: &JobContext) -> Result<Option<CurveRead>, String> {
-        let file = if self.path.is_dir() {
-            self.path.join("curve.json")
-        } else {
-            self.path
-        };
-        let text =
-            std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
-        let curve = serde_json::from_str(&text)
-            .map_err(|err| format!("{}: not a learning curve: {err}", file.display()))?;
-        Ok(Some(CurveRead { path: file, curve }))
+        let (path, curve) = read_json(self.path, "curve.json", "a learning curve")?;
+        Ok(Some(CurveRead { path, curve }))
     }
+}
+
+/// Reads `path` as JSON of type `T`, or `path/default_file` when `path` is the folder a command
+/// wrote; a file that is not `what` is an error naming it.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: PathBuf,
+    default_file: &str,
+    what: &str,
+) -> Result<(PathBuf, T), String> {
+    let file = if path.is_dir() {
+        path.join(default_file)
+    } else {
+        path
+    };
+    let text =
+        std::fs::read_to_string(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+    let value = serde_json::from_str(&text)
+        .map_err(|err| format!("{}: not {what}: {err}", file.display()))?;
+    Ok((file, value))
 }

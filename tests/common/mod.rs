@@ -105,3 +105,35 @@ pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     };
     (info.width, info.height, rgba)
 }
+
+/// The shipped models (read only: a test that writes copies them first).
+pub fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// The bundled sample records.
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples")
+}
+
+/// A three-lead "patch" record (I, II and V2 of the sample HR09739, in mV at 500 Hz) written with
+/// our WFDB writer into `dir`; returns its header.
+pub fn write_three_lead_patch(dir: &Path) -> PathBuf {
+    use precordial::wfdb::Record;
+    use precordial::wfdb::write::{RecordToWrite, SignalToWrite, WriteFormat, write_record};
+    let full = Record::read(samples_dir().join("HR09739")).expect("the bundled sample");
+    let patch = RecordToWrite {
+        name: "patch",
+        fs_hz: full.fs_hz(),
+        signals: ["I", "II", "V2"]
+            .iter()
+            .map(|name| SignalToWrite {
+                name,
+                samples_mv: full.signal_by_name(name).expect("a 12-lead sample"),
+            })
+            .collect(),
+        comments: vec!["I, II and V2 of HR09739 (test)".to_owned()],
+        format: WriteFormat::Format16,
+    };
+    write_record(dir, &patch, false).expect("the patch is written")
+}

@@ -4,7 +4,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use crate::eval::curve::{CurveScores, LearningCurve};
+use crate::eval::curve::{AffinityPoint, CurveScores, LearningCurve, rmse_cell};
 use crate::eval::report::{MODEL_C, MODEL_CH};
 
 const MODELS: [(&str, &str, egui::Color32); 3] = [
@@ -63,18 +63,28 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
                 .include_y(0.0)
                 .include_y(1.0)
                 .show(ui, |plot_ui| {
-                    for (pick, name, colour) in [
-                        (0, "ĥ (embedding)", egui::Color32::from_rgb(30, 120, 220)),
-                        (1, "inputs", egui::Color32::from_rgb(230, 120, 30)),
-                        (2, "chance", egui::Color32::from_rgb(127, 127, 127)),
-                    ] {
+                    type Pick = fn(&AffinityPoint) -> f64;
+                    let lines: [(Pick, &str, egui::Color32); 3] = [
+                        (
+                            |a| a.h,
+                            "ĥ (embedding)",
+                            egui::Color32::from_rgb(30, 120, 220),
+                        ),
+                        (|a| a.x, "inputs", egui::Color32::from_rgb(230, 120, 30)),
+                        (
+                            |a| a.chance,
+                            "chance",
+                            egui::Color32::from_rgb(127, 127, 127),
+                        ),
+                    ];
+                    for (pick, name, colour) in lines {
                         let values: Vec<[f64; 2]> = curve
                             .points
                             .iter()
                             .enumerate()
                             .filter_map(|(k, p)| {
-                                let a = p.affinity_other_patient?;
-                                Some([patients(k), [a.0, a.1, a.2][pick]])
+                                let a = p.affinity_other_patient.as_ref()?;
+                                Some([patients(k), pick(a)])
                             })
                             .collect();
                         plot_ui.points(Points::new(name, values.clone()).color(colour).radius(3.5));
@@ -130,20 +140,11 @@ fn table_ui<'a>(
             };
             ui.label(format!("{patients} ({records})"));
             for (model, _, _) in MODELS {
-                ui.label(scores.rmse.get(model).map_or("–".to_owned(), |level| {
-                    match level.rmse_ci95 {
-                        Some((lo, hi)) => format!("{:.4} [{lo:.4}, {hi:.4}]", level.rmse_mean),
-                        None => format!("{:.4}", level.rmse_mean),
-                    }
-                }));
+                ui.label(rmse_cell(scores, model));
             }
-            ui.label(
-                scores
-                    .paired_rmse
-                    .map_or("–".to_owned(), |(c, ch, _, holm)| {
-                        format!("{:+.4} ({holm:.3})", ch - c)
-                    }),
-            );
+            ui.label(scores.paired_rmse.as_ref().map_or("–".to_owned(), |t| {
+                format!("{:+.4} ({:.3})", t.ch - t.c, t.p_holm)
+            }));
             ui.end_row();
         }
     });
