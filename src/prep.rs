@@ -4,6 +4,8 @@
 //!
 //! Splits: PTB-XL records use `strat_fold` (1–8 train, 9 validation, 10 test); every other record is
 //! placed by a hash of its patient id (70 / 15 / 15), so one patient never lands in two splits.
+//! A cross-validation fold ([`CvFold`]) replaces that split with a salted hash of the patient id into
+//! K folds, for every dataset alike.
 //! Records whose limb leads disagree (the 95th percentile of |III − (II − I)| above 0.05 mV) are
 //! screened out. Inputs are z-scored per lead per window at batch time ([`zscore_window`]); targets
 //! stay in mV.
@@ -74,6 +76,49 @@ pub fn stable_hash(text: &str) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
+}
+
+/// One fold of a patient-wise K-fold cross-validation: the patients of fold `test_fold` are the
+/// test split; of the others, a salted hash draw puts [`CvFold::VAL_SHARE`] of all patients in
+/// validation (for model selection and calibration) and the rest in training. Every patient is in
+/// exactly one test fold, whatever dataset it comes from (PTB-XL's `strat_fold` is not used).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CvFold {
+    pub folds: u8,
+    pub test_fold: u8,
+}
+
+impl CvFold {
+    /// Validation's share of all patients, as in the default split.
+    pub const VAL_SHARE: f64 = 0.15;
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.folds < 3 || self.test_fold >= self.folds {
+            return Err(format!(
+                "cross-validation fold {} of {}: needs at least 3 folds and a fold index below their number",
+                self.test_fold, self.folds
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fold a patient belongs to (salted, so independent of the default split's hash).
+    pub fn fold_of(&self, patient_id: &str) -> u8 {
+        (stable_hash(&format!("cv-fold:{patient_id}")) % u64::from(self.folds.max(1))) as u8
+    }
+
+    pub fn split_of(&self, patient_id: &str) -> Split {
+        if self.fold_of(patient_id) == self.test_fold {
+            return Split::Test;
+        }
+        let share_of_rest = Self::VAL_SHARE / (1.0 - 1.0 / f64::from(self.folds.max(2)));
+        let draw = (stable_hash(&format!("cv-val:{patient_id}")) % 1_000_000) as f64 / 1e6;
+        if draw < share_of_rest {
+            Split::Val
+        } else {
+            Split::Train
+        }
+    }
 }
 
 /// The split of a record: PTB-XL folds where known, else a hash of the patient id (70/15/15).
@@ -473,6 +518,8 @@ pub struct AssembleOptions {
     /// Keep only this fraction of the train split's patients ([`in_train_subset`]; a learning
     /// curve's nested subsets); validation and test are untouched. `None` keeps them all.
     pub train_subset: Option<f64>,
+    /// Splits by a cross-validation fold instead of the default split.
+    pub cv: Option<CvFold>,
 }
 
 /// Whether a patient belongs to the training subset of `fraction`: a uniform draw from a hash of
@@ -572,9 +619,12 @@ pub fn assemble_with(
             data.screening.held_out_skipped += 1;
             continue;
         }
-        if let Some(record) =
+        if let Some(mut record) =
             load_record_scaled(entry, &mut data.screening, options.ludb, options.screen)?
         {
+            if let Some(cv) = options.cv {
+                record.split = cv.split_of(&record.patient_id);
+            }
             if let Some(fraction) = options.train_subset
                 && record.split == Split::Train
                 && !in_train_subset(&record.patient_id, fraction)
@@ -770,5 +820,63 @@ mod tests {
         let kept = train.iter().filter(|p| in_train_subset(p, 0.5)).count();
         let share = kept as f64 / train.len() as f64;
         assert!((share - 0.5).abs() < 0.04, "{share} of the train split");
+    }
+
+    /// Every patient is tested in exactly one fold; folds are of even size; validation takes its
+    /// share from the other folds; and fold membership is not the default split's hash.
+    #[test]
+    fn cross_validation_tests_every_patient_once() {
+        let patients: Vec<String> = (0..5000).map(|k| format!("patient-{k}")).collect();
+        let folds: Vec<CvFold> = (0..5)
+            .map(|test_fold| CvFold {
+                folds: 5,
+                test_fold,
+            })
+            .collect();
+        for p in &patients {
+            let tested = folds
+                .iter()
+                .filter(|f| f.split_of(p) == Split::Test)
+                .count();
+            assert_eq!(tested, 1, "{p}");
+        }
+        for fold in &folds {
+            fold.validate().unwrap();
+            let share = |split: Split| {
+                patients
+                    .iter()
+                    .filter(|p| fold.split_of(p) == split)
+                    .count() as f64
+                    / patients.len() as f64
+            };
+            assert!((share(Split::Test) - 0.2).abs() < 0.02);
+            assert!((share(Split::Val) - CvFold::VAL_SHARE).abs() < 0.02);
+        }
+        let default_test: Vec<&String> = patients
+            .iter()
+            .filter(|p| split_of(p, None) == Split::Test)
+            .collect();
+        let in_fold_0 = default_test
+            .iter()
+            .filter(|p| folds[0].split_of(p) == Split::Test)
+            .count() as f64
+            / default_test.len() as f64;
+        assert!((in_fold_0 - 0.2).abs() < 0.05, "{in_fold_0}");
+        assert!(
+            CvFold {
+                folds: 5,
+                test_fold: 5
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            CvFold {
+                folds: 2,
+                test_fold: 0
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

@@ -54,7 +54,26 @@ pub struct EvalReport {
     pub conformal: Option<ConformalReport>,
     /// Example traces for the overlay and residual figures.
     pub examples: Vec<ExampleTrace>,
+    /// Every record-level row: what Table II and the paired tests summarise, kept so several
+    /// evaluations (cross-validation folds) can be pooled record by record.
+    #[serde(default)]
+    pub records: Vec<RecordScores>,
 }
+
+/// One record's metrics per model and target lead, as the record-level table reads them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordScores {
+    pub record_id: String,
+    pub patient_id: String,
+    /// Its pathology superclass, when it has one.
+    pub class: Option<String>,
+    /// Per model: RMSE (mV), R² and Pearson r of each target lead; `None` where undefined (R²
+    /// and r of a flat lead).
+    pub models: BTreeMap<String, LeadScores>,
+}
+
+/// RMSE, R² and Pearson r (rows) of each of the five target leads (columns).
+pub type LeadScores = [[Option<f64>; 5]; 3];
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DataSummary {

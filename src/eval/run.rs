@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::amplitude::{self, Amplitudes, RegressionToMean, Wave};
-use super::report::{DIPOLE, LEAST_SQUARES, MODEL_C, MODEL_CH, MODELS, RoundTrip};
+use super::report::{
+    DIPOLE, LEAST_SQUARES, LeadScores, MODEL_C, MODEL_CH, MODELS, RecordScores, RoundTrip,
+};
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, Deployment, EvalError, EvalReport,
     ExampleTrace, PairedMetric, PairedTest, PerClassAccumulator, RecordLevel, knn_affinity,
@@ -23,7 +25,9 @@ use crate::model::inference::evaluation_starts;
 use crate::model::train::TrainConfig;
 use crate::model::{FS_HZ, ModelVariant, Reconstructor, TARGET_LEADS, WINDOW};
 use crate::physics::{self, ThreeLeadDipole, VcgMethod};
-use crate::prep::{self, AssembleOptions, LudbScaling, Screen, Split, TrainingData, WindowSet};
+use crate::prep::{
+    self, AssembleOptions, CvFold, LudbScaling, Screen, Split, TrainingData, WindowSet,
+};
 use crate::progress::{Progress, Span};
 
 /// What to evaluate and how.
@@ -120,8 +124,8 @@ pub fn evaluate(
                 .to_owned(),
         ));
     }
-    let qc_max_bad_leads = qc_tolerance(config, models)?;
-    let (reference, data) = assemble(config, qc_max_bad_leads, progress)?;
+    let trained = trained_assembly(config, models)?;
+    let (reference, data) = assemble(config, trained, progress)?;
     let windows = evaluated_windows(&data, config.split);
     let set = &*windows;
     if set.is_empty() {
@@ -135,6 +139,15 @@ pub fn evaluate(
         data: summary(&data, config, set, models),
         ..EvalReport::default()
     };
+    if let Some(cv) = trained.cv {
+        report.data.notes.push(format!(
+            "The models were trained on cross-validation fold {} of {} (their training.ron): the \
+             splits here are that fold's, its test split the patients of fold {}.",
+            cv.test_fold + 1,
+            cv.folds,
+            cv.test_fold + 1
+        ));
+    }
     // Classes are pathology only: each record's diagnostic superclass (its sources' statements
     // mapped to PTB-XL's five), one per record; records without one stay out of the class tables.
     let class_names: Vec<String> = Superclass::ALL
@@ -243,7 +256,7 @@ pub fn evaluate(
     )?;
     report.deployment = Some(deployment(
         config,
-        qc_max_bad_leads,
+        trained,
         &data,
         &baseline,
         models.map(|(m, _)| m),
@@ -262,6 +275,7 @@ pub fn evaluate(
     report.paired_tests = record_level.paired;
     report.regression_to_mean = record_level.regression_to_mean;
     report.round_trip = record_level.round_trip;
+    report.records = record_level.scores;
 
     // Class affinity of the normalised inputs x̂ and of the embeddings ĥ.
     begin_stage(
@@ -286,24 +300,35 @@ pub fn evaluate(
     Ok(report)
 }
 
-/// Bad leads a window may have: the caller's choice, else the models' own `training.ron`, else
-/// training's default.
-fn qc_tolerance(
+/// How the models' training data was assembled, which evaluation repeats so the evaluated windows
+/// are screened and split as the trained ones were.
+#[derive(Clone, Copy, Debug)]
+struct TrainedAssembly {
+    /// Bad leads a window may have: the caller's choice, else the models' own `training.ron`,
+    /// else training's default.
+    qc_max_bad_leads: usize,
+    /// The cross-validation fold the models were trained on (their `training.ron`): its test
+    /// split is theirs to be scored on, not the default one.
+    cv: Option<CvFold>,
+}
+
+fn trained_assembly(
     config: &EvalConfig,
     models: Option<(&Reconstructor, &Path)>,
-) -> Result<usize, EvalError> {
-    Ok(match (config.qc_max_bad_leads, models) {
-        (Some(n), _) => n,
-        (None, Some((m, dir))) => {
+) -> Result<TrainedAssembly, EvalError> {
+    let trained = match models {
+        Some((m, dir)) => {
             let path = m
                 .card()
                 .verify(dir, card::TRAINING_CONFIG)
                 .map_err(|e| EvalError::Input(e.to_string()))?;
-            card::load_ron::<TrainConfig>(&path)
-                .map_err(|e| EvalError::Input(e.to_string()))?
-                .qc_max_bad_leads
+            card::load_ron::<TrainConfig>(&path).map_err(|e| EvalError::Input(e.to_string()))?
         }
-        (None, None) => TrainConfig::new().qc_max_bad_leads,
+        None => TrainConfig::new(),
+    };
+    Ok(TrainedAssembly {
+        qc_max_bad_leads: config.qc_max_bad_leads.unwrap_or(trained.qc_max_bad_leads),
+        cv: trained.cv,
     })
 }
 
@@ -311,7 +336,7 @@ fn qc_tolerance(
 /// the baseline), then the evaluated data, screened with the reference's thresholds if any.
 fn assemble(
     config: &EvalConfig,
-    qc_max_bad_leads: usize,
+    trained: TrainedAssembly,
     progress: &mut dyn Progress,
 ) -> Result<(Option<TrainingData>, TrainingData), EvalError> {
     let reference = if config.reference.is_empty() {
@@ -323,7 +348,8 @@ fn assemble(
             "reference data: fitting quality control and the least-squares baseline",
         )?;
         let options = AssembleOptions {
-            qc_max_bad_leads,
+            qc_max_bad_leads: trained.qc_max_bad_leads,
+            cv: trained.cv,
             ..AssembleOptions::default()
         };
         let mut loading = Span::new(&mut *progress, at::REFERENCE, at::DATA_AFTER_REFERENCE);
@@ -341,13 +367,14 @@ fn assemble(
     // Data never trained on (a reference is given) is evaluated whole, PTB Diagnostic included;
     // otherwise the splits are the training assembly's.
     let options = AssembleOptions {
-        qc_max_bad_leads,
+        qc_max_bad_leads: trained.qc_max_bad_leads,
         ludb: config.ludb,
         qc: reference.as_ref().and_then(|r| r.qc.clone()),
         screen: Screen::AllLeads,
         keep_held_out_datasets: reference.is_some(),
         // The full train split: the same evaluated windows whatever subset trained the models.
         train_subset: None,
+        cv: trained.cv,
     };
     let mut loading = Span::new(&mut *progress, from, at::BASELINE);
     let data = prep::assemble_with(&config.data, &options, &mut loading).map_err(assembly_error)?;
@@ -405,19 +432,20 @@ fn left_out(data: &TrainingData) -> BTreeMap<String, usize> {
 /// window-level metrics there: what a user of a three-electrode recording can expect.
 fn deployment(
     config: &EvalConfig,
-    qc_max_bad_leads: usize,
+    trained: TrainedAssembly,
     data: &TrainingData,
     baseline: &Baselines,
     models: Option<&Reconstructor>,
     progress: &mut dyn Progress,
 ) -> Result<Deployment, EvalError> {
     let options = AssembleOptions {
-        qc_max_bad_leads,
+        qc_max_bad_leads: trained.qc_max_bad_leads,
         ludb: config.ludb,
         qc: data.qc.clone(),
         screen: Screen::InputsOnly,
         keep_held_out_datasets: !config.reference.is_empty(),
         train_subset: None,
+        cv: trained.cv,
     };
     let deployed = {
         let mut loading = Span::new(&mut *progress, at::DEPLOYMENT, at::DEPLOYMENT_WINDOWS);
@@ -594,6 +622,8 @@ struct RecordLevelResult {
     regression_to_mean: Vec<RegressionToMean>,
     /// The VCG round trip of each lead, per VCG method.
     round_trip: Vec<RoundTrip>,
+    /// Every record's row.
+    scores: Vec<RecordScores>,
 }
 
 /// Each record's amplitudes per target lead (`None` where no beat could be measured).
@@ -607,8 +637,8 @@ fn record_level(
     progress: &mut dyn Progress,
 ) -> Result<RecordLevelResult, EvalError> {
     let mut round_trip = RoundTripAccumulator::default();
-    // Per model: per record, (rmse, r2, pearson) of each of the five leads.
-    let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
+    // Per record: (rmse, r2, pearson) of each of the five leads, per model.
+    let mut scores: Vec<RecordScores> = Vec::new();
     // Per model and for the recording ("truth"): per record, the R and T amplitudes of each lead.
     let mut amplitudes: BTreeMap<&str, Vec<RecordAmplitudes>> = BTreeMap::new();
     let records: Vec<&prep::LoadedRecord> = evaluated_records(data, config.split).collect();
@@ -656,26 +686,76 @@ fn record_level(
                 outputs.push((key, y));
             }
         }
+        let mut row = RecordScores {
+            record_id: record.record_id.clone(),
+            patient_id: record.patient_id.clone(),
+            class: record.pathology.map(|class| class.code().to_owned()),
+            models: BTreeMap::new(),
+        };
         for (key, predicted) in outputs {
             amplitudes.entry(key).or_default().push(measure(&predicted));
             // R² and r are undefined for a flat lead (no variance): averaged over the leads where
-            // they are defined, NaN for the record when none is (and then left out below).
-            let mut per_lead = [[f64::NAN; 5]; 3];
+            // they are defined, and the record left out where none is.
+            let mut per_lead: LeadScores = [[None; 5]; 3];
             for (lead, prediction) in predicted.iter().enumerate() {
                 let truth = &record.leads[3 + lead];
                 let m = metrics::lead_metrics([(&truth[..], &prediction[..])]);
-                per_lead[0][lead] = m.rmse_mv;
-                per_lead[1][lead] = m.r2;
-                per_lead[2][lead] = m.pearson;
+                for (metric, value) in [m.rmse_mv, m.r2, m.pearson].into_iter().enumerate() {
+                    per_lead[metric][lead] = value.is_finite().then_some(value);
+                }
             }
-            rows.entry(key).or_default().push(per_lead);
+            row.models.insert(key.to_owned(), per_lead);
+        }
+        scores.push(row);
+    }
+    let summary = summarise_records(&scores, config);
+    Ok(RecordLevelResult {
+        table: summary.table,
+        p_value: summary.p_value,
+        paired: summary.paired,
+        regression_to_mean: regression_to_mean(&amplitudes, config),
+        round_trip: round_trip.finish(),
+        scores,
+    })
+}
+
+/// Table II and the paired tests of C-h against C, from record-level rows.
+pub struct RecordSummary {
+    pub table: BTreeMap<String, RecordLevel>,
+    /// The paired test on the per-record mean RMSE.
+    pub p_value: Option<f64>,
+    pub paired: Vec<PairedTest>,
+}
+
+/// Summarises record-level rows: one evaluation's, or several cross-validation folds' pooled
+/// (each record scored by the models that did not train on it).
+pub fn summarise_records(scores: &[RecordScores], config: &EvalConfig) -> RecordSummary {
+    let metrics_of =
+        |scores: &LeadScores| -> PerLead { scores.map(|row| row.map(|v| v.unwrap_or(f64::NAN))) };
+    let mut rows: BTreeMap<&str, Vec<PerLead>> = BTreeMap::new();
+    for record in scores {
+        for (key, values) in &record.models {
+            rows.entry(key.as_str())
+                .or_default()
+                .push(metrics_of(values));
         }
     }
-    let paired = match (rows.get(MODEL_C), rows.get(MODEL_CH)) {
-        (Some(c), Some(ch)) => paired_tests(c, ch, config),
-        _ => Vec::new(),
+    // C and C-h paired over the records both scored.
+    let (c, ch): (Vec<PerLead>, Vec<PerLead>) = scores
+        .iter()
+        .filter_map(|record| {
+            Some((
+                metrics_of(record.models.get(MODEL_C)?),
+                metrics_of(record.models.get(MODEL_CH)?),
+            ))
+        })
+        .unzip();
+    let paired = if c.is_empty() {
+        Vec::new()
+    } else {
+        paired_tests(&c, &ch, config)
     };
-    let mut out = BTreeMap::new();
+    let mut table = BTreeMap::new();
     for (key, per_lead) in &rows {
         // Each record's metrics averaged over the five leads.
         let values: Vec<[f64; 3]> = per_lead
@@ -692,7 +772,7 @@ fn record_level(
         let (rmse_mean, rmse_std) = mean_std(&column(0));
         let (r2_mean, r2_std) = mean_std(&column(1));
         let (pearson_mean, pearson_std) = mean_std(&column(2));
-        out.insert(
+        table.insert(
             (*key).to_owned(),
             RecordLevel {
                 records: values.len(),
@@ -715,13 +795,11 @@ fn record_level(
         .iter()
         .find(|test| test.lead == MEAN_OF_LEADS && test.metric == PairedMetric::Rmse)
         .map(|test| test.p_value);
-    Ok(RecordLevelResult {
-        table: out,
+    RecordSummary {
+        table,
         p_value,
         paired,
-        regression_to_mean: regression_to_mean(&amplitudes, config),
-        round_trip: round_trip.finish(),
-    })
+    }
 }
 
 /// Per VCG method and lead, each record's r and RMSE after the 12-lead → VCG → 12-lead round trip.

@@ -256,6 +256,7 @@ pub fn compare(
             screen: Screen::AllLeads,
             keep_held_out_datasets: true,
             train_subset: None,
+            cv: None,
         };
         let cross = prep::assemble_with(cross_data, &options, progress)?;
         let mut datasets: Vec<String> = cross.records.iter().map(|r| r.dataset.clone()).collect();

@@ -125,6 +125,9 @@ pub struct TrainConfig {
     /// Train on this fraction of the train split's patients (nested subsets, for a learning
     /// curve: `precordial study curve`); validation and test are the full splits. `None`: all.
     pub train_fraction: Option<f64>,
+    /// Split by this cross-validation fold instead of the default split (`precordial study cv`);
+    /// evaluation reads it back from `training.ron`, so the fold's test split is what it scores.
+    pub cv: Option<crate::prep::CvFold>,
 }
 
 impl TrainConfig {
@@ -138,6 +141,7 @@ impl TrainConfig {
         let options = crate::prep::AssembleOptions {
             qc_max_bad_leads: self.qc_max_bad_leads,
             train_subset: self.train_fraction.filter(|fraction| *fraction < 1.0),
+            cv: self.cv,
             ..crate::prep::AssembleOptions::default()
         };
         crate::prep::assemble_with(folders, &options, progress)
@@ -162,6 +166,9 @@ impl TrainConfig {
             && !(fraction > 0.0 && fraction <= 1.0)
         {
             return Err(format!("train_fraction {fraction} must lie in (0, 1]"));
+        }
+        if let Some(cv) = &self.cv {
+            cv.validate()?;
         }
         Ok(())
     }
