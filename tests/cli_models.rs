@@ -781,3 +781,103 @@ fn a_csv_of_three_leads_reconstructs_with_its_rate() {
     assert_eq!(record.n_samples(), 1000, "10 s at 100 Hz");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `study cv` trains once per patient-wise fold (tiny models) and pools: every record is scored
+/// once, by the fold whose models never saw it, and the pooled figures are over all of them.
+/// A second run reuses the finished folds.
+#[test]
+fn cross_validation_scores_every_record_once_by_models_that_never_saw_it() {
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let dir = common::scratch("models", "cv");
+    let config = dir.join("tiny.ron");
+    precordial::model::card::save_ron(&common::tiny_training_config(), &config).unwrap();
+    let out = dir.join("cv");
+    let challenge = data.join("challenge-2021");
+    let args = [
+        "study",
+        "cv",
+        "--data",
+        s(&challenge),
+        "--folds",
+        "3",
+        "--config",
+        s(&config),
+        "--device",
+        "cpu",
+        "--out",
+        s(&out),
+    ];
+    let run = precordial(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |path: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let ids = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut scored: Vec<String> = Vec::new();
+    for fold in 1..=3 {
+        let fold_dir = out.join(format!("fold-{fold}"));
+        let split = read(fold_dir.join("split.json"));
+        let report = read(fold_dir.join("eval-test/report.json"));
+        let tested: Vec<String> = report["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["record_id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!tested.is_empty(), "fold {fold}");
+        // The fold's evaluation scores its own test split, none of its training records.
+        let test_split = ids(&split["test"]);
+        let train_split = ids(&split["train"]);
+        assert!(
+            tested.iter().all(|id| test_split.contains(id)),
+            "fold {fold}"
+        );
+        assert!(
+            tested.iter().all(|id| !train_split.contains(id)),
+            "fold {fold}"
+        );
+        scored.extend(tested);
+    }
+    let total = scored.len();
+    scored.sort();
+    scored.dedup();
+    assert_eq!(scored.len(), total, "a record was scored by two folds");
+
+    let cv = read(out.join("cv.json"));
+    assert_eq!(cv["folds"].as_array().unwrap().len(), 3);
+    assert_eq!(cv["pooled"]["records"].as_u64().unwrap() as usize, total);
+    let mean_rmse = cv["pooled"]["paired_tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["lead"] == "mean" && t["metric"] == "rmse")
+        .unwrap();
+    assert_eq!(mean_rmse["records"].as_u64().unwrap() as usize, total);
+    assert!(!cv["pooled"]["per_class"].as_array().unwrap().is_empty());
+    let affinity = &cv["pooled"]["affinity_other_patient"];
+    assert!(affinity["chance"].as_f64().unwrap() > 0.0);
+    let md = std::fs::read_to_string(out.join("cv.md")).unwrap();
+    assert!(
+        md.contains(&format!("Pooled over the 3 folds: {total} records")),
+        "{md}"
+    );
+
+    // Finished folds are reused, not retrained.
+    let again = precordial(&args);
+    assert!(again.status.success());
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(log.matches("trained before, reused").count(), 3, "{log}");
+}

@@ -94,7 +94,6 @@ pub fn learning_curve(
             config.fractions
         )));
     }
-    let device = select_device(config.device).map_err(|e| input(e.to_string()))?;
     let mut fractions = config.fractions.clone();
     fractions.sort_by(f64::total_cmp);
     fractions.dedup();
@@ -124,40 +123,17 @@ pub fn learning_curve(
             train_fraction: (fraction < 1.0).then_some(fraction),
             ..config.train.clone()
         };
-        let card = match finished_card(&dir) {
-            Some(card) => {
-                progress.message(&format!("{}: trained before, reused", dir.display()));
-                card
-            }
-            None => pipeline::train_all(&config.data, &dir, &train, &device, true, progress)
-                .map_err(|e| input(e.to_string()))?,
-        };
-        if progress.cancelled() {
-            return Err(EvalError::Cancelled);
-        }
-        let models = Reconstructor::load(&dir, config.device).map_err(|e| input(e.to_string()))?;
-        let test_config = EvalConfig {
-            data: config.data.clone(),
-            split: Some(Split::Test),
-            ..EvalConfig::default()
-        };
-        let report = evaluate(&test_config, Some((&models, &dir)), progress)?;
-        report.write(&dir.join("eval-test"), true)?;
+        let run = train_and_evaluate(
+            &config.data,
+            &config.cross_data,
+            &train,
+            config.device,
+            &dir,
+            progress,
+        )?;
+        let (card, report) = (run.card, run.test);
         curve.test_records = report.data.records;
-        let cross = if config.cross_data.is_empty() {
-            None
-        } else {
-            let cross_config = EvalConfig {
-                data: config.cross_data.clone(),
-                split: None,
-                reference: config.data.clone(),
-                ludb: LudbScaling::CommonGain,
-                ..EvalConfig::default()
-            };
-            let report = evaluate(&cross_config, Some((&models, &dir)), progress)?;
-            report.write(&dir.join("eval-cross"), true)?;
-            Some(scores(&report))
-        };
+        let cross = run.cross.as_ref().map(scores);
         curve.points.push(CurvePoint {
             fraction,
             train_records: card.records_per_split.get("train").copied().unwrap_or(0),
@@ -165,20 +141,81 @@ pub fn learning_curve(
             train_windows: card.windows_per_split.get("train").copied().unwrap_or(0),
             train_seconds: card.stages.iter().map(|s| s.train_seconds).sum(),
             test: scores(&report),
-            affinity_other_patient: report.affinity.as_ref().and_then(|a| {
-                let h = a.h.get(Neighbours::OtherPatients)?;
-                let x = a.x.get(Neighbours::OtherPatients)?;
-                Some(AffinityPoint {
-                    h: h.diagonal_mean,
-                    x: x.diagonal_mean,
-                    chance: h.chance_mean,
-                })
-            }),
+            affinity_other_patient: affinity_point(&report),
             cross,
         });
     }
     write_curve(&curve, &config.out)?;
     Ok(curve)
+}
+
+/// One training run and its evaluations.
+pub(super) struct TrainedRun {
+    pub card: ModelCard,
+    /// On the test split of the run's own split (its cross-validation fold, if any).
+    pub test: EvalReport,
+    /// On the dataset never trained on, evaluated whole.
+    pub cross: Option<EvalReport>,
+}
+
+/// Trains the encoder, C and C-h into `dir` (reused when finished there, resumed when not) and
+/// evaluates them on their test split and on `cross_data`; each report is written beside them.
+pub(super) fn train_and_evaluate(
+    data: &[PathBuf],
+    cross_data: &[PathBuf],
+    train: &TrainConfig,
+    device_choice: DeviceChoice,
+    dir: &Path,
+    progress: &mut dyn TrainProgress,
+) -> Result<TrainedRun, EvalError> {
+    let input = |message: String| EvalError::Input(message);
+    let device = select_device(device_choice).map_err(|e| input(e.to_string()))?;
+    let card = match finished_card(dir) {
+        Some(card) => {
+            progress.message(&format!("{}: trained before, reused", dir.display()));
+            card
+        }
+        None => pipeline::train_all(data, dir, train, &device, true, progress)
+            .map_err(|e| input(e.to_string()))?,
+    };
+    if progress.cancelled() {
+        return Err(EvalError::Cancelled);
+    }
+    let models = Reconstructor::load(dir, device_choice).map_err(|e| input(e.to_string()))?;
+    let test_config = EvalConfig {
+        data: data.to_vec(),
+        split: Some(Split::Test),
+        ..EvalConfig::default()
+    };
+    let test = evaluate(&test_config, Some((&models, dir)), progress)?;
+    test.write(&dir.join("eval-test"), true)?;
+    let cross = if cross_data.is_empty() {
+        None
+    } else {
+        let cross_config = EvalConfig {
+            data: cross_data.to_vec(),
+            split: None,
+            reference: data.to_vec(),
+            ludb: LudbScaling::CommonGain,
+            ..EvalConfig::default()
+        };
+        let report = evaluate(&cross_config, Some((&models, dir)), progress)?;
+        report.write(&dir.join("eval-cross"), true)?;
+        Some(report)
+    };
+    Ok(TrainedRun { card, test, cross })
+}
+
+/// The leak-free affinity (no neighbour from the window's patient) of a report.
+pub(super) fn affinity_point(report: &EvalReport) -> Option<AffinityPoint> {
+    let affinity = report.affinity.as_ref()?;
+    let h = affinity.h.get(Neighbours::OtherPatients)?;
+    let x = affinity.x.get(Neighbours::OtherPatients)?;
+    Some(AffinityPoint {
+        h: h.diagonal_mean,
+        x: x.diagonal_mean,
+        chance: h.chance_mean,
+    })
 }
 
 /// The card of a finished run in `dir`, if any.
@@ -188,7 +225,7 @@ fn finished_card(dir: &Path) -> Option<ModelCard> {
         .flatten()
 }
 
-fn scores(report: &EvalReport) -> CurveScores {
+pub(super) fn scores(report: &EvalReport) -> CurveScores {
     let paired_rmse = report
         .paired_tests
         .iter()
@@ -330,13 +367,13 @@ pub fn rmse_cell(scores: &CurveScores, model: &str) -> String {
     }
 }
 
-fn paired_cell(scores: &CurveScores) -> String {
+pub(super) fn paired_cell(scores: &CurveScores) -> String {
     scores.paired_rmse.as_ref().map_or("–".to_owned(), |t| {
         format!("{:+.4} (p {:.3}, {:.3})", t.ch - t.c, t.p_value, t.p_holm)
     })
 }
 
-fn slope_cell(scores: &CurveScores) -> String {
+pub(super) fn slope_cell(scores: &CurveScores) -> String {
     let get = |model: &str| {
         scores
             .error_slope

@@ -1,12 +1,14 @@
 //! Evaluation: k-NN class affinity, per-class errors, regression to the mean, uncertainty over
 //! records and the report, over the metrics and least-squares baseline of [`crate::metrics`].
 //!
-//! What it is for: numbers a researcher can compare with the paper's tables. What it is not for:
-//! running models or reading data (the caller brings truths, predictions and embeddings).
+//! What it is for: numbers a researcher can compare with the paper's tables, from one evaluation
+//! ([`run`]) or several training runs: a learning curve ([`curve`]) and patient-wise
+//! cross-validation ([`cv`]).
 
 pub mod amplitude;
 pub mod conformal;
 pub mod curve;
+pub mod cv;
 pub mod figures;
 pub mod paper;
 pub mod per_class;

@@ -137,3 +137,35 @@ pub fn write_three_lead_patch(dir: &Path) -> PathBuf {
     };
     write_record(dir, &patch, false).expect("the patch is written")
 }
+
+/// A training configuration small enough to run in about a second on the CPU: a 4/8/128-channel
+/// encoder and 8-wide decoders, two epochs per stage.
+pub fn tiny_training_config() -> precordial::model::train::TrainConfig {
+    use precordial::model::decoder::DecoderConfig;
+    use precordial::model::encoder::EncoderConfig;
+    use precordial::model::train::{DecoderTrainingConfig, EncoderTrainingConfig, TrainConfig};
+    let decoder = DecoderConfig::new()
+        .with_d_model(8)
+        .with_hidden(8)
+        .with_outputs(5);
+    TrainConfig::new()
+        .with_encoder(
+            EncoderConfig::new()
+                .with_stem_channels(4)
+                .with_block_channels(vec![8, 128]),
+        )
+        .with_decoder_c(decoder.clone().with_with_embedding(false))
+        .with_decoder_ch(decoder)
+        .with_encoder_training(
+            EncoderTrainingConfig::new()
+                .with_epochs(2)
+                .with_per_class(2)
+                .with_warmup_epochs(1)
+                .with_steps_per_epoch(2),
+        )
+        .with_decoder_training(
+            DecoderTrainingConfig::new()
+                .with_epochs(2)
+                .with_batch_size(8),
+        )
+}
