@@ -492,6 +492,23 @@ fn screenshots() {
     if write && harness.render().is_ok() {
         write_screenshot(&mut harness, "study_curve");
     }
+    // The shipped configuration's cross-validation, in place of the curve.
+    {
+        let app = harness.state_mut();
+        let cv = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/cross-validation");
+        app.study.load_cv(&mut app.worker, cv);
+    }
+    settle(&mut harness);
+    harness.get_by_label("Learning curve").click();
+    harness.run_steps(2);
+    harness.get_by_label("Cross-validation").click();
+    harness.run_steps(4);
+    assert!(harness.state().study.cv.is_some(), "cv not loaded");
+    harness.get_by_label("Load cross-validation");
+    harness.get_by_label_contains("5 patient-wise folds: 487 records");
+    if write && harness.render().is_ok() {
+        write_screenshot(&mut harness, "study_cv");
+    }
     harness.state_mut().settings.theme = precordial::app::ThemeChoice::Light;
     // The Teach panel's modes on the sample with a deviated axis, with C and C-h run on it.
     harness
@@ -967,6 +984,84 @@ fn a_learning_curve_loads_into_the_study_panel() {
     harness.run_steps(1);
     settle(&mut harness);
     harness.get_by_label_contains("bad.json: not a learning curve");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A cross-validation `precordial study cv` wrote loads into the Study panel (in the worker): each
+/// fold's test beside the pooled one, and the pooled class table.
+#[test]
+fn a_cross_validation_loads_into_the_study_panel() {
+    use precordial::eval::curve::CurveScores;
+    use precordial::eval::cv::{ClassRow, CrossValidation, FoldResult, Pooled};
+    use precordial::eval::report::{PairedMetric, PairedTest, RecordLevel};
+    let dir = common::scratch("workbench", "cv");
+    let test = |records: usize, c: f64, ch: f64, p_holm: f64| PairedTest {
+        lead: "mean".to_owned(),
+        metric: PairedMetric::Rmse,
+        records,
+        c,
+        ch,
+        p_value: p_holm,
+        p_holm,
+    };
+    let fold = |fold: u8, c: f64, ch: f64| FoldResult {
+        fold,
+        train_patients: 300,
+        test_records: 20,
+        test: CurveScores {
+            paired_rmse: Some(test(20, c, ch, 0.5)),
+            ..CurveScores::default()
+        },
+        ..FoldResult::default()
+    };
+    let level = |rmse: f64| RecordLevel {
+        records: 40,
+        rmse_mean: rmse,
+        rmse_ci95: Some((rmse - 0.01, rmse + 0.01)),
+        ..RecordLevel::default()
+    };
+    let cv = CrossValidation {
+        folds: vec![fold(1, 0.18, 0.19), fold(2, 0.2, 0.196)],
+        pooled: Pooled {
+            records: 40,
+            patients: 38,
+            record_level: [
+                ("c".to_owned(), level(0.19)),
+                ("ch".to_owned(), level(0.193)),
+            ]
+            .into_iter()
+            .collect(),
+            paired_tests: vec![test(40, 0.19, 0.193, 0.02)],
+            per_class: vec![ClassRow {
+                class: "MI".to_owned(),
+                records: 12,
+                rmse: [("c".to_owned(), 0.25)].into_iter().collect(),
+                paired_rmse: None,
+            }],
+            ..Pooled::default()
+        },
+        ..CrossValidation::default()
+    };
+    std::fs::write(dir.join("cv.json"), serde_json::to_string(&cv).unwrap()).unwrap();
+    let mut harness = harness_with(Vec::new(), false);
+    harness.state_mut().settings.view = View::Study;
+    harness.run_steps(2);
+    harness.get_by_label("Cross-validation").click();
+    harness.run_steps(2);
+    harness.state_mut().settings.study.cv_path = dir.display().to_string();
+    harness.get_by_label("Load cross-validation").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label_contains("2 patient-wise folds: 40 records (38 patients)");
+    harness.get_by_label("-0.0040 (0.500) no significant difference");
+    harness.get_by_label("+0.0030 (0.020) C better");
+    harness.get_by_label("0.1930 [0.1830, 0.2030]");
+    harness.get_by_label("MI (12 records)");
+    harness.state_mut().settings.study.cv_path = dir.join("nothing").display().to_string();
+    harness.get_by_label("Load cross-validation").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    harness.get_by_label_contains("nothing");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -1616,38 +1711,6 @@ fn a_dropped_header_is_opened() {
     );
 }
 
-/// A training configuration small enough to run in about a second on the CPU: a 4/8/128-channel
-/// encoder and 8-wide decoders, two epochs per stage.
-fn tiny_training_config() -> precordial::model::train::TrainConfig {
-    use precordial::model::decoder::DecoderConfig;
-    use precordial::model::encoder::EncoderConfig;
-    use precordial::model::train::{DecoderTrainingConfig, EncoderTrainingConfig, TrainConfig};
-    let decoder = DecoderConfig::new()
-        .with_d_model(8)
-        .with_hidden(8)
-        .with_outputs(5);
-    TrainConfig::new()
-        .with_encoder(
-            EncoderConfig::new()
-                .with_stem_channels(4)
-                .with_block_channels(vec![8, 128]),
-        )
-        .with_decoder_c(decoder.clone().with_with_embedding(false))
-        .with_decoder_ch(decoder)
-        .with_encoder_training(
-            EncoderTrainingConfig::new()
-                .with_epochs(2)
-                .with_per_class(2)
-                .with_warmup_epochs(1)
-                .with_steps_per_epoch(2),
-        )
-        .with_decoder_training(
-            DecoderTrainingConfig::new()
-                .with_epochs(2)
-                .with_batch_size(8),
-        )
-}
-
 /// Opens the Study view's "Train models" section and fills its form.
 fn fill_training_form(harness: &mut Harness<'static, App>, data: &Path, out: &Path, config: &Path) {
     harness.get_by_label("Study").click();
@@ -1693,7 +1756,7 @@ fn models_are_trained_from_the_study_panel_with_live_loss_curves() {
     };
     let dir = fresh_dir("train-ui");
     let config_path = dir.join("tiny.ron");
-    precordial::model::card::save_ron(&tiny_training_config(), &config_path).unwrap();
+    precordial::model::card::save_ron(&common::tiny_training_config(), &config_path).unwrap();
     let out = dir.join("models");
     let mut harness = harness_with(Vec::new(), false);
     harness.state_mut().settings.device = precordial::model::DeviceChoice::Cpu;
@@ -1782,7 +1845,7 @@ fn a_training_can_be_cancelled() {
     let dir = fresh_dir("train-cancel");
     let config_path = dir.join("long.ron");
     // Far more encoder epochs than the test waits for.
-    let config = tiny_training_config().with_encoder_training(
+    let config = common::tiny_training_config().with_encoder_training(
         EncoderTrainingConfig::new()
             .with_epochs(1000)
             .with_per_class(2)

@@ -451,6 +451,7 @@ impl App {
         match action {
             Some(StudyAction::LoadReport(path)) => self.study.load_report(&mut self.worker, path),
             Some(StudyAction::LoadCurve(path)) => self.study.load_curve(&mut self.worker, path),
+            Some(StudyAction::LoadCv(path)) => self.study.load_cv(&mut self.worker, path),
             Some(StudyAction::RunEvaluation) => self.run_evaluation(),
             Some(StudyAction::CancelEvaluation) => self.study.cancel_evaluation(),
             Some(StudyAction::Train(TrainAction::Start)) => self.study.train.start(

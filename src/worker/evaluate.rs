@@ -149,29 +149,57 @@ impl Job for LoadReport {
     }
 }
 
-/// Read the learning curve `precordial study curve` wrote (`curve.json` or its folder).
-pub struct LoadCurve {
-    pub path: PathBuf,
+/// What a study command writes as JSON: `curve.json` of `study curve`, `cv.json` of `study cv`.
+pub trait StudyFile: serde::de::DeserializeOwned + Send + 'static {
+    /// The file the command writes into its output folder.
+    const FILE: &'static str;
+    /// What it is, for errors.
+    const WHAT: &'static str;
 }
 
-/// A learning curve read from disk.
+impl StudyFile for crate::eval::curve::LearningCurve {
+    const FILE: &'static str = "curve.json";
+    const WHAT: &'static str = "a learning curve";
+}
+
+impl StudyFile for crate::eval::cv::CrossValidation {
+    const FILE: &'static str = "cv.json";
+    const WHAT: &'static str = "a cross-validation";
+}
+
+/// Read what a study command wrote (its JSON file or the folder holding it).
+pub struct LoadStudy<T> {
+    pub path: PathBuf,
+    kind: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> LoadStudy<T> {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A study read from disk, and the file it came from.
 #[derive(Debug)]
-pub struct CurveRead {
+pub struct StudyRead<T> {
     pub path: PathBuf,
-    pub curve: crate::eval::curve::LearningCurve,
+    pub study: T,
 }
 
-impl Job for LoadCurve {
-    type Output = CurveRead;
+impl<T: StudyFile> Job for LoadStudy<T> {
+    type Output = StudyRead<T>;
     type Update = ();
 
     fn describe(&self) -> String {
         format!("Reading {}", self.path.display())
     }
 
-    fn run(self, _context: &JobContext) -> Result<Option<CurveRead>, String> {
-        let (path, curve) = read_json(self.path, "curve.json", "a learning curve")?;
-        Ok(Some(CurveRead { path, curve }))
+    fn run(self, _context: &JobContext) -> Result<Option<StudyRead<T>>, String> {
+        let (path, study) = read_json(self.path, T::FILE, T::WHAT)?;
+        Ok(Some(StudyRead { path, study }))
     }
 }
 

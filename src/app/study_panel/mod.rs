@@ -13,6 +13,7 @@
 //! ([`StudySettings`]), kept apart from these.
 
 mod curve;
+mod cv;
 mod form;
 mod results;
 
@@ -27,8 +28,11 @@ pub use super::widgets::{AffinityMatrix, ClassRmse, LeadRow, PairedCell, RADAR_R
 use super::widgets::{JobProgressView, class_picker_ui, heatmap_ui, metrics_table_ui, radar_ui};
 use crate::eval::amplitude::RegressionToMean;
 use crate::eval::curve::LearningCurve;
+use crate::eval::cv::CrossValidation;
 use crate::eval::{Neighbours, paper};
-use crate::worker::evaluate::{CurveRead, Evaluate, Evaluated, LoadCurve, LoadReport, ReportRead};
+use crate::worker::evaluate::{
+    Evaluate, Evaluated, LoadReport, LoadStudy, ReportRead, StudyFile, StudyRead,
+};
 use crate::worker::reconstruct::LoadedModels;
 use crate::worker::{Outcome, Task, Worker, poll_slot};
 pub use form::{EvalForm, EvalSplit};
@@ -64,6 +68,8 @@ pub enum StudyAction {
     Train(TrainAction),
     /// Read a learning curve (`curve.json` or the folder holding it).
     LoadCurve(PathBuf),
+    /// Read a cross-validation (`cv.json` or the folder holding it).
+    LoadCv(PathBuf),
 }
 
 /// The panel's forms and the report path: saved with the settings.
@@ -79,6 +85,29 @@ pub struct StudySettings {
     pub affinity_neighbours: Neighbours,
     /// Path typed for the learning curve to load.
     pub curve_path: String,
+    /// Path typed for the cross-validation to load.
+    pub cv_path: String,
+}
+
+/// A study read in the worker, once it arrives; a failure is reported.
+fn poll_study<T: StudyFile>(
+    task: &mut Option<Task<StudyRead<T>>>,
+    notices: &mut Notices,
+) -> Option<(PathBuf, T)> {
+    match poll_slot(task) {
+        Some(Outcome::Done(StudyRead { path, study })) => {
+            notices.push(
+                NoticeLevel::Info,
+                format!("{} loaded from {}", T::WHAT, path.display()),
+            );
+            Some((path, study))
+        }
+        Some(Outcome::Failed(reason)) => {
+            notices.push(NoticeLevel::Error, reason);
+            None
+        }
+        Some(Outcome::Cancelled) | None => None,
+    }
 }
 
 /// Least squares, C and C-h per lead, for RMSE, R² and r (no paper column: the paper's figures use
@@ -177,7 +206,10 @@ pub struct StudyPanel {
     pub train: TrainPanel,
     /// The learning curve loaded, and where from.
     pub curve: Option<(PathBuf, LearningCurve)>,
-    curve_task: Option<Task<CurveRead>>,
+    curve_task: Option<Task<StudyRead<LearningCurve>>>,
+    /// The cross-validation loaded, and where from.
+    pub cv: Option<(PathBuf, CrossValidation)>,
+    cv_task: Option<Task<StudyRead<CrossValidation>>>,
 }
 
 impl StudyPanel {
@@ -188,7 +220,12 @@ impl StudyPanel {
 
     /// Reads a learning curve in the worker.
     pub fn load_curve(&mut self, worker: &mut Worker, path: PathBuf) {
-        self.curve_task = Some(worker.submit(LoadCurve { path }));
+        self.curve_task = Some(worker.submit(LoadStudy::new(path)));
+    }
+
+    /// Reads a cross-validation in the worker.
+    pub fn load_cv(&mut self, worker: &mut Worker, path: PathBuf) {
+        self.cv_task = Some(worker.submit(LoadStudy::new(path)));
     }
 
     /// Reads a report in the worker; it replaces the results shown when it arrives.
@@ -269,16 +306,11 @@ impl StudyPanel {
             }
             None => {}
         }
-        match poll_slot(&mut self.curve_task) {
-            Some(Outcome::Done(CurveRead { path, curve })) => {
-                notices.push(
-                    NoticeLevel::Info,
-                    format!("learning curve loaded from {}", path.display()),
-                );
-                self.curve = Some((path, curve));
-            }
-            Some(Outcome::Failed(reason)) => notices.push(NoticeLevel::Error, reason),
-            Some(Outcome::Cancelled) | None => {}
+        if let Some(loaded) = poll_study(&mut self.curve_task, notices) {
+            self.curve = Some(loaded);
+        }
+        if let Some(loaded) = poll_study(&mut self.cv_task, notices) {
+            self.cv = Some(loaded);
         }
         self.train.logic(notices);
     }
@@ -360,6 +392,28 @@ impl StudyPanel {
                     Some((_, curve)) => curve::curve_ui(ui, curve),
                     None => {
                         ui.label("No curve loaded: `precordial study curve` trains the models on nested subsets of the train split and writes one (models/learning-curve holds the shipped configuration's).");
+                    }
+                }
+            });
+        egui::CollapsingHeader::new("Cross-validation")
+            .default_open(self.cv.is_some())
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.cv_path)
+                            .hint_text("cv.json or the folder `precordial study cv` wrote")
+                            .desired_width(380.0),
+                    );
+                    if ui.button("Load cross-validation").clicked()
+                        && !settings.cv_path.trim().is_empty()
+                    {
+                        action = Some(StudyAction::LoadCv(PathBuf::from(settings.cv_path.trim())));
+                    }
+                });
+                match &self.cv {
+                    Some((_, cv)) => cv::cv_ui(ui, cv),
+                    None => {
+                        ui.label("No cross-validation loaded: `precordial study cv` trains the models once per patient-wise fold and writes one (models/cross-validation holds the shipped configuration's).");
                     }
                 }
             });
