@@ -26,18 +26,16 @@ pub enum Command {
     Cv(CvArgs),
 }
 
+/// What every study takes: the data, a dataset never trained on, the output, the configuration.
 #[derive(clap::Args)]
-pub struct CvArgs {
-    /// The training folders: all their patients are divided into folds.
+pub struct StudyArgs {
+    /// The training folders; their patients are split as the study says.
     #[arg(long, required = true, num_args = 1..)]
     data: Vec<PathBuf>,
-    /// Number of folds (at least 3).
-    #[arg(long, default_value_t = 5)]
-    folds: u8,
-    /// A dataset never trained on (LUDB), evaluated whole by every fold's models.
+    /// A dataset never trained on (LUDB), evaluated whole by every run's models.
     #[arg(long, num_args = 1..)]
     cross_data: Vec<PathBuf>,
-    /// Output folder: a run per fold, their reports, and cv.{md,json}.
+    /// Output folder: one folder per training run with its reports, and the study's summary.
     #[arg(long)]
     out: PathBuf,
     /// Training configuration (RON); defaults are METHOD.md's.
@@ -49,25 +47,21 @@ pub struct CvArgs {
 }
 
 #[derive(clap::Args)]
+pub struct CvArgs {
+    #[command(flatten)]
+    study: StudyArgs,
+    /// Number of folds (at least 3).
+    #[arg(long, default_value_t = 5)]
+    folds: u8,
+}
+
+#[derive(clap::Args)]
 pub struct CurveArgs {
-    /// The training folders (their test split is the held-out set).
-    #[arg(long, required = true, num_args = 1..)]
-    data: Vec<PathBuf>,
+    #[command(flatten)]
+    study: StudyArgs,
     /// Fractions of the train split's patients, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1")]
     fractions: Vec<f64>,
-    /// A dataset never trained on (LUDB), evaluated whole at every point.
-    #[arg(long, num_args = 1..)]
-    cross_data: Vec<PathBuf>,
-    /// Output folder: a run per fraction, their reports, and curve.{md,json,svg,png}.
-    #[arg(long)]
-    out: PathBuf,
-    /// Training configuration (RON); defaults are METHOD.md's.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// auto, gpu or cpu.
-    #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
 }
 
 pub fn run(command: &Command) -> anyhow::Result<()> {
@@ -85,44 +79,51 @@ fn training_config(path: Option<&PathBuf>) -> anyhow::Result<TrainConfig> {
 }
 
 fn cv(args: &CvArgs) -> anyhow::Result<()> {
+    let study = &args.study;
     let config = CvConfig {
-        data: args.data.clone(),
+        data: study.data.clone(),
         folds: args.folds,
-        cross_data: args.cross_data.clone(),
-        train: training_config(args.config.as_ref())?,
-        device: args.device,
-        out: args.out.clone(),
+        cross_data: study.cross_data.clone(),
+        train: training_config(study.config.as_ref())?,
+        device: study.device,
+        out: study.out.clone(),
     };
-    let mut console = Console::stopped_by_ctrl_c()?;
-    let started = std::time::Instant::now();
-    let cv = cross_validate(&config, &mut console)?;
-    eprintln!(
-        "cross-validation in {}; written to {}",
-        duration(started.elapsed().as_secs_f64()),
-        args.out.display()
-    );
-    print!("{}", precordial::eval::cv::markdown(&cv));
-    Ok(())
+    run_study("cross-validation", &study.out, |console| {
+        let cv = cross_validate(&config, console)?;
+        Ok(precordial::eval::cv::markdown(&cv))
+    })
 }
 
 fn curve(args: &CurveArgs) -> anyhow::Result<()> {
-    let train = training_config(args.config.as_ref())?;
+    let study = &args.study;
     let config = CurveConfig {
-        data: args.data.clone(),
+        data: study.data.clone(),
         fractions: args.fractions.clone(),
-        cross_data: args.cross_data.clone(),
-        train,
-        device: args.device,
-        out: args.out.clone(),
+        cross_data: study.cross_data.clone(),
+        train: training_config(study.config.as_ref())?,
+        device: study.device,
+        out: study.out.clone(),
     };
+    run_study("learning curve", &study.out, |console| {
+        let curve = learning_curve(&config, console)?;
+        Ok(markdown(&curve))
+    })
+}
+
+/// Runs a study with Ctrl-C stopping it, says how long it took, and prints its tables.
+fn run_study(
+    name: &str,
+    out: &std::path::Path,
+    study: impl FnOnce(&mut Console) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
     let mut console = Console::stopped_by_ctrl_c()?;
     let started = std::time::Instant::now();
-    let curve = learning_curve(&config, &mut console)?;
+    let tables = study(&mut console)?;
     eprintln!(
-        "learning curve in {}; written to {}",
+        "{name} in {}; written to {}",
         duration(started.elapsed().as_secs_f64()),
-        args.out.display()
+        out.display()
     );
-    print!("{}", markdown(&curve));
+    print!("{tables}");
     Ok(())
 }

@@ -98,16 +98,8 @@ pub fn learning_curve(
     fractions.sort_by(f64::total_cmp);
     fractions.dedup();
     let mut curve = LearningCurve {
-        data: config
-            .data
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        cross_data: config
-            .cross_data
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        data: display_paths(&config.data),
+        cross_data: display_paths(&config.cross_data),
         ..LearningCurve::default()
     };
     for fraction in fractions {
@@ -256,24 +248,39 @@ pub(super) fn scores(report: &EvalReport) -> CurveScores {
 }
 
 fn write_curve(curve: &LearningCurve, out: &Path) -> Result<(), EvalError> {
+    let json = serde_json::to_string_pretty(curve)
+        .map_err(|e| EvalError::Input(format!("{}: {e}", out.display())))?;
+    let svg = curve_svg(curve);
+    let png = raster::svg_to_png(&svg, 2.0)?;
+    write_outputs(
+        out,
+        &[
+            ("curve.json", json.as_bytes()),
+            ("curve.md", markdown(curve).as_bytes()),
+            ("curve.svg", svg.as_bytes()),
+            ("curve.png", &png[..]),
+        ],
+    )
+}
+
+/// Writes a study's files into `out` (created if needed), replacing earlier ones: a study
+/// rewrites its summary each time it is resumed.
+pub(super) fn write_outputs(out: &Path, files: &[(&str, &[u8])]) -> Result<(), EvalError> {
     let io = |path: &Path, e: &dyn std::fmt::Display| {
         EvalError::Input(format!("{}: {e}", path.display()))
     };
     std::fs::create_dir_all(out).map_err(|e| io(out, &e))?;
-    let json = serde_json::to_string_pretty(curve).map_err(|e| io(out, &e))?;
-    let svg = curve_svg(curve);
-    let png = raster::svg_to_png(&svg, 2.0)?;
-    for (name, bytes) in [
-        ("curve.json", json.as_bytes()),
-        ("curve.md", markdown(curve).as_bytes()),
-        ("curve.svg", svg.as_bytes()),
-        ("curve.png", &png[..]),
-    ] {
+    for (name, bytes) in files {
         let path = out.join(name);
         crate::output::write_file(&path, true, |w| w.write_all(bytes))
             .map_err(|e| io(&path, &e))?;
     }
     Ok(())
+}
+
+/// Paths as the study files record them.
+pub(super) fn display_paths(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| p.display().to_string()).collect()
 }
 
 fn model_label(model: &str) -> &str {

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::curve::{
-    AffinityPoint, CurveScores, affinity_point, paired_cell, rmse_cell, scores, slope_cell,
-    train_and_evaluate,
+    AffinityPoint, CurveScores, affinity_point, display_paths, paired_cell, rmse_cell, scores,
+    slope_cell, train_and_evaluate, write_outputs,
 };
 use super::report::{
     EvalReport, LeadScores, MODEL_C, MODEL_CH, PairedTest, RecordLevel, RecordScores, model_name,
@@ -100,8 +100,8 @@ pub fn cross_validate(
     progress: &mut dyn TrainProgress,
 ) -> Result<CrossValidation, EvalError> {
     let mut out = CrossValidation {
-        data: display(&config.data),
-        cross_data: display(&config.cross_data),
+        data: display_paths(&config.data),
+        cross_data: display_paths(&config.cross_data),
         ..CrossValidation::default()
     };
     let mut test_reports = Vec::new();
@@ -161,10 +161,6 @@ pub fn cross_validate(
     }
     write(&out, &config.out)?;
     Ok(out)
-}
-
-fn display(paths: &[PathBuf]) -> Vec<String> {
-    paths.iter().map(|p| p.display().to_string()).collect()
 }
 
 /// The folds' test records together: each is in exactly one fold's test split.
@@ -346,17 +342,15 @@ fn pool_affinity(reports: &[EvalReport]) -> Option<AffinityPoint> {
 }
 
 fn write(cv: &CrossValidation, out: &Path) -> Result<(), EvalError> {
-    let io = |path: &Path, e: &dyn std::fmt::Display| {
-        EvalError::Input(format!("{}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(out).map_err(|e| io(out, &e))?;
-    let json = serde_json::to_string_pretty(cv).map_err(|e| io(out, &e))?;
-    for (name, text) in [("cv.json", json), ("cv.md", markdown(cv))] {
-        let path = out.join(name);
-        crate::output::write_file(&path, true, |w| w.write_all(text.as_bytes()))
-            .map_err(|e| io(&path, &e))?;
-    }
-    Ok(())
+    let json = serde_json::to_string_pretty(cv)
+        .map_err(|e| EvalError::Input(format!("{}: {e}", out.display())))?;
+    write_outputs(
+        out,
+        &[
+            ("cv.json", json.as_bytes()),
+            ("cv.md", markdown(cv).as_bytes()),
+        ],
+    )
 }
 
 fn level_cell(level: Option<&RecordLevel>) -> String {
