@@ -875,6 +875,16 @@ fn cross_validation_scores_every_record_once_by_models_that_never_saw_it() {
         "{md}"
     );
 
+    // Too few folds are refused before any training, naming the problem.
+    for folds in ["0", "2"] {
+        let mut few = args;
+        few[5] = folds;
+        let refused = precordial(&few);
+        assert!(!refused.status.success());
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("needs at least 3 folds"), "{err}");
+    }
+
     // Finished folds are reused, not retrained.
     let again = precordial(&args);
     assert!(again.status.success());

@@ -104,6 +104,13 @@ pub fn cross_validate(
         cross_data: display_paths(&config.cross_data),
         ..CrossValidation::default()
     };
+    // Checked before any training: fewer than three folds would leave no validation or no test.
+    CvFold {
+        folds: config.folds,
+        test_fold: 0,
+    }
+    .validate()
+    .map_err(EvalError::Input)?;
     let mut test_reports = Vec::new();
     let mut cross_reports = Vec::new();
     for test_fold in 0..config.folds {
@@ -111,7 +118,6 @@ pub fn cross_validate(
             folds: config.folds,
             test_fold,
         };
-        cv.validate().map_err(EvalError::Input)?;
         let dir = config.out.join(format!("fold-{}", test_fold + 1));
         progress.message(&format!(
             "fold {} of {}: training into {}",
