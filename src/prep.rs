@@ -93,10 +93,19 @@ impl CvFold {
     pub const VAL_SHARE: f64 = 0.15;
 
     pub fn validate(&self) -> Result<(), String> {
-        if self.folds < 3 || self.test_fold >= self.folds {
+        if self.folds < 3 {
             return Err(format!(
-                "cross-validation fold {} of {}: needs at least 3 folds and a fold index below their number",
-                self.test_fold, self.folds
+                "cross-validation needs at least 3 folds (with 2, each run trains on under half \
+                 the patients), not {}",
+                self.folds
+            ));
+        }
+        if self.test_fold >= self.folds {
+            return Err(format!(
+                "cross-validation fold index {} is not one of the {} folds (0 to {})",
+                self.test_fold,
+                self.folds,
+                self.folds - 1
             ));
         }
         Ok(())
