@@ -125,9 +125,11 @@ pub fn evaluate(
         ));
     }
     let trained = trained_assembly(config, models)?;
-    let (reference, data) = assemble(config, trained, progress)?;
-    let windows = evaluated_windows(&data, config.split);
-    let set = &*windows;
+    let (reference, mut data) = assemble(config, trained, progress)?;
+    // Owned, so every split's windows can be dropped once the baseline is fitted: at PTB-XL's size
+    // the train split's are gigabytes, and the deployment pass assembles the records again.
+    let windows = evaluated_windows(&data, config.split).into_owned();
+    let set = &windows;
     if set.is_empty() {
         return Err(EvalError::Input(format!(
             "no {} windows in {}",
@@ -197,6 +199,10 @@ pub fn evaluate(
         least_squares: fit_baseline(reference.as_ref().map_or(&data.train, |r| &r.train))?,
         dipole: ThreeLeadDipole::population().map_err(|e| EvalError::Input(e.to_string()))?,
     };
+    drop(reference);
+    for split in [&mut data.train, &mut data.val, &mut data.test] {
+        *split = WindowSet::default();
+    }
     for (lead, fit) in TARGET_LEADS.iter().zip(&baseline.least_squares) {
         report.baseline.insert((*lead).to_owned(), *fit);
     }
