@@ -921,7 +921,9 @@ fn the_reconstruct_panel_runs_a_batch_over_a_folder() {
 /// is tabled there; a file that is not one is named in the status bar.
 #[test]
 fn a_learning_curve_loads_into_the_study_panel() {
-    use precordial::eval::curve::{AffinityPoint, CurvePoint, CurveScores, LearningCurve};
+    use precordial::eval::curve::{
+        AffinityPoint, CurvePoint, CurveScores, LearningCurve, TrainingSize,
+    };
     use precordial::eval::report::{PairedMetric, PairedTest, RecordLevel};
     let dir = common::scratch("workbench", "curve");
     let level = |rmse: f64| RecordLevel {
@@ -932,8 +934,11 @@ fn a_learning_curve_loads_into_the_study_panel() {
     };
     let point = |patients: usize, c: f64, ch: f64| CurvePoint {
         fraction: 0.5,
-        train_records: patients,
-        train_patients: patients,
+        train: TrainingSize {
+            records: patients,
+            patients,
+            ..TrainingSize::default()
+        },
         test: CurveScores {
             rmse: [("c".to_owned(), level(c)), ("ch".to_owned(), level(ch))]
                 .into_iter()
@@ -991,7 +996,7 @@ fn a_learning_curve_loads_into_the_study_panel() {
 /// fold's test beside the pooled one, and the pooled class table.
 #[test]
 fn a_cross_validation_loads_into_the_study_panel() {
-    use precordial::eval::curve::CurveScores;
+    use precordial::eval::curve::{CurveScores, TrainingSize};
     use precordial::eval::cv::{ClassRow, CrossValidation, FoldResult, Pooled};
     use precordial::eval::report::{PairedMetric, PairedTest, RecordLevel};
     let dir = common::scratch("workbench", "cv");
@@ -1006,7 +1011,10 @@ fn a_cross_validation_loads_into_the_study_panel() {
     };
     let fold = |fold: u8, c: f64, ch: f64| FoldResult {
         fold,
-        train_patients: 300,
+        train: TrainingSize {
+            patients: 300,
+            ..TrainingSize::default()
+        },
         test_records: 20,
         test: CurveScores {
             paired_rmse: Some(test(20, c, ch, 0.5)),

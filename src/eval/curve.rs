@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{EvalReport, MODEL_C, MODEL_CH, PairedMetric, PairedTest, RecordLevel};
+use super::report::{EvalReport, MODEL_C, MODEL_CH, PairedTest, RecordLevel, mean_rmse_test};
 use super::run::{EvalConfig, evaluate};
 use super::{EvalError, Neighbours, raster};
 use crate::model::backend::{DeviceChoice, select_device};
@@ -53,10 +53,9 @@ pub struct CurveScores {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CurvePoint {
     pub fraction: f64,
-    pub train_records: usize,
-    pub train_patients: usize,
-    pub train_windows: usize,
-    pub train_seconds: f64,
+    /// What the point's models trained on (the JSON keeps the `train_*` keys).
+    #[serde(flatten)]
+    pub train: TrainingSize,
     pub test: CurveScores,
     /// The leak-free affinity (no neighbour from the window's patient) on the test split.
     pub affinity_other_patient: Option<AffinityPoint>,
@@ -128,10 +127,7 @@ pub fn learning_curve(
         let cross = run.cross.as_ref().map(scores);
         curve.points.push(CurvePoint {
             fraction,
-            train_records: card.records_per_split.get("train").copied().unwrap_or(0),
-            train_patients: card.patients_per_split.get("train").copied().unwrap_or(0),
-            train_windows: card.windows_per_split.get("train").copied().unwrap_or(0),
-            train_seconds: card.stages.iter().map(|s| s.train_seconds).sum(),
+            train: TrainingSize::of(&card),
             test: scores(&report),
             affinity_other_patient: affinity_point(&report),
             cross,
@@ -139,6 +135,34 @@ pub fn learning_curve(
     }
     write_curve(&curve, &config.out)?;
     Ok(curve)
+}
+
+/// How much a run trained on, and for how long: its card's train split and stage times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSize {
+    #[serde(rename = "train_patients")]
+    pub patients: usize,
+    #[serde(rename = "train_records")]
+    pub records: usize,
+    #[serde(rename = "train_windows", default)]
+    pub windows: usize,
+    /// Wall-clock, summed over the stages.
+    #[serde(rename = "train_seconds")]
+    pub seconds: f64,
+}
+
+impl TrainingSize {
+    pub fn of(card: &ModelCard) -> Self {
+        let train = |counts: &BTreeMap<String, usize>| {
+            counts.get(Split::Train.name()).copied().unwrap_or(0)
+        };
+        Self {
+            patients: train(&card.patients_per_split),
+            records: train(&card.records_per_split),
+            windows: train(&card.windows_per_split),
+            seconds: card.stages.iter().map(|s| s.train_seconds).sum(),
+        }
+    }
 }
 
 /// One training run and its evaluations.
@@ -218,11 +242,7 @@ fn finished_card(dir: &Path) -> Option<ModelCard> {
 }
 
 pub(super) fn scores(report: &EvalReport) -> CurveScores {
-    let paired_rmse = report
-        .paired_tests
-        .iter()
-        .find(|t| t.lead == "mean" && t.metric == PairedMetric::Rmse)
-        .cloned();
+    let paired_rmse = mean_rmse_test(&report.paired_tests).cloned();
     let mut slopes: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for row in &report.regression_to_mean {
         if row.fit.error_slope.is_finite() {
@@ -316,8 +336,8 @@ pub fn markdown(curve: &LearningCurve) -> String {
         writeln!(
             md,
             "| {} ({}) | {} | {} | {} | {} | {} | {} | {:.0} min |",
-            p.train_patients,
-            p.train_records,
+            p.train.patients,
+            p.train.records,
             rmse_cell(&p.test, "least_squares"),
             rmse_cell(&p.test, MODEL_C),
             rmse_cell(&p.test, MODEL_CH),
@@ -327,7 +347,7 @@ pub fn markdown(curve: &LearningCurve) -> String {
                 "{:.3} / {:.3} ({:.3})",
                 a.h, a.x, a.chance
             )),
-            p.train_seconds / 60.0
+            p.train.seconds / 60.0
         )
         .ok();
     }
@@ -349,7 +369,7 @@ pub fn markdown(curve: &LearningCurve) -> String {
                 writeln!(
                     md,
                     "| {} | {} | {} | {} | {} | {} |",
-                    p.train_patients,
+                    p.train.patients,
                     rmse_cell(cross, "least_squares"),
                     rmse_cell(cross, MODEL_C),
                     rmse_cell(cross, MODEL_CH),
@@ -403,7 +423,7 @@ pub fn curve_svg(curve: &LearningCurve) -> String {
     let xs: Vec<f64> = curve
         .points
         .iter()
-        .map(|p| p.train_patients as f64)
+        .map(|p| p.train.patients as f64)
         .collect();
     let x_max = xs.iter().copied().fold(1.0, f64::max) * 1.08;
     let panel = |svg: &mut String, left: f64, title: &str, y_label: &str, y_range: (f64, f64)| {
@@ -570,6 +590,7 @@ pub fn curve_svg(curve: &LearningCurve) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::report::PairedMetric;
 
     fn point(patients: usize, c: f64, ch: f64) -> CurvePoint {
         let level = |rmse: f64| RecordLevel {
@@ -580,8 +601,11 @@ mod tests {
         };
         CurvePoint {
             fraction: 0.5,
-            train_records: patients + 3,
-            train_patients: patients,
+            train: TrainingSize {
+                records: patients + 3,
+                patients,
+                ..TrainingSize::default()
+            },
             test: CurveScores {
                 rmse: [
                     ("least_squares".to_owned(), level(0.2)),

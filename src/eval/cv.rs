@@ -17,14 +17,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::curve::{
-    AffinityPoint, CurveScores, affinity_point, display_paths, paired_cell, rmse_cell, scores,
-    slope_cell, train_and_evaluate, write_outputs,
+    AffinityPoint, CurveScores, TrainingSize, affinity_point, display_paths, paired_cell,
+    rmse_cell, scores, slope_cell, train_and_evaluate, write_outputs,
 };
 use super::report::{
-    EvalReport, LeadScores, MODEL_C, MODEL_CH, PairedTest, RecordLevel, RecordScores, model_name,
+    EvalReport, LeadScores, MEAN_OF_LEADS, MODEL_C, MODEL_CH, PairedMetric, PairedTest,
+    RecordLevel, RecordScores, adjust_holm, model_name,
 };
 use super::run::{EvalConfig, summarise_records};
-use super::{EvalError, Neighbours, stats};
+use super::{EvalError, Neighbours};
 use crate::model::DeviceChoice;
 use crate::model::train::{TrainConfig, TrainProgress};
 use crate::prep::CvFold;
@@ -48,10 +49,10 @@ pub struct CvConfig {
 pub struct FoldResult {
     /// 1-based.
     pub fold: u8,
-    pub train_patients: usize,
-    pub train_records: usize,
+    /// What the fold's models trained on (the JSON keeps the `train_*` keys).
+    #[serde(flatten)]
+    pub train: TrainingSize,
     pub test_records: usize,
-    pub train_seconds: f64,
     pub test: CurveScores,
     pub affinity_other_patient: Option<AffinityPoint>,
     pub cross: Option<CurveScores>,
@@ -139,20 +140,8 @@ pub fn cross_validate(
         )?;
         out.folds.push(FoldResult {
             fold: test_fold + 1,
-            train_patients: run
-                .card
-                .patients_per_split
-                .get("train")
-                .copied()
-                .unwrap_or(0),
-            train_records: run
-                .card
-                .records_per_split
-                .get("train")
-                .copied()
-                .unwrap_or(0),
+            train: TrainingSize::of(&run.card),
             test_records: run.test.data.records,
-            train_seconds: run.card.stages.iter().map(|s| s.train_seconds).sum(),
             test: scores(&run.test),
             affinity_other_patient: affinity_point(&run.test),
             cross: run.cross.as_ref().map(scores),
@@ -278,19 +267,14 @@ fn per_class(rows: &[RecordScores], config: &EvalConfig) -> Vec<ClassRow> {
                     ))
                 })
                 .unzip();
-            let paired_rmse =
-                stats::paired_permutation_p(&c, &ch, config.permutations, config.seed).map(|p| {
-                    let n = c.len() as f64;
-                    PairedTest {
-                        lead: "mean".to_owned(),
-                        metric: super::PairedMetric::Rmse,
-                        records: c.len(),
-                        c: c.iter().sum::<f64>() / n,
-                        ch: ch.iter().sum::<f64>() / n,
-                        p_value: p,
-                        p_holm: p,
-                    }
-                });
+            let paired_rmse = PairedTest::compute(
+                MEAN_OF_LEADS,
+                PairedMetric::Rmse,
+                &c,
+                &ch,
+                config.permutations,
+                config.seed,
+            );
             ClassRow {
                 class: class.to_owned(),
                 records: rows.len(),
@@ -299,18 +283,7 @@ fn per_class(rows: &[RecordScores], config: &EvalConfig) -> Vec<ClassRow> {
             }
         })
         .collect();
-    let tested: Vec<usize> = (0..out.len())
-        .filter(|&i| out[i].paired_rmse.is_some())
-        .collect();
-    let p: Vec<f64> = tested
-        .iter()
-        .filter_map(|&i| out[i].paired_rmse.as_ref().map(|t| t.p_value))
-        .collect();
-    for (&i, adjusted) in tested.iter().zip(stats::holm(&p)) {
-        if let Some(test) = &mut out[i].paired_rmse {
-            test.p_holm = adjusted;
-        }
-    }
+    adjust_holm(out.iter_mut().filter_map(|row| row.paired_rmse.as_mut()));
     out.sort_by(|a, b| b.records.cmp(&a.records).then(a.class.cmp(&b.class)));
     out
 }
@@ -479,8 +452,8 @@ pub fn markdown(cv: &CrossValidation) -> String {
             md,
             "| {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {:.0} min |",
             f.fold,
-            f.train_patients,
-            f.train_records,
+            f.train.patients,
+            f.train.records,
             f.test_records,
             rmse_cell(&f.test, "least_squares"),
             rmse_cell(&f.test, MODEL_C),
@@ -488,7 +461,7 @@ pub fn markdown(cv: &CrossValidation) -> String {
             paired_cell(&f.test),
             slope_cell(&f.test),
             affinity_cell(f.affinity_other_patient.as_ref()),
-            f.train_seconds / 60.0
+            f.train.seconds / 60.0
         )
         .ok();
     }
@@ -532,6 +505,7 @@ pub fn markdown(cv: &CrossValidation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::report::mean_rmse_test;
 
     fn row(id: &str, class: Option<&str>, c: f64, ch: f64) -> RecordScores {
         let scores =
@@ -581,11 +555,7 @@ mod tests {
         let pooled = pool(&folds, &config).unwrap();
         assert_eq!(pooled.records, 40);
         assert_eq!(pooled.patients, 40);
-        let mean_rmse = pooled
-            .paired_tests
-            .iter()
-            .find(|t| t.lead == "mean" && t.metric == super::super::PairedMetric::Rmse)
-            .unwrap();
+        let mean_rmse = mean_rmse_test(&pooled.paired_tests).unwrap();
         assert_eq!(mean_rmse.records, 40);
         assert!((mean_rmse.c - mean_rmse.ch - 0.004).abs() < 1e-9);
         assert!(mean_rmse.p_value < 0.01, "{}", mean_rmse.p_value);

@@ -179,6 +179,30 @@ pub struct PairedTest {
 }
 
 impl PairedTest {
+    /// C-h against C on `c[i]`, `ch[i]` of the same records: means and the two-sided sign-flip
+    /// permutation p (`p_holm` equal to it until [`adjust_holm`]); `None` when there is nothing
+    /// to test.
+    pub fn compute(
+        lead: &str,
+        metric: PairedMetric,
+        c: &[f64],
+        ch: &[f64],
+        permutations: usize,
+        seed: u64,
+    ) -> Option<Self> {
+        let p_value = crate::metrics::stats::paired_permutation_p(c, ch, permutations, seed)?;
+        let n = c.len() as f64;
+        Some(Self {
+            lead: lead.to_owned(),
+            metric,
+            records: c.len(),
+            c: c.iter().sum::<f64>() / n,
+            ch: ch.iter().sum::<f64>() / n,
+            p_value,
+            p_holm: p_value,
+        })
+    }
+
     /// What the test lets a reader say, at α = 0.05 after Holm's adjustment.
     pub fn reading(&self) -> &'static str {
         if self.p_holm >= 0.05 {
@@ -190,6 +214,26 @@ impl PairedTest {
         } else {
             "C better"
         }
+    }
+}
+
+/// What the paired tests call each record's mean over the five leads.
+pub const MEAN_OF_LEADS: &str = "mean";
+
+/// The test on each record's mean RMSE over the five leads: the headline C-h against C.
+pub fn mean_rmse_test(tests: &[PairedTest]) -> Option<&PairedTest> {
+    tests
+        .iter()
+        .find(|t| t.lead == MEAN_OF_LEADS && t.metric == PairedMetric::Rmse)
+}
+
+/// Sets each test's `p_holm` to its p adjusted (Holm) over all of `tests`.
+pub fn adjust_holm<'a>(tests: impl IntoIterator<Item = &'a mut PairedTest>) {
+    let mut tests: Vec<&mut PairedTest> = tests.into_iter().collect();
+    let adjusted =
+        crate::metrics::stats::holm(&tests.iter().map(|t| t.p_value).collect::<Vec<_>>());
+    for (test, p) in tests.iter_mut().zip(adjusted) {
+        test.p_holm = p;
     }
 }
 

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use super::amplitude::{self, Amplitudes, RegressionToMean, Wave};
 use super::report::{
-    DIPOLE, LEAST_SQUARES, LeadScores, MODEL_C, MODEL_CH, MODELS, RecordScores, RoundTrip,
+    DIPOLE, LEAST_SQUARES, LeadScores, MEAN_OF_LEADS, MODEL_C, MODEL_CH, MODELS, RecordScores,
+    RoundTrip, adjust_holm, mean_rmse_test,
 };
 use super::{
     AffinityInput, AffinityOptions, AffinityPair, DataSummary, Deployment, EvalError, EvalReport,
@@ -276,9 +277,9 @@ pub fn evaluate(
         "record level: reassembling whole records",
     )?;
     let record_level = record_level(&data, config, &baseline, models.map(|(m, _)| m), progress)?;
-    report.record_level = record_level.table;
-    report.record_level_p_value = record_level.p_value;
-    report.paired_tests = record_level.paired;
+    report.record_level = record_level.summary.table;
+    report.record_level_p_value = record_level.summary.p_value;
+    report.paired_tests = record_level.summary.paired;
     report.regression_to_mean = record_level.regression_to_mean;
     report.round_trip = record_level.round_trip;
     report.records = record_level.scores;
@@ -618,12 +619,8 @@ fn fit_baseline(train: &WindowSet) -> Result<[LinearLead; 5], EvalError> {
 
 /// What the record-level stage measures.
 struct RecordLevelResult {
-    /// Table II per model.
-    table: BTreeMap<String, RecordLevel>,
-    /// The permutation test on the per-record mean RMSE, C-h against C.
-    p_value: Option<f64>,
-    /// C-h against C per lead and metric.
-    paired: Vec<PairedTest>,
+    /// Table II and the paired tests of C-h against C.
+    summary: RecordSummary,
     /// Each model's R and T amplitudes against the recording's, per lead.
     regression_to_mean: Vec<RegressionToMean>,
     /// The VCG round trip of each lead, per VCG method.
@@ -714,11 +711,8 @@ fn record_level(
         }
         scores.push(row);
     }
-    let summary = summarise_records(&scores, config);
     Ok(RecordLevelResult {
-        table: summary.table,
-        p_value: summary.p_value,
-        paired: summary.paired,
+        summary: summarise_records(&scores, config),
         regression_to_mean: regression_to_mean(&amplitudes, config),
         round_trip: round_trip.finish(),
         scores,
@@ -797,10 +791,7 @@ pub fn summarise_records(scores: &[RecordScores], config: &EvalConfig) -> Record
         );
     }
     // The mean RMSE row of the paired tests is the same test.
-    let p_value = paired
-        .iter()
-        .find(|test| test.lead == MEAN_OF_LEADS && test.metric == PairedMetric::Rmse)
-        .map(|test| test.p_value);
+    let p_value = mean_rmse_test(&paired).map(|test| test.p_value);
     RecordSummary {
         table,
         p_value,
@@ -954,9 +945,6 @@ fn slope_minus_c(
 /// (rmse, r2, pearson) × the five target leads, of one record and one model.
 type PerLead = [[f64; 5]; 3];
 
-/// What the paired tests call the mean over the five leads.
-const MEAN_OF_LEADS: &str = "mean";
-
 /// C-h against C on the same records, per lead and on the mean over leads, for RMSE, R² and r: a
 /// paired sign-flip permutation test each, and Holm's step-down adjustment over all of them (a
 /// reader scanning 18 p-values is making 18 comparisons). A record whose metric is undefined for
@@ -980,28 +968,17 @@ fn paired_tests(c: &[PerLead], ch: &[PerLead], config: &EvalConfig) -> Vec<Paire
                 .map(|(c, ch)| (value(c), value(ch)))
                 .filter(|(a, b)| a.is_finite() && b.is_finite())
                 .unzip();
-            let Some(p_value) =
-                stats::paired_permutation_p(&a, &b, config.permutations, config.seed)
-            else {
-                continue;
-            };
-            let n = a.len() as f64;
-            let (c_mean, ch_mean) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-            tests.push(PairedTest {
-                lead: name.to_owned(),
+            tests.extend(PairedTest::compute(
+                name,
                 metric,
-                records: a.len(),
-                c: c_mean,
-                ch: ch_mean,
-                p_value,
-                p_holm: p_value,
-            });
+                &a,
+                &b,
+                config.permutations,
+                config.seed,
+            ));
         }
     }
-    let adjusted = stats::holm(&tests.iter().map(|t| t.p_value).collect::<Vec<_>>());
-    for (test, p) in tests.iter_mut().zip(adjusted) {
-        test.p_holm = p;
-    }
+    adjust_holm(&mut tests);
     tests
 }
 

@@ -24,7 +24,7 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
         curve.points.len(),
         curve.test_records
     ));
-    let patients = |k: usize| curve.points[k].train_patients as f64;
+    let patients = |k: usize| curve.points[k].train.patients as f64;
     ui.columns(2, |columns| {
         if let Some(ui) = columns.get_mut(0) {
             ui.strong("Held-out RMSE (mV) by training patients");
@@ -100,7 +100,7 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
         curve
             .points
             .iter()
-            .map(|p| (p.train_patients, p.train_records, Some(&p.test))),
+            .map(|p| (p.train.patients, p.train.records, Some(&p.test))),
     );
     if curve.points.iter().any(|p| p.cross.is_some()) {
         table_ui(
@@ -110,7 +110,7 @@ pub fn curve_ui(ui: &mut egui::Ui, curve: &LearningCurve) {
             curve
                 .points
                 .iter()
-                .map(|p| (p.train_patients, p.train_records, p.cross.as_ref())),
+                .map(|p| (p.train.patients, p.train.records, p.cross.as_ref())),
         );
     }
 }

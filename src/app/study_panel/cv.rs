@@ -5,7 +5,7 @@ use egui_plot::{HLine, Legend, LineStyle, Plot, Points};
 
 use crate::eval::curve::{AffinityPoint, rmse_cell};
 use crate::eval::cv::{CrossValidation, Pooled};
-use crate::eval::report::{MODEL_C, MODEL_CH, PairedMetric, PairedTest};
+use crate::eval::report::{MODEL_C, MODEL_CH, PairedTest, mean_rmse_test};
 
 const CH_COLOUR: egui::Color32 = egui::Color32::from_rgb(30, 120, 220);
 
@@ -34,7 +34,7 @@ pub fn cv_ui(ui: &mut egui::Ui, cv: &CrossValidation) {
                 })
                 .collect();
             plot_ui.points(Points::new("fold", folds).color(CH_COLOUR).radius(4.0));
-            if let Some(t) = mean_rmse_test(&cv.pooled) {
+            if let Some(t) = mean_rmse_test(&cv.pooled.paired_tests) {
                 plot_ui.hline(
                     HLine::new("pooled", t.ch - t.c)
                         .color(CH_COLOUR)
@@ -61,7 +61,7 @@ pub fn cv_ui(ui: &mut egui::Ui, cv: &CrossValidation) {
         ui.end_row();
         for f in &cv.folds {
             ui.label(f.fold.to_string());
-            ui.label(f.train_patients.to_string());
+            ui.label(f.train.patients.to_string());
             ui.label(f.test_records.to_string());
             ui.label(rmse_cell(&f.test, MODEL_C));
             ui.label(rmse_cell(&f.test, MODEL_CH));
@@ -93,13 +93,6 @@ pub fn cv_ui(ui: &mut egui::Ui, cv: &CrossValidation) {
             cross,
         );
     }
-}
-
-fn mean_rmse_test(pooled: &Pooled) -> Option<&PairedTest> {
-    pooled
-        .paired_tests
-        .iter()
-        .find(|t| t.lead == "mean" && t.metric == PairedMetric::Rmse)
 }
 
 fn paired_text(test: Option<&PairedTest>) -> String {
@@ -136,7 +129,7 @@ fn pooled_ui(ui: &mut egui::Ui, id: &str, title: &str, pooled: &Pooled) {
                 },
             ));
         }
-        ui.label(paired_text(mean_rmse_test(pooled)));
+        ui.label(paired_text(mean_rmse_test(&pooled.paired_tests)));
         ui.end_row();
         for row in &pooled.per_class {
             ui.label(format!("{} ({} records)", row.class, row.records));

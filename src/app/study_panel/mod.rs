@@ -89,6 +89,21 @@ pub struct StudySettings {
     pub cv_path: String,
 }
 
+/// A path field and its load button: the path typed, when the button is clicked with one.
+fn path_to_load_ui(
+    ui: &mut egui::Ui,
+    path: &mut String,
+    hint: &str,
+    button: &str,
+) -> Option<PathBuf> {
+    ui.add(
+        egui::TextEdit::singleline(path)
+            .hint_text(hint)
+            .desired_width(380.0),
+    );
+    (ui.button(button).clicked() && !path.trim().is_empty()).then(|| PathBuf::from(path.trim()))
+}
+
 /// A study read in the worker, once it arrives; a failure is reported.
 fn poll_study<T: StudyFile>(
     task: &mut Option<Task<StudyRead<T>>>,
@@ -376,16 +391,13 @@ impl StudyPanel {
             .default_open(self.curve.is_some())
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut settings.curve_path)
-                            .hint_text("curve.json or the folder `precordial study curve` wrote")
-                            .desired_width(380.0),
-                    );
-                    if ui.button("Load curve").clicked() && !settings.curve_path.trim().is_empty()
-                    {
-                        action = Some(StudyAction::LoadCurve(PathBuf::from(
-                            settings.curve_path.trim(),
-                        )));
+                    if let Some(path) = path_to_load_ui(
+                        ui,
+                        &mut settings.curve_path,
+                        "curve.json or the folder `precordial study curve` wrote",
+                        "Load curve",
+                    ) {
+                        action = Some(StudyAction::LoadCurve(path));
                     }
                 });
                 match &self.curve {
@@ -399,15 +411,13 @@ impl StudyPanel {
             .default_open(self.cv.is_some())
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut settings.cv_path)
-                            .hint_text("cv.json or the folder `precordial study cv` wrote")
-                            .desired_width(380.0),
-                    );
-                    if ui.button("Load cross-validation").clicked()
-                        && !settings.cv_path.trim().is_empty()
-                    {
-                        action = Some(StudyAction::LoadCv(PathBuf::from(settings.cv_path.trim())));
+                    if let Some(path) = path_to_load_ui(
+                        ui,
+                        &mut settings.cv_path,
+                        "cv.json or the folder `precordial study cv` wrote",
+                        "Load cross-validation",
+                    ) {
+                        action = Some(StudyAction::LoadCv(path));
                     }
                 });
                 match &self.cv {
@@ -420,15 +430,13 @@ impl StudyPanel {
         ui.separator();
         ui.horizontal(|ui| {
             ui.label("Evaluation report");
-            ui.add(
-                egui::TextEdit::singleline(&mut settings.report_path)
-                    .hint_text("report.json or the folder `precordial eval` wrote")
-                    .desired_width(380.0),
-            );
-            if ui.button("Load report").clicked() && !settings.report_path.trim().is_empty() {
-                action = Some(StudyAction::LoadReport(PathBuf::from(
-                    settings.report_path.trim(),
-                )));
+            if let Some(path) = path_to_load_ui(
+                ui,
+                &mut settings.report_path,
+                "report.json or the folder `precordial eval` wrote",
+                "Load report",
+            ) {
+                action = Some(StudyAction::LoadReport(path));
             }
         });
         egui::ScrollArea::vertical().show(ui, |ui| {
