@@ -3,7 +3,7 @@
 //! from its seed without a dependency. Not for cryptography.
 
 /// SplitMix64: a 64-bit state advanced by the golden-ratio increment and mixed on output.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rng {
     state: u64,
 }

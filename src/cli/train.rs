@@ -28,8 +28,9 @@ pub struct Args {
     /// auto (a hardware GPU if present, else the CPU), gpu or cpu.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
-    /// Continue an interrupted run in --out: finished stages are loaded, the running one restarts
-    /// from its best checkpoint.
+    /// Continue an interrupted run in --out: finished stages are loaded, the running one goes on
+    /// after its last whole epoch (weights, optimizer, schedule and random state as they were), so
+    /// the models are those of a run never stopped. Refused if the configuration changed.
     #[arg(long)]
     resume: bool,
     /// Print the configuration (defaults, or --config) as RON and exit: a starting point to edit.

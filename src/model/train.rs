@@ -2,12 +2,13 @@
 //! embeddings. Seeded and reproducible on the CPU.
 //!
 //! Every stage runs through one loop, [`run_stage`], which owns what all stages share: the
-//! optimizer steps, the learning-rate schedule, best-state tracking and its checkpoint (so
-//! `--resume` continues where a run stopped), the epoch reports, the caller's stop (after the
+//! optimizer steps, the learning-rate schedule, best-state tracking and its checkpoint, the state
+//! after each epoch (so `--resume` continues with the next one, [`resume`]), the epoch reports, the caller's stop (after the
 //! current step, keeping the best state), patience and the wall-clock budget. A stage only says
 //! how its batches are drawn and scored ([`StageSteps`]).
 
 pub mod profile;
+mod resume;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,6 +36,7 @@ use crate::physics::AnatomyAugmentation;
 use crate::prep::{InputNorm, Split, TrainingData, WindowSet, normalise_window};
 use crate::progress::{Progress, Silent};
 use crate::rng::Rng;
+use resume::{EpochState, ScheduleState, StepsState};
 
 /// Encoder training hyper-parameters (METHOD.md defaults).
 #[derive(Config, Debug)]
@@ -483,13 +485,87 @@ impl Schedule {
         } = self
         {
             *total = total_steps.max(*steps_done + 1);
-            let mut shortened = Self::warmup_cosine_scheduler(*base, *warmup_steps, *total)?;
-            for _ in 0..*steps_done {
-                shortened.step();
-            }
-            *scheduler = shortened;
+            *scheduler = Self::scheduler_after(*base, *warmup_steps, *total, *steps_done)?;
         }
         Ok(())
+    }
+
+    /// burn's warm-up-then-cosine scheduler of `total_steps`, advanced past `steps_done` steps.
+    fn scheduler_after(
+        base: f64,
+        warmup_steps: usize,
+        total_steps: usize,
+        steps_done: usize,
+    ) -> Result<ModuleLrScheduler, ModelError> {
+        let mut scheduler = Self::warmup_cosine_scheduler(base, warmup_steps, total_steps)?;
+        for _ in 0..steps_done {
+            scheduler.step();
+        }
+        Ok(scheduler)
+    }
+
+    /// Where the schedule stands, for the epoch's resume state.
+    fn state(&self) -> ScheduleState {
+        match self {
+            Self::WarmupCosine {
+                total_steps,
+                steps_done,
+                last,
+                ..
+            } => ScheduleState::WarmupCosine {
+                total_steps: *total_steps,
+                steps_done: *steps_done,
+                last: *last,
+            },
+            Self::Plateau {
+                lr, since_change, ..
+            } => ScheduleState::Plateau {
+                lr: *lr,
+                since_change: *since_change,
+            },
+        }
+    }
+
+    /// Puts the schedule where `state` says (a resumed run); a state of the other kind is an
+    /// error.
+    fn restore(&mut self, state: &ScheduleState) -> Result<(), ModelError> {
+        match (self, state) {
+            (
+                Self::WarmupCosine {
+                    scheduler,
+                    base,
+                    warmup_steps,
+                    total_steps,
+                    steps_done,
+                    last,
+                },
+                ScheduleState::WarmupCosine {
+                    total_steps: saved_total,
+                    steps_done: saved_done,
+                    last: saved_last,
+                },
+            ) => {
+                *scheduler =
+                    Self::scheduler_after(*base, *warmup_steps, *saved_total, *saved_done)?;
+                (*total_steps, *steps_done, *last) = (*saved_total, *saved_done, *saved_last);
+                Ok(())
+            }
+            (
+                Self::Plateau {
+                    lr, since_change, ..
+                },
+                ScheduleState::Plateau {
+                    lr: saved_lr,
+                    since_change: saved_since,
+                },
+            ) => {
+                (*lr, *since_change) = (*saved_lr, *saved_since);
+                Ok(())
+            }
+            _ => Err(ModelError::Input(
+                "the saved learning-rate schedule is of another kind than this stage's".to_string(),
+            )),
+        }
     }
 
     fn plateau(base: f64, factor: f64, patience: usize) -> Self {
@@ -553,6 +629,11 @@ trait StageSteps<M: Module> {
     fn val_score(&mut self, _model: &M) -> Result<Option<f64>, ModelError> {
         Ok(None)
     }
+    /// What the next epochs' batches depend on (random generator, shuffle order), saved after
+    /// every epoch for `--resume`.
+    fn state(&self) -> StepsState;
+    /// Puts back what [`Self::state`] saved.
+    fn restore(&mut self, state: StepsState);
 }
 
 /// The limits and optimizer of one stage.
@@ -567,8 +648,11 @@ struct StageRun<'a> {
     grad_clip_norm: f64,
     /// Where the best state is checkpointed (`None`: not kept).
     checkpoint_dir: Option<&'a Path>,
-    /// Start from the stage's checkpoint in `checkpoint_dir` when there is one (`--resume`).
+    /// Continue from the state the stage saved after its last whole epoch in `checkpoint_dir`
+    /// (`--resume`); without one, from the best checkpoint an older version left there.
     resume: bool,
+    /// The stage's configuration, seed and data size: a saved state is only resumed by the same.
+    fingerprint: String,
 }
 
 /// The one training loop. Returns the best state by validation score where the stage has one, else
@@ -576,15 +660,13 @@ struct StageRun<'a> {
 /// summary.
 fn run_stage<M: Module>(
     run: &StageRun,
-    mut model: M,
+    model: M,
     steps: &mut dyn StageSteps<M>,
     mut schedule: Schedule,
     progress: &mut dyn TrainProgress,
 ) -> Result<(M, StageSummary), ModelError> {
     let stage = run.stage;
-    if run.resume {
-        resume_stage(&mut model, run.checkpoint_dir, stage, progress)?;
-    }
+    let mut model = resume::with_sequential_ids(model);
     let mut optimizer = adamw(run.weight_decay, run.grad_clip_norm).init();
     let budget_s = (run.max_minutes > 0.0).then_some(run.max_minutes * 60.0);
     let started = Instant::now();
@@ -593,16 +675,60 @@ fn run_stage<M: Module>(
         best_val_loss: f64::INFINITY,
         ..StageSummary::default()
     };
-    let mut best = model.clone();
+    // The best state is kept as an inference-mode copy: `clone` would share the batch-norm running
+    // statistics (burn keeps them behind an `Arc`), so later epochs would overwrite the best
+    // epoch's statistics while its weights stayed.
+    let mut best = model.valid();
     let mut windows_seen = 0usize;
     let mut since_improvement = 0usize;
-    for epoch in 1..=run.epochs {
+    let mut first_epoch = 1;
+    // Training time of earlier processes (a resumed run).
+    let mut before_s = 0.0;
+    let resume_dir = run.checkpoint_dir.map(|dir| resume::dir(dir, stage));
+    match &resume_dir {
+        Some(dir) if run.resume => match resume::load(dir, &run.fingerprint, &model)? {
+            Some(resumed) => {
+                let state = resumed.state;
+                model = resumed.model;
+                best = resumed.best;
+                optimizer = optimizer.load_record(resumed.optimizer);
+                schedule.restore(&state.schedule)?;
+                steps.restore(state.steps);
+                (summary, since_improvement, windows_seen, before_s) = (
+                    state.summary,
+                    state.since_improvement,
+                    state.windows_seen,
+                    state.elapsed_s,
+                );
+                first_epoch = state.epoch + 1;
+                progress.message(&format!(
+                    "{stage}: resumed after epoch {} of {} (best epoch {})",
+                    state.epoch, run.epochs, summary.best_epoch
+                ));
+            }
+            None => resume_stage(&mut model, run.checkpoint_dir, stage, progress)?,
+        },
+        Some(dir) => resume::clear(dir)?,
+        None => {}
+    }
+    let patience_spent = |since: usize| {
+        run.early_stop_patience
+            .is_some_and(|patience| since >= patience)
+    };
+    if first_epoch > 1 && patience_spent(since_improvement) {
+        // Killed after the epoch that spent the patience, before the stage was marked done.
+        summary.stopped_early = true;
+        first_epoch = run.epochs + 1;
+    }
+    for epoch in first_epoch..=run.epochs {
         let n_steps = steps.begin_epoch();
         let (mut loss_sum, mut loss_n, mut lr) = (0.0, 0usize, f64::NAN);
         let mut last_report = Instant::now();
         let mut out_of_time = false;
+        let mut whole_epoch = true;
         for step in 0..n_steps {
             if progress.cancelled() {
+                whole_epoch = false;
                 break;
             }
             lr = schedule.next_step();
@@ -618,8 +744,9 @@ fn run_stage<M: Module>(
                 progress.step(stage, step + 1, n_steps, loss_sum / loss_n.max(1) as f64);
                 last_report = Instant::now();
             }
-            if budget_s.is_some_and(|budget| started.elapsed().as_secs_f64() > budget) {
+            if budget_s.is_some_and(|budget| before_s + started.elapsed().as_secs_f64() > budget) {
                 out_of_time = true;
+                whole_epoch = step + 1 == n_steps;
                 break;
             }
         }
@@ -628,7 +755,7 @@ fn run_stage<M: Module>(
         let val_score = steps
             .val_score(&inference)?
             .filter(|score| score.is_finite());
-        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed = before_s + started.elapsed().as_secs_f64();
         // The first epoch always counts as the best so far; so does each epoch while there is
         // nothing to validate on (NaN), which keeps the latest state.
         let improved = match (val_score, summary.best_val_score) {
@@ -640,10 +767,10 @@ fn run_stage<M: Module>(
             summary.best_val_loss = val_loss;
             summary.best_val_score = val_score;
             summary.best_epoch = epoch;
-            best = model.clone();
+            best = model.valid();
             since_improvement = 0;
             if let Some(dir) = run.checkpoint_dir {
-                super::card::save_weights(&best.valid(), &checkpoint_path(dir, stage))?;
+                super::card::save_weights(&best, &checkpoint_path(dir, stage))?;
             }
         } else {
             since_improvement += 1;
@@ -687,14 +814,30 @@ fn run_stage<M: Module>(
             eta_s: stage_eta(elapsed, epoch, run.epochs, run.max_minutes),
             best: improved,
         });
+        if whole_epoch && let Some(dir) = &resume_dir {
+            let state = EpochState {
+                fingerprint: run.fingerprint.clone(),
+                epoch,
+                since_improvement,
+                windows_seen,
+                elapsed_s: elapsed,
+                summary: summary.clone(),
+                schedule: schedule.state(),
+                steps: steps.state(),
+            };
+            resume::save(
+                dir,
+                &state,
+                &model.valid(),
+                &optimizer,
+                improved.then_some(&best),
+            )?;
+        }
         if progress.cancelled() {
             summary.stopped_by_user = true;
             break;
         }
-        if run
-            .early_stop_patience
-            .is_some_and(|patience| since_improvement >= patience)
-        {
+        if patience_spent(since_improvement) {
             summary.stopped_early = true;
             progress.message(&format!(
                 "{stage}: early stop, no improvement for {since_improvement} epochs"
@@ -709,9 +852,9 @@ fn run_stage<M: Module>(
             break;
         }
     }
-    summary.train_seconds = started.elapsed().as_secs_f64();
+    summary.train_seconds = before_s + started.elapsed().as_secs_f64();
     summary.windows_per_s = windows_seen as f64 / summary.train_seconds.max(1e-9);
-    Ok((best.valid(), summary))
+    Ok((best, summary))
 }
 
 /// The encoder's steps: class-balanced batches of two views each, scored by SupCon.
@@ -771,8 +914,20 @@ impl StageSteps<Encoder> for EncoderSteps<'_> {
     }
 
     fn val_score(&mut self, model: &Encoder) -> Result<Option<f64>, ModelError> {
-        self.val_affinity
-            .diagonal(model, &self.data.val, self.device)
+        self.val_affinity.diagonal(model, self.data, self.device)
+    }
+
+    fn state(&self) -> StepsState {
+        StepsState {
+            rng: Some(self.rng.clone()),
+            order: Vec::new(),
+        }
+    }
+
+    fn restore(&mut self, state: StepsState) {
+        if let Some(rng) = state.rng {
+            self.rng = rng;
+        }
     }
 }
 
@@ -823,6 +978,8 @@ fn encoder_loss(model: &Encoder, batch: EncoderBatch, temperature: f64) -> Optio
 /// The labelled validation windows, with their class, record and patient, for the encoder's
 /// selection score: the class-mean diagonal of ĥ's k-NN affinity with neighbours from other
 /// patients only (METHOD.md's affinity without the same-record leak), the figure the study reports.
+/// ĥ is h normalised with the training windows' statistics, as the decoders and `eval` read it:
+/// cosine neighbours of raw h can differ (raw h is non-negative and shares a large mean).
 struct ValAffinity {
     windows: Vec<usize>,
     classes: Vec<usize>,
@@ -870,13 +1027,15 @@ impl ValAffinity {
     fn diagonal(
         &self,
         encoder: &Encoder,
-        set: &WindowSet,
+        data: &TrainingData,
         device: &Device,
     ) -> Result<Option<f64>, ModelError> {
         if self.windows.len() <= AFFINITY_K {
             return Ok(None);
         }
-        let h = embed_windows(encoder, set, &self.windows, device)?;
+        let (mean, std) = embedding_stats(&embed_set(encoder, &data.train, device)?);
+        let mut h = embed_windows(encoder, &data.val, &self.windows, device)?;
+        normalise_embeddings(&mut h, &mean, &std);
         let input = AffinityInput {
             features: &h,
             dim: EMBEDDING_DIM,
@@ -983,6 +1142,10 @@ pub fn train_encoder(
         grad_clip_norm: config.grad_clip_norm,
         checkpoint_dir,
         resume,
+        fingerprint: format!(
+            "{model_config:?} {config:?} seed {seed}, {} training windows",
+            data.train.len()
+        ),
     };
     let mut encoder_steps = EncoderSteps {
         data,
@@ -1253,6 +1416,23 @@ impl StageSteps<Decoder> for DecoderSteps<'_> {
     fn val_loss(&mut self, model: &Decoder) -> Result<f64, ModelError> {
         decoder_val_loss(model, self.norm, self.val, self.outputs, self.device)
     }
+
+    /// The order is reshuffled in place every epoch, so it is state as much as the generator.
+    fn state(&self) -> StepsState {
+        StepsState {
+            rng: Some(self.rng.clone()),
+            order: self.order.clone(),
+        }
+    }
+
+    fn restore(&mut self, state: StepsState) {
+        if let Some(rng) = state.rng {
+            self.rng = rng;
+        }
+        if state.order.len() == self.order.len() {
+            self.order = state.order;
+        }
+    }
 }
 
 /// Trains one decoder on `outputs` (target-lead indices; all five for a multi-output decoder).
@@ -1290,6 +1470,10 @@ pub fn train_decoder(
         grad_clip_norm: config.grad_clip_norm,
         checkpoint_dir,
         resume,
+        fingerprint: format!(
+            "{model_config:?} {config:?} outputs {outputs:?} seed {seed}, {} training windows",
+            train.set.len()
+        ),
     };
     let mut decoder_steps = DecoderSteps {
         train,
@@ -1325,7 +1509,7 @@ pub fn validation_split() -> Split {
 mod tests {
     use std::cell::Cell;
 
-    use burn::nn::{Linear, LinearConfig};
+    use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 
     use super::*;
 
@@ -1360,6 +1544,12 @@ mod tests {
             let epoch = self.weights_at_validation.len().saturating_sub(1);
             Ok(self.val_scores.get(epoch).copied())
         }
+
+        fn state(&self) -> StepsState {
+            StepsState::default()
+        }
+
+        fn restore(&mut self, _state: StepsState) {}
     }
 
     /// Asks to stop once it has been polled `after` times.
@@ -1388,12 +1578,18 @@ mod tests {
             grad_clip_norm: 1.0,
             checkpoint_dir: None,
             resume: false,
+            fingerprint: String::new(),
         }
     }
 
     fn scripted(val_losses: &[f64]) -> (Linear, Scripted) {
         let ad_device = Device::flex().autodiff();
-        let model = LinearConfig::new(4, 1).init(&ad_device);
+        let mut model = LinearConfig::new(4, 1).with_bias(false).init(&ad_device);
+        // Fixed weights: tests run in parallel and share the device's random generator.
+        model.weight = burn::module::Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![0.4f32, -0.3, 0.2, -0.1], [4, 1]),
+            &ad_device,
+        ));
         let steps = Scripted {
             val_losses: val_losses.to_vec(),
             val_scores: Vec::new(),
@@ -1447,6 +1643,181 @@ mod tests {
         );
         assert_eq!(summary.curve.len(), 4);
         assert_eq!(summary.curve[1].val_score, Some(0.3));
+    }
+
+    /// A batch norm fed a different constant each epoch, so its running mean moves; validation
+    /// losses scripted, the running mean recorded at each validation.
+    struct ScriptedNorm {
+        val_losses: Vec<f64>,
+        epoch: usize,
+        running_means: Vec<Vec<f32>>,
+        ad_device: Device,
+    }
+
+    impl StageSteps<BatchNorm> for ScriptedNorm {
+        fn begin_epoch(&mut self) -> usize {
+            self.epoch += 1;
+            2
+        }
+
+        fn loss(&mut self, model: &BatchNorm, _step: usize) -> Option<(Tensor<1>, usize)> {
+            let x = tensor3(vec![self.epoch as f32; 16], [2, 2, 4], &self.ad_device);
+            Some((model.forward(x).powf_scalar(2.0).mean(), 2))
+        }
+
+        fn val_loss(&mut self, model: &BatchNorm) -> Result<f64, ModelError> {
+            self.running_means
+                .push(read_f32(model.running_mean.value())?);
+            Ok(self.val_losses[self.running_means.len() - 1])
+        }
+
+        fn state(&self) -> StepsState {
+            StepsState::default()
+        }
+
+        fn restore(&mut self, _state: StepsState) {}
+    }
+
+    /// The state returned carries the best epoch's batch-norm statistics, not the last epoch's:
+    /// burn's module `clone` shares running statistics, so a cloned "best" would drift with
+    /// training.
+    #[test]
+    fn the_best_state_keeps_its_own_batch_norm_statistics() {
+        let ad_device = Device::flex().autodiff();
+        let model = BatchNormConfig::new(2).init(&ad_device);
+        let mut steps = ScriptedNorm {
+            val_losses: vec![1.0, 2.0, 3.0],
+            epoch: 0,
+            running_means: Vec::new(),
+            ad_device,
+        };
+        let (best, summary) = run_stage(
+            &stage_run(3, None),
+            model,
+            &mut steps,
+            Schedule::plateau(0.1, 0.5, 5),
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(summary.best_epoch, 1);
+        let returned = read_f32(best.running_mean.value()).unwrap_or_default();
+        assert_ne!(
+            steps.running_means[0], steps.running_means[2],
+            "the statistics moved"
+        );
+        assert_eq!(returned, steps.running_means[0], "epoch 1's statistics");
+    }
+
+    fn resume_dir_for(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("precordial-resume-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        dir
+    }
+
+    /// A stage killed after epoch 2, and one stopped half-way through epoch 3, each resumed, end
+    /// with the weights and curve of a run never interrupted: AdamW's moments, the schedule's
+    /// position and the best state come back, and the half epoch is run again from its start.
+    #[test]
+    fn a_resumed_stage_ends_where_an_uninterrupted_one_does() {
+        let losses = [4.0, 3.0, 3.5, 2.0, 2.5];
+        let schedule = || Schedule::warmup_cosine(0.05, 3, 15).unwrap_or_else(|e| panic!("{e}"));
+        fn run_in(dir: &Path, epochs: usize, resume: bool) -> StageRun<'_> {
+            StageRun {
+                checkpoint_dir: Some(dir),
+                resume,
+                fingerprint: "linear 4→1".to_string(),
+                ..stage_run(epochs, None)
+            }
+        }
+        // Everything but the clock.
+        let curve = |summary: &StageSummary| {
+            summary
+                .curve
+                .iter()
+                .map(|point| CurvePoint {
+                    elapsed_s: 0.0,
+                    ..point.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        let weights = |model: &Linear| read_f32(model.weight.val()).unwrap_or_default();
+
+        let straight_dir = resume_dir_for("straight");
+        let (model, mut steps) = scripted(&losses);
+        let (straight, straight_summary) = run_stage(
+            &run_in(&straight_dir, 5, false),
+            model,
+            &mut steps,
+            schedule(),
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(straight_summary.best_epoch, 4);
+
+        // Killed after epoch 2: the state on disk is what a 5-epoch run leaves there.
+        let killed_dir = resume_dir_for("killed");
+        let (model, mut steps) = scripted(&losses);
+        run_stage(
+            &run_in(&killed_dir, 2, false),
+            model,
+            &mut steps,
+            schedule(),
+            &mut Silent,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Stopped in the middle of epoch 3 (3 steps an epoch, one poll each, one after each
+        // epoch): its partial epoch is validated and reported but not saved.
+        let (model, mut steps) = scripted(&losses);
+        let mut stop = StopAfter {
+            polls: Cell::new(0),
+            after: 4 + 4 + 1,
+        };
+        let stopped_dir = resume_dir_for("stopped");
+        let (_, summary) = run_stage(
+            &run_in(&stopped_dir, 5, false),
+            model,
+            &mut steps,
+            schedule(),
+            &mut stop,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(summary.stopped_by_user);
+        assert_eq!(summary.epochs_run, 3, "the partial third epoch is reported");
+
+        for dir in [&killed_dir, &stopped_dir] {
+            let (model, mut steps) = scripted(&losses[2..]);
+            let (resumed, summary) = run_stage(
+                &run_in(dir, 5, true),
+                model,
+                &mut steps,
+                schedule(),
+                &mut Silent,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(weights(&resumed), weights(&straight), "{}", dir.display());
+            assert_eq!(curve(&summary), curve(&straight_summary));
+            assert_eq!(summary.best_epoch, 4);
+            assert_eq!(summary.epochs_run, 5);
+        }
+
+        // Another configuration never continues this state.
+        let (model, mut steps) = scripted(&losses);
+        let other = StageRun {
+            fingerprint: "linear 4→2".to_string(),
+            ..run_in(&killed_dir, 5, true)
+        };
+        let refused = run_stage(&other, model, &mut steps, schedule(), &mut Silent)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            refused.contains("state.ron") && refused.contains("another configuration"),
+            "{refused}"
+        );
+        for dir in [straight_dir, killed_dir, stopped_dir] {
+            std::fs::remove_dir_all(dir).ok();
+        }
     }
 
     #[test]
