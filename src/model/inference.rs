@@ -216,7 +216,8 @@ impl Reconstructor {
         Ok(out)
     }
 
-    /// The embedding h (128 values) of each non-overlapping window, for the latent-space views.
+    /// The embedding ĥ (128 values, normalised as C-h reads it) of each non-overlapping window,
+    /// for the latent-space views.
     pub fn embed(&self, inputs: [&[f64]; 3]) -> Result<Vec<[f32; 128]>, ModelError> {
         let len = check_inputs(inputs)?;
         let x = windows(inputs, &evaluation_starts(len));
@@ -230,7 +231,8 @@ impl Reconstructor {
             .collect())
     }
 
-    /// h [n, 128] of windows x [n, 3, 256] in mV.
+    /// ĥ [n, 128] of windows x [n, 3, 256] in mV: h normalised with the training statistics of
+    /// the card, the embedding C-h reads (METHOD.md's ĥ, whose affinity the study reports).
     pub fn embed_windows(&self, x: &[f32]) -> Result<Vec<f32>, ModelError> {
         let n = x.len() / (3 * WINDOW);
         let mut out = Vec::with_capacity(n * EMBEDDING_DIM);
@@ -242,6 +244,11 @@ impl Reconstructor {
                 .embed(tensor3(xz, [b, 3, WINDOW], &self.device.device));
             out.extend(read_f32(h)?);
         }
+        normalise_embeddings(
+            &mut out,
+            &self.card.embedding_mean,
+            &self.card.embedding_std,
+        );
         Ok(out)
     }
 
