@@ -3,9 +3,9 @@
 //!
 //! Every stage runs through one loop, [`run_stage`], which owns what all stages share: the
 //! optimizer steps, the learning-rate schedule, best-state tracking and its checkpoint, the state
-//! after each epoch (so `--resume` continues with the next one, [`resume`]), the epoch reports, the caller's stop (after the
-//! current step, keeping the best state), patience and the wall-clock budget. A stage only says
-//! how its batches are drawn and scored ([`StageSteps`]).
+//! after each epoch (so `--resume` continues with the next one, [`resume`]), the epoch reports,
+//! the caller's stop (after the current step, keeping the best state), patience and the
+//! wall-clock budget. A stage only says how its batches are drawn and scored ([`StageSteps`]).
 
 pub mod profile;
 mod resume;

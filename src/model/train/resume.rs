@@ -162,8 +162,8 @@ pub(super) fn save<M: Module>(
 }
 
 /// Reads the state in `dir` back, its weights loaded into copies of `fresh` (which must have
-/// sequential ids; `best` comes back in inference mode); `None` when there is none. A state written with another configuration is an
-/// error naming the file.
+/// sequential ids; `best` comes back in inference mode); `None` when there is none. A state
+/// written with another configuration is an error naming the file.
 pub(super) fn load<M: Module>(
     dir: &Path,
     fingerprint: &str,
