@@ -237,19 +237,22 @@ impl Reconstructor {
         let n = x.len() / (3 * WINDOW);
         let mut out = Vec::with_capacity(n * EMBEDDING_DIM);
         for chunk in x.chunks(256 * 3 * WINDOW) {
-            let b = chunk.len() / (3 * WINDOW);
-            let xz = normalised(chunk, InputNorm::ZScore);
-            let h = self
-                .encoder
-                .embed(tensor3(xz, [b, 3, WINDOW], &self.device.device));
-            out.extend(read_f32(h)?);
+            out.extend(self.embed_chunk(chunk)?);
         }
-        normalise_embeddings(
-            &mut out,
-            &self.card.embedding_mean,
-            &self.card.embedding_std,
-        );
         Ok(out)
+    }
+
+    /// ĥ of one batch of windows in mV: z-scored inputs through the encoder, normalised with the
+    /// card's statistics. The one path to ĥ for the study and for C-h.
+    fn embed_chunk(&self, chunk: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let b = chunk.len() / (3 * WINDOW);
+        let xz = normalised(chunk, InputNorm::ZScore);
+        let mut h = read_f32(
+            self.encoder
+                .embed(tensor3(xz, [b, 3, WINDOW], &self.device.device)),
+        )?;
+        normalise_embeddings(&mut h, &self.card.embedding_mean, &self.card.embedding_std);
+        Ok(h)
     }
 
     /// Reconstructions [n, 5, 256] in mV of windows x [n, 3, 256] in mV.
@@ -269,20 +272,9 @@ impl Reconstructor {
                     self.decoder_c.forward(xt, None)
                 }
                 ModelVariant::CH => {
-                    let xz = normalised(chunk, InputNorm::ZScore);
-                    let xt_decoder = if self.norm_ch == InputNorm::ZScore {
-                        xz.clone()
-                    } else {
-                        normalised(chunk, self.norm_ch)
-                    };
-                    let mut h = read_f32(self.encoder.embed(tensor3(xz, [b, 3, WINDOW], d)))?;
-                    normalise_embeddings(
-                        &mut h,
-                        &self.card.embedding_mean,
-                        &self.card.embedding_std,
-                    );
+                    let h = self.embed_chunk(chunk)?;
                     self.decoder_ch.forward(
-                        tensor3(xt_decoder, [b, 3, WINDOW], d),
+                        tensor3(normalised(chunk, self.norm_ch), [b, 3, WINDOW], d),
                         Some(tensor2(h, [b, EMBEDDING_DIM], d)),
                     )
                 }
